@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Run runs the partsync command line args and returns the error that decides
+// the exit code. It never exits.
+func Run(ctx context.Context, args []string, s Streams) error {
+	app := &cli.App{
+		Name:                      "partsync",
+		Usage:                     "copy a huge file tree in parallel partitions with rsync or rclone, on Argo Workflows or locally",
+		Version:                   version,
+		Reader:                    s.In,
+		Writer:                    s.Err,
+		ErrWriter:                 s.Err,
+		DisableSliceFlagSeparator: true, // -x '*.{jpg,png}' is one pattern
+		HideHelpCommand:           true,
+		ExitErrHandler:            func(*cli.Context, error) {}, // only main exits
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("%w: %v (see partsync --help)", ErrUsage, err)
+		},
+		Commands: []*cli.Command{
+			generateCommand(s),
+			runCommand(s),
+			lintCommand(s),
+			transferCommand(s),
+			recordCommand(s),
+			demoCommand(s),
+		},
+		CommandNotFound: func(*cli.Context, string) {}, // reported below as a usage error
+	}
+	for _, cmd := range app.Commands {
+		cmd.OnUsageError = app.OnUsageError
+	}
+	err := app.RunContext(ctx, args)
+	if err == nil && len(args) > 1 && app.Command(args[1]) == nil && args[1][0] != '-' {
+		return fmt.Errorf("%w: unknown command %q; commands: generate, run, lint, transfer, record, demo", ErrUsage, args[1])
+	}
+	return err
+}

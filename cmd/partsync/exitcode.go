@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/local"
+	"github.com/partsync/partsync/generator/partition"
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/prepare"
+	"github.com/partsync/partsync/generator/scan"
+	"github.com/partsync/partsync/generator/tool"
+	"github.com/partsync/partsync/generator/transfer"
+	"github.com/partsync/partsync/generator/workflow"
+)
+
+// Exit codes, documented in README.md. Only main exits; this is the one
+// place that maps errors to codes.
+const (
+	ExitOK          = 0   // success
+	ExitError       = 1   // any other error (I/O, internal)
+	ExitUsage       = 2   // a bad flag, argument or value: the message names it and the fix
+	ExitSource      = 3   // SRC is missing, not a directory or unreadable
+	ExitRunDir      = 4   // the shared dir is not writable, the run id exists, or the run is incomplete
+	ExitFailed      = 5   // run: one or more partitions failed after their retries
+	ExitInvalid     = 6   // lint: a document failed Argo's validation
+	ExitInterrupted = 130 // interrupted by SIGINT or SIGTERM
+)
+
+// ErrUsage is wrapped for command-line mistakes found by the CLI itself.
+var ErrUsage = errors.New("usage")
+
+// toolExit carries the tool's own exit code out of `partsync transfer`, so
+// that Argo shows the code rsync or rclone returned.
+type toolExit struct {
+	code int
+	err  error
+}
+
+func (e *toolExit) Error() string { return e.err.Error() }
+func (e *toolExit) Unwrap() error { return e.err }
+
+// exitCode maps an error to the documented exit code.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var te *toolExit
+	if errors.As(err, &te) {
+		return te.code
+	}
+	codes := []struct {
+		code int
+		errs []error
+	}{
+		{ExitInterrupted, []error{context.Canceled}},
+		{ExitInvalid, []error{workflow.ErrInvalid}},
+		{ExitFailed, []error{local.ErrPartitionsFailed}},
+		{ExitSource, []error{scan.ErrSource}},
+		{ExitRunDir, []error{plan.ErrSharedDir, plan.ErrRunExists, plan.ErrIncomplete}},
+		{ExitUsage, []error{
+			ErrUsage, bytesize.ErrSize, tool.ErrTool, tool.ErrOptions, tool.ErrDestination, tool.ErrRemote,
+			partition.ErrLimits, scan.ErrBadPattern, plan.ErrRunID, workflow.ErrCluster, prepare.ErrPaths,
+		}},
+	}
+	for _, c := range codes {
+		for _, target := range c.errs {
+			if errors.Is(err, target) {
+				return c.code
+			}
+		}
+	}
+	if errors.Is(err, transfer.ErrTransfer) {
+		return ExitFailed
+	}
+	return ExitError
+}

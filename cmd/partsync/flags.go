@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/prepare"
+	"github.com/partsync/partsync/generator/tool"
+	"github.com/partsync/partsync/generator/workflow"
+)
+
+// env names the PARTSYNC_* variable of a flag.
+func env(name string) []string {
+	return []string{"PARTSYNC_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
+}
+
+// Defaults, as in fpsync where it has them.
+const (
+	defaultJobs      = 2
+	defaultFiles     = 2000
+	defaultSize      = "4G"
+	defaultSharedDir = "/tmp/partsync"
+	defaultRetries   = 3
+)
+
+// planFlags are shared by generate and run: what to copy and how to split it.
+func planFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"n"}, Value: defaultJobs, EnvVars: env("jobs"), Usage: "transfers at once (the workflow's parallelism)"},
+		&cli.Int64Flag{Name: "files", Aliases: []string{"f"}, Value: defaultFiles, EnvVars: env("files"), Usage: "at most this many entries per partition"},
+		&cli.StringFlag{Name: "size", Aliases: []string{"s"}, Value: defaultSize, EnvVars: env("size"), Usage: "at most this many bytes per partition: 4G (GiB, as fpart), 512MiB, 4GB (10^9), or bytes"},
+		&cli.StringFlag{Name: "tool", Aliases: []string{"m"}, Value: "rsync", EnvVars: env("tool"), Usage: "transfer tool: rsync (to a path) or rclone (to a remote or a path)"},
+		&cli.StringFlag{Name: "tool-options", Aliases: []string{"o"}, EnvVars: env("tool-options"), Usage: "replace the tool's default options; quoted like a shell, never run by one (defaults: rsync \"-a --numeric-ids\", rclone \"--retries=1 --transfers=8 --checkers=16\")"},
+		&cli.StringFlag{Name: "shared-dir", Aliases: []string{"d"}, Value: defaultSharedDir, EnvVars: env("shared-dir"), Usage: "directory that holds run directories (on the shared volume for generate)"},
+		&cli.StringSliceFlag{Name: "exclude", Aliases: []string{"x"}, EnvVars: env("exclude"), Usage: "skip entries matching this glob (repeatable): a name pattern matches at any depth, one with '/' matches the path from SRC, a trailing '/' matches directories only"},
+		&cli.StringFlag{Name: "run-id", EnvVars: env("run-id"), Usage: "name of the run (default: the time and a random suffix)"},
+		&cli.IntFlag{Name: "scan-workers", Value: 32, EnvVars: env("scan-workers"), Usage: "directories the scanner reads at once"},
+		&cli.StringFlag{Name: "rclone-config", EnvVars: env("rclone-config"), Usage: "rclone config in which DST's remote must exist (default: rclone's own search: $RCLONE_CONFIG, ~/.config/rclone/rclone.conf)"},
+		&cli.IntFlag{Name: "retries", Value: defaultRetries, EnvVars: env("retries"), Usage: "further attempts at a failed partition"},
+		&cli.DurationFlag{Name: "backoff", Value: workflow.DefaultBackoff, EnvVars: env("backoff"), Usage: "delay before the first retry; doubled for each further one"},
+	}
+}
+
+// clusterFlags say how the workflow runs in Kubernetes (generate only).
+func clusterFlags(version string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "image", Value: defaultImage(version), EnvVars: env("image"), Usage: "container image with partsync, rsync and rclone"},
+		&cli.StringSliceFlag{Name: "pvc", EnvVars: env("pvc"), Usage: "CLAIM[:MOUNTPATH] mounted in every pod at the same path as here (repeatable; default mount /mnt/CLAIM); SRC, a local DST and the shared dir must each lie under one"},
+		&cli.StringFlag{Name: "namespace", EnvVars: env("namespace"), Usage: "namespace of the workflow (default: the one argo submit uses)"},
+		&cli.StringFlag{Name: "service-account", Value: "partsync", EnvVars: env("service-account"), Usage: "service account of the pods"},
+		&cli.StringFlag{Name: "rclone-config-secret", EnvVars: env("rclone-config-secret"), Usage: "Secret NAME[:KEY] holding rclone.conf (key default rclone.conf), mounted read-only in the pods"},
+		&cli.StringFlag{Name: "output", EnvVars: env("output"), Usage: "write the workflow to this file instead of standard output"},
+	}
+}
+
+// defaultImage is the image of this version of partsync.
+func defaultImage(version string) string { return "ghcr.io/partsync/partsync:v" + version }
+
+// sizeValue reads -s.
+func sizeValue(c *cli.Context) (int64, error) { return bytesize.Parse(c.String("size")) }
+
+// request builds the prepare request from the plan flags and the arguments.
+func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, error) {
+	if c.NArg() != 2 {
+		return prepare.Request{}, prepare.Checked{}, fmt.Errorf("%w: %s needs SRC and DST (flags go before them), got %d argument(s): %q", ErrUsage, c.Command.Name, c.NArg(), c.Args().Slice())
+	}
+	size, sizeErr := sizeValue(c)
+	r := prepare.Request{
+		Source:       c.Args().Get(0),
+		Destination:  c.Args().Get(1),
+		Tool:         c.String("tool"),
+		MaxFiles:     c.Int64("files"),
+		MaxBytes:     size,
+		Excludes:     c.StringSlice("exclude"),
+		SharedDir:    c.String("shared-dir"),
+		RunID:        c.String("run-id"),
+		ScanWorkers:  c.Int("scan-workers"),
+		RcloneConfig: c.String("rclone-config"),
+		Version:      version,
+		Getenv:       os.Getenv,
+		Now:          time.Now,
+	}
+	var optsErr error
+	if c.IsSet("tool-options") {
+		r.ToolOptions, optsErr = tool.SplitOptions(c.String("tool-options"))
+	}
+	if sizeErr != nil || optsErr != nil {
+		r.MaxBytes = max(r.MaxBytes, 1) // report the other problems too
+	}
+	checked, err := prepare.Check(r)
+	return r, checked, errors.Join(sizeErr, optsErr, err, checkJobs(c))
+}
+
+// checkJobs validates the pool flags shared by run and generate.
+func checkJobs(c *cli.Context) error {
+	var errs []error
+	if n := c.Int("jobs"); n < 1 {
+		errs = append(errs, fmt.Errorf("%w: -n/--jobs %d: give at least 1", ErrUsage, n))
+	}
+	if n := c.Int("retries"); n < 0 {
+		errs = append(errs, fmt.Errorf("%w: --retries %d: give 0 or more", ErrUsage, n))
+	}
+	if d := c.Duration("backoff"); d <= 0 {
+		errs = append(errs, fmt.Errorf("%w: --backoff %s: give a positive duration such as 30s", ErrUsage, d))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/prepare"
+	"github.com/partsync/partsync/generator/workflow"
+)
+
+func generateCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "generate",
+		Usage:     "scan SRC, write the run directory, and print an Argo Workflow that copies it to DST",
+		ArgsUsage: "SRC DST",
+		Flags:     append(planFlags(), clusterFlags(version)...),
+		Action: func(c *cli.Context) error {
+			req, checked, err := request(c, version)
+			wopts, werr := clusterOptions(c)
+			if err = errors.Join(err, werr); err != nil {
+				return err
+			}
+			target := workflow.Target{
+				Tool: checked.Tool.Name(), Source: checked.Source, RunDir: checked.SharedDir,
+				LocalDestination: checked.Destination.LocalPath, RemoteName: checked.Destination.Remote,
+			}
+			if err := wopts.Check(target); err != nil {
+				return err
+			}
+			return generate(c, s, req, wopts)
+		},
+	}
+}
+
+// clusterOptions reads the cluster flags.
+func clusterOptions(c *cli.Context) (workflow.Options, error) {
+	o := workflow.Options{
+		Jobs:           c.Int("jobs"),
+		Image:          c.String("image"),
+		Namespace:      c.String("namespace"),
+		ServiceAccount: c.String("service-account"),
+		Retries:        c.Int("retries"),
+		Backoff:        c.Duration("backoff"),
+	}
+	var errs []error
+	for _, v := range c.StringSlice("pvc") {
+		pvc, err := workflow.ParsePVC(v)
+		errs = append(errs, err)
+		o.PVCs = append(o.PVCs, pvc)
+	}
+	if name := c.String("rclone-config-secret"); name != "" {
+		ref, err := workflow.ParseSecretRef(name)
+		errs = append(errs, err)
+		o.RcloneConfigSecret = ref
+	}
+	return o, errors.Join(errs...)
+}
+
+// generate prepares the run, builds the workflow, lints it with Argo's
+// validator, and writes it. A failure after the scan removes the run.
+func generate(c *cli.Context, s Streams, req prepare.Request, o workflow.Options) error {
+	p, err := prepare.Prepare(c.Context, req)
+	if err != nil {
+		return err
+	}
+	if err := emit(c, s, p, o); err != nil {
+		return errors.Join(err, plan.Discard(p.Dir()))
+	}
+	fmt.Fprintf(s.Err, "partsync: run %s: %d partitions, %d entries listed (%s), %d skipped, %d excluded; run directory %s\n",
+		p.RunID, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded, p.RunDir)
+	if p.Totals.Skipped > 0 {
+		fmt.Fprintf(s.Err, "partsync: %d entries are in no partition; the reasons are in %s\n", p.Totals.Skipped, p.Dir().SkippedFile())
+	}
+	return nil
+}
+
+// emit writes the workflow into the run directory, lints that copy, and
+// prints it or writes it to --output.
+func emit(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options) error {
+	wf, err := workflow.Build(p, o)
+	if err != nil {
+		return err
+	}
+	doc, err := workflow.Marshal(wf)
+	if err != nil {
+		return err
+	}
+	if err := plan.WriteFileAtomic(p.Dir().WorkflowFile(), doc); err != nil {
+		return err
+	}
+	if err := workflow.Lint(c.Context, []string{p.Dir().WorkflowFile()}, o.Namespace, s.Err); err != nil {
+		return fmt.Errorf("internal error, the generated workflow fails Argo's validation (please report it): %w", err)
+	}
+	if out := c.String("output"); out != "" {
+		return plan.WriteFileAtomic(out, doc)
+	}
+	_, err = s.Out.Write(doc)
+	return err
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/transfer"
+	"github.com/partsync/partsync/generator/workflow"
+)
+
+// lintCommand validates documents with Argo's offline validator.
+func lintCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "lint",
+		Usage:     "validate Workflows and WorkflowTemplates with Argo's own validator (argo lint --offline --strict); - reads stdin",
+		ArgsUsage: "FILE|DIR|- ...",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "namespace", EnvVars: env("namespace"), Usage: "namespace of documents that name none"},
+		},
+		Action: func(c *cli.Context) error {
+			files := c.Args().Slice()
+			if len(files) == 0 {
+				return fmt.Errorf("%w: lint needs one or more files, directories or -", ErrUsage)
+			}
+			for i, f := range files {
+				if f != "-" {
+					continue
+				}
+				tmp, err := stdinFile(s.In)
+				if err != nil {
+					return err
+				}
+				defer func() { _ = os.Remove(tmp) }()
+				files[i] = tmp
+			}
+			if err := workflow.Lint(c.Context, files, c.String("namespace"), s.Err); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Err, "partsync: %d file(s) pass Argo's validation\n", len(files))
+			return nil
+		},
+	}
+}
+
+// stdinFile copies standard input to a temporary file: Argo's offline
+// linter reads its files twice.
+func stdinFile(in io.Reader) (string, error) {
+	f, err := os.CreateTemp("", "partsync-lint-*.yaml")
+	if err != nil {
+		return "", fmt.Errorf("lint stdin: %w", err)
+	}
+	_, err = io.Copy(f, in)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("lint stdin: %w", err)
+	}
+	return f.Name(), nil
+}
+
+// transferCommand is what a workflow pod runs: one attempt at one partition.
+func transferCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "transfer",
+		Usage:     "(in a workflow pod) run one partition's tool argv, record status/<N>.json, exit with the tool's code",
+		ArgsUsage: "-- TOOL ARGV...",
+		Hidden:    false,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"},
+			&cli.StringFlag{Name: "part", Required: true, Usage: "partition index"},
+			&cli.IntFlag{Name: "attempt", Usage: "retry number, 0 for the first attempt (Argo's {{retries}})"},
+		},
+		Action: func(c *cli.Context) error {
+			dir := plan.Dir(c.String("run-dir"))
+			p, err := plan.Load(dir)
+			if err != nil {
+				return err
+			}
+			part, err := transfer.ParseIndex(c.String("part"))
+			if err != nil {
+				return fmt.Errorf("%w: --part: %v", ErrUsage, err)
+			}
+			argv := c.Args().Slice()
+			if len(argv) == 0 {
+				return fmt.Errorf("%w: transfer needs the tool argv after --", ErrUsage)
+			}
+			fmt.Fprintf(s.Err, "partsync: part %d attempt %d: %q\n", part, c.Int("attempt")+1, argv)
+			st, err := transfer.Run(c.Context, p, transfer.Spec{
+				Dir: dir, Part: part, Attempt: c.Int("attempt"), Argv: argv, Executor: "pod", Output: s.Err,
+			})
+			if err != nil && st != nil && errors.Is(err, transfer.ErrTransfer) {
+				code := st.ExitCode
+				if code <= 0 {
+					code = ExitFailed
+				}
+				return &toolExit{code: code, err: err}
+			}
+			if err == nil {
+				fmt.Fprintf(s.Err, "partsync: part %d ok: %d files, %d bytes in %.1fs\n", part, st.Files, st.Bytes, st.Seconds)
+			}
+			return err
+		},
+	}
+}
+
+// recordCommand is the workflow's exit handler: it writes outcome.json.
+func recordCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:  "record",
+		Usage: "(the workflow's exit handler) write outcome.json: which partitions succeeded, failed or never finished",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"},
+			&cli.StringFlag{Name: "workflow-status", Usage: "Argo's {{workflow.status}}"},
+			&cli.StringFlag{Name: "failures", Usage: "Argo's {{workflow.failures}} (JSON)"},
+		},
+		Action: func(c *cli.Context) error {
+			dir := plan.Dir(c.String("run-dir"))
+			p, err := plan.Load(dir)
+			if err != nil {
+				return err
+			}
+			pr, err := plan.ReadProgress(dir, p.Count())
+			if err != nil {
+				return err
+			}
+			o := &plan.Outcome{WorkflowStatus: c.String("workflow-status"), Progress: pr, RecordedAt: plan.Stamp(time.Now())}
+			if f := c.String("failures"); json.Valid([]byte(f)) {
+				o.ArgoFailures = json.RawMessage(f)
+			}
+			if err := plan.SaveOutcome(dir, o); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.Out, "partsync: run %s %s: %d partitions, %d succeeded, %d failed %v, %d without status %v\n",
+				p.RunID, o.WorkflowStatus, pr.Partitions, len(pr.Succeeded), len(pr.Failed), pr.Failed, len(pr.Missing), pr.Missing)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/plan"
+)
+
+// progress reports a local run on stderr: a progress bar on a terminal,
+// one plain line per finished attempt otherwise (logs, CI).
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	bar   *progressbar.ProgressBar // nil when w is not a terminal
+	total int
+	done  int
+}
+
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// Started implements local.Events.
+func (p *progress) Started(partitions int, files, bytes int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total = partitions
+	if isTerminal(p.w) {
+		p.bar = progressbar.NewOptions64(bytes,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetDescription(fmt.Sprintf("0/%d partitions", partitions)),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+}
+
+// Attempted implements local.Events.
+func (p *progress) Attempted(st *plan.Status, final bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if final {
+		p.done++
+	}
+	if p.bar != nil {
+		if final {
+			_ = p.bar.Add64(st.Bytes)
+			p.bar.Describe(fmt.Sprintf("%d/%d partitions", p.done, p.total))
+		}
+		if !st.OK {
+			_ = p.bar.Clear()
+			fmt.Fprintf(p.w, "partsync: part %d attempt %d failed (exit %d)\n", st.Part, st.Attempts, st.ExitCode)
+		}
+		return
+	}
+	state := "ok"
+	switch {
+	case !st.OK && final:
+		state = fmt.Sprintf("FAILED (exit %d, no retries left)", st.ExitCode)
+	case !st.OK:
+		state = fmt.Sprintf("failed (exit %d), will retry", st.ExitCode)
+	}
+	fmt.Fprintf(p.w, "partsync: part %d attempt %d %s: %d files, %s in %.1fs [%d/%d done]\n",
+		st.Part, st.Attempts, state, st.Files, bytesize.Format(st.Bytes), st.Seconds, p.done, p.total)
+}
+
+// Finish removes the bar before the summary is printed.
+func (p *progress) Finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}

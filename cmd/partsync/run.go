@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/local"
+	"github.com/partsync/partsync/generator/prepare"
+	"github.com/partsync/partsync/generator/tool"
+)
+
+func runCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
+		ArgsUsage: "SRC DST",
+		Flags:     planFlags(),
+		Action: func(c *cli.Context) error {
+			req, _, err := request(c, version)
+			if err != nil {
+				return err
+			}
+			_, err = runLocal(c, s, req, poolOptions(c))
+			return err
+		},
+	}
+}
+
+// poolOptions reads the local executor's flags.
+func poolOptions(c *cli.Context) local.Options {
+	o := local.Options{Jobs: c.Int("jobs"), Retries: c.Int("retries"), Backoff: c.Duration("backoff")}
+	if cfg := c.String("rclone-config"); cfg != "" {
+		o.Env = []string{"RCLONE_CONFIG=" + cfg}
+	}
+	return o
+}
+
+// runLocal prepares the run and executes it with progress on stderr.
+func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (local.Summary, error) {
+	if req.Tool != "" {
+		if _, err := lookPath(req.Tool); err != nil {
+			return local.Summary{}, err
+		}
+	}
+	p, err := prepare.Prepare(c.Context, req)
+	if err != nil {
+		return local.Summary{}, err
+	}
+	fmt.Fprintf(s.Err, "partsync: run %s: %s → %s with %s: %d partitions, %d entries (%s), %d skipped, %d excluded\n",
+		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
+	progress := newProgress(s.Err)
+	o.Events = progress
+	sum, err := local.Execute(c.Context, p, o)
+	progress.Finish()
+	printSummary(s.Err, sum, p.Dir().SkippedFile(), p.Totals.Skipped)
+	return sum, err
+}
+
+// lookPath finds the tool's program, with the fix when it is missing.
+func lookPath(name string) (string, error) {
+	if _, err := tool.Lookup(name); err != nil {
+		return "", err
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s is not installed or not on PATH; install it (Debian: apt-get install %s)", ErrUsage, name, name)
+	}
+	return path, nil
+}
+
+// printSummary writes the end-of-run report.
+func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped int64) {
+	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %d files, %s in %s (%s/s)\n",
+		sum.RunID, sum.OK, sum.Partitions, sum.Failed, sum.Files, bytesize.Format(sum.Bytes),
+		sum.Elapsed.Round(time.Millisecond), bytesize.Format(int64(float64(sum.Bytes)/max(sum.Elapsed.Seconds(), 1e-3))))
+	if skipped > 0 {
+		fmt.Fprintf(w, "partsync: %d entries were in no partition; reasons in %s\n", skipped, skippedFile)
+	}
+	for _, f := range sum.Failures {
+		msg := strings.ReplaceAll(strings.TrimSpace(f.Error), "\n", "\n      ")
+		fmt.Fprintf(w, "partsync: part %d FAILED after %d attempt(s), exit code %d; log %s\n      %s\n", f.Part, f.Attempts, f.ExitCode, f.Log, msg)
+	}
+}

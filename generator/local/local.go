@@ -1,0 +1,224 @@
+// Package local runs a plan on this machine: a pool of workers, each running
+// a partition with exactly the argv a workflow pod runs (transfer.Command),
+// retrying a failed partition with exponential backoff, writing a status file
+// per attempt and the tool's output to logs/part.<N>.log.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/transfer"
+)
+
+// ErrPartitionsFailed is wrapped when a partition still failed after its retries.
+var ErrPartitionsFailed = errors.New("partitions failed")
+
+// Options tune the worker pool.
+type Options struct {
+	Jobs       int           // partitions at once (-n)
+	Retries    int           // further attempts after a failure
+	Backoff    time.Duration // delay before the first retry; doubled for each further one
+	MaxBackoff time.Duration // cap of the delay; 0 means 30 minutes
+	// Env is added to the environment of the tool (RCLONE_CONFIG=…).
+	Env []string
+	// Only, when not nil, limits the run to these partitions (resume).
+	Only []int
+	// Events receives progress; nil discards it. Called from several goroutines.
+	Events Events
+}
+
+// Events hears about the run. Implementations must be safe for concurrent use.
+type Events interface {
+	// Started is called once with the work ahead.
+	Started(partitions int, files, bytes int64)
+	// Attempted is called after every attempt; final is true when the
+	// partition will not be tried again.
+	Attempted(st *plan.Status, final bool)
+}
+
+// Failure is a partition that failed after all its attempts.
+type Failure struct {
+	Part     int    `json:"part"`
+	ExitCode int    `json:"exit_code"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error"`
+	Log      string `json:"log"`
+}
+
+// Summary is the outcome of a local run.
+type Summary struct {
+	RunID      string        `json:"run_id"`
+	Partitions int           `json:"partitions"`
+	OK         int           `json:"ok"`
+	Failed     int           `json:"failed"`
+	Files      int64         `json:"files"` // regular files in the partitions that succeeded
+	Bytes      int64         `json:"bytes"`
+	Elapsed    time.Duration `json:"elapsed_ns"`
+	Failures   []Failure     `json:"failures"`
+}
+
+// Execute runs the partitions of p and returns the summary. The error wraps
+// ErrPartitionsFailed when any partition failed after its retries; the other
+// partitions still ran.
+func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
+	if o.Jobs < 1 {
+		return Summary{}, fmt.Errorf("-n/--jobs %d: give at least 1", o.Jobs)
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Minute
+	}
+	if o.Events == nil {
+		o.Events = nopEvents{}
+	}
+	todo := o.Only
+	if todo == nil {
+		todo = make([]int, p.Count())
+		for i := range todo {
+			todo[i] = i
+		}
+	}
+	sum := Summary{RunID: p.RunID, Partitions: len(todo), Failures: []Failure{}}
+	var files, bytes int64
+	for _, i := range todo {
+		files += p.Partitions[i].Files
+		bytes += p.Partitions[i].Bytes
+	}
+	o.Events.Started(len(todo), files, bytes)
+
+	start := time.Now()
+	queue := make(chan int)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range min(o.Jobs, max(len(todo), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range queue {
+				results <- runPart(ctx, p, i, o)
+			}
+		}()
+	}
+	go func() {
+		defer close(queue)
+		for _, i := range todo {
+			select {
+			case queue <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+
+	var infraErrs []error
+	for r := range results {
+		switch {
+		case r.err != nil && !errors.Is(r.err, transfer.ErrTransfer):
+			infraErrs = append(infraErrs, r.err)
+			fallthrough
+		case r.status == nil || !r.status.OK:
+			sum.Failed++
+			sum.Failures = append(sum.Failures, failureOf(p, r))
+		default:
+			sum.OK++
+			sum.Files += r.status.Files
+			sum.Bytes += r.status.Bytes
+		}
+	}
+	sum.Elapsed = time.Since(start)
+	sort.Slice(sum.Failures, func(a, b int) bool { return sum.Failures[a].Part < sum.Failures[b].Part })
+	if err := errors.Join(infraErrs...); err != nil {
+		return sum, err
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, fmt.Errorf("run %s interrupted: %w", p.RunID, err)
+	}
+	if sum.Failed > 0 {
+		return sum, fmt.Errorf("%w: %d of %d partitions of run %s", ErrPartitionsFailed, sum.Failed, sum.Partitions, p.RunID)
+	}
+	return sum, nil
+}
+
+type result struct {
+	part   int
+	status *plan.Status
+	err    error
+}
+
+// runPart tries partition i until it succeeds or its retries are used up.
+func runPart(ctx context.Context, p *plan.Plan, i int, o Options) result {
+	argv, err := transfer.Command(p, strconv.Itoa(i))
+	if err != nil {
+		return result{part: i, err: err}
+	}
+	logFile, err := os.OpenFile(p.Dir().LogFile(i), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return result{part: i, err: fmt.Errorf("part %d: open log: %w", i, err)}
+	}
+	defer func() { _ = logFile.Close() }()
+	var res result
+	for attempt := 0; attempt <= o.Retries; attempt++ {
+		if attempt > 0 && !sleep(ctx, backoff(o, attempt)) {
+			break
+		}
+		_, _ = fmt.Fprintf(logFile, "# partsync: part %d attempt %d: %q\n", i, attempt+1, argv)
+		st, err := transfer.Run(ctx, p, transfer.Spec{Dir: p.Dir(), Part: i, Attempt: attempt, Argv: argv, Env: o.Env, Executor: "local", Output: logFile})
+		res = result{part: i, status: st, err: err}
+		final := err == nil || !errors.Is(err, transfer.ErrTransfer) || attempt == o.Retries || ctx.Err() != nil
+		if st != nil {
+			o.Events.Attempted(st, final)
+		}
+		if final {
+			break
+		}
+	}
+	return res
+}
+
+// backoff is the delay before attempt (1-based retries): Backoff, 2×, 4×, … capped.
+func backoff(o Options, attempt int) time.Duration {
+	d := o.Backoff
+	for range attempt - 1 {
+		d *= 2
+		if d >= o.MaxBackoff {
+			return o.MaxBackoff
+		}
+	}
+	return d
+}
+
+// sleep waits d or until ctx ends; it reports whether the wait was complete.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func failureOf(p *plan.Plan, r result) Failure {
+	f := Failure{Part: r.part, ExitCode: -1, Log: p.Dir().LogFile(r.part)}
+	if r.status != nil {
+		f.ExitCode, f.Attempts, f.Error = r.status.ExitCode, r.status.Attempts, r.status.Error
+	}
+	if f.Error == "" && r.err != nil {
+		f.Error = r.err.Error()
+	}
+	return f
+}
+
+type nopEvents struct{}
+
+func (nopEvents) Started(int, int64, int64)   {}
+func (nopEvents) Attempted(*plan.Status, bool) {}

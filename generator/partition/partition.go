@@ -1,0 +1,188 @@
+// Package partition packs the scanner's entries into partitions with fpart's
+// semantics: at most MaxFiles entries and at most MaxBytes bytes each, filled
+// in scan order, a file larger than MaxBytes in a partition of its own. Each
+// partition is written as it closes to parts/part.<N>, in the encoding the
+// tool reads; every entry the tool cannot express goes to the skipped file
+// with the reason. Memory holds one open partition, not the tree.
+package partition
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/scan"
+	"github.com/partsync/partsync/generator/tool"
+)
+
+// ErrLimits is wrapped when the partition limits are not positive.
+var ErrLimits = errors.New("bad partition limits")
+
+// Options bound each partition and name the tool that reads it.
+type Options struct {
+	MaxFiles int64 // entries per partition (-f)
+	MaxBytes int64 // bytes of regular files per partition (-s)
+	Tool     tool.Tool
+}
+
+// Partitioner receives entries in scan order. It is not safe for concurrent use.
+type Partitioner struct {
+	dir     plan.Dir
+	opts    Options
+	parts   []plan.Partition
+	totals  plan.Totals
+	open    *openPart
+	skipped *bufio.Writer
+	skipOut *os.File
+}
+
+// openPart is the partition being filled.
+type openPart struct {
+	stats plan.Partition
+	tmp   *os.File
+	w     *bufio.Writer
+}
+
+// New starts partitioning into the run directory dir.
+func New(dir plan.Dir, opts Options) (*Partitioner, error) {
+	if opts.MaxFiles < 1 {
+		return nil, fmt.Errorf("%w: -f/--files %d: give at least 1", ErrLimits, opts.MaxFiles)
+	}
+	if opts.MaxBytes < 1 {
+		return nil, fmt.Errorf("%w: -s/--size %d: give at least 1 byte", ErrLimits, opts.MaxBytes)
+	}
+	f, err := os.Create(dir.SkippedFile())
+	if err != nil {
+		return nil, fmt.Errorf("create skipped list: %w", err)
+	}
+	return &Partitioner{dir: dir, opts: opts, skipped: bufio.NewWriter(f), skipOut: f}, nil
+}
+
+// Add places one scanned entry: in a partition, implied, or skipped.
+func (p *Partitioner) Add(e scan.Entry) error {
+	v := p.opts.Tool.Classify(e)
+	switch {
+	case v.List:
+		return p.list(e)
+	case v.Implied:
+		p.totals.Implied++
+		return nil
+	default:
+		if e.Type == scan.File {
+			p.totals.SkippedBytes += e.Size
+		}
+		return p.Skip(scan.Skip{Path: e.Path, Reason: v.Reason})
+	}
+}
+
+// Skip records an entry that is in no partition.
+func (p *Partitioner) Skip(s scan.Skip) error {
+	p.totals.Skipped++
+	if err := WriteSkipLine(p.skipped, s); err != nil {
+		return fmt.Errorf("write skipped list: %w", err)
+	}
+	return nil
+}
+
+// WriteSkipLine writes one line of the skipped file: the path quoted as a Go
+// string (so tabs, newlines and bytes that are not UTF-8 stay readable and
+// lossless), a tab, and the reason.
+func WriteSkipLine(w io.Writer, s scan.Skip) error {
+	_, err := fmt.Fprintf(w, "%s\t%s\n", strconv.Quote(s.Path), s.Reason)
+	return err
+}
+
+func (p *Partitioner) list(e scan.Entry) error {
+	var size int64
+	if e.Type == scan.File {
+		size = e.Size
+	}
+	if p.open != nil && (p.open.stats.Entries+1 > p.opts.MaxFiles || p.open.stats.Bytes+size > p.opts.MaxBytes) {
+		if err := p.closePart(); err != nil {
+			return err
+		}
+	}
+	if p.open == nil {
+		if err := p.openPart(); err != nil {
+			return err
+		}
+	}
+	if _, err := p.open.w.WriteString(e.Path); err != nil {
+		return fmt.Errorf("write part %d: %w", len(p.parts), err)
+	}
+	if err := p.open.w.WriteByte(p.opts.Tool.Separator()); err != nil {
+		return fmt.Errorf("write part %d: %w", len(p.parts), err)
+	}
+	p.open.stats.Entries++
+	p.totals.Listed++
+	if e.Type == scan.File {
+		p.open.stats.Files++
+		p.open.stats.Bytes += size
+		p.totals.ListedBytes += size
+	}
+	return nil
+}
+
+func (p *Partitioner) openPart() error {
+	final := p.dir.PartFile(strconv.Itoa(len(p.parts)))
+	tmp, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create part %d: %w", len(p.parts), err)
+	}
+	p.open = &openPart{tmp: tmp, w: bufio.NewWriterSize(tmp, 256*1024)}
+	return nil
+}
+
+// closePart flushes the open partition and renames it into place.
+func (p *Partitioner) closePart() error {
+	index := len(p.parts)
+	op := p.open
+	p.open = nil
+	err := op.w.Flush()
+	if err == nil {
+		err = op.tmp.Chmod(0o644)
+	}
+	if cerr := op.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(op.tmp.Name(), p.dir.PartFile(strconv.Itoa(index)))
+	}
+	if err != nil {
+		_ = os.Remove(op.tmp.Name())
+		return fmt.Errorf("write part %d: %w", index, err)
+	}
+	p.parts = append(p.parts, op.stats)
+	return nil
+}
+
+// Close writes the last partition and the skipped list, and returns the
+// partitions in order with the totals of what was listed, implied and skipped.
+func (p *Partitioner) Close() ([]plan.Partition, plan.Totals, error) {
+	var errs []error
+	if p.open != nil {
+		errs = append(errs, p.closePart())
+	}
+	if err := p.skipped.Flush(); err != nil {
+		errs = append(errs, fmt.Errorf("write skipped list: %w", err))
+	}
+	if err := p.skipOut.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("write skipped list: %w", err))
+	}
+	return p.parts, p.totals, errors.Join(errs...)
+}
+
+// Abort releases the open files after a failure; the caller discards the run directory.
+func (p *Partitioner) Abort() {
+	if p.open != nil {
+		_ = p.open.tmp.Close()
+		_ = os.Remove(p.open.tmp.Name())
+		p.open = nil
+	}
+	_ = p.skipOut.Close()
+}

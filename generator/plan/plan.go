@@ -1,0 +1,110 @@
+// Package plan defines the run directory and plan.json: the contract that every
+// other stage of partsync reads. A run directory lives on the shared volume:
+//
+//	<shared-dir>/<run-id>/
+//	  plan.json        source, destination, tool, options, totals, partitions
+//	  parts/part.<N>   one file list per partition, paths relative to the source
+//	  skipped          every entry that is in no partition, with the reason
+//	  status/<N>.json  written when partition N finished an attempt
+//	  logs/            tool output of the local executor
+//	  outcome.json     written by the workflow's exit handler
+//
+// plan.json is written last: a run directory without it is incomplete.
+// Package plan imports nothing of partsync's own.
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// FormatVersion is the version of the plan.json layout.
+const FormatVersion = 1
+
+// ErrIncomplete is wrapped when a run directory has no readable plan.json.
+var ErrIncomplete = errors.New("run directory is incomplete")
+
+// Plan is the content of plan.json.
+type Plan struct {
+	FormatVersion int    `json:"format_version"`
+	Generator     string `json:"generator"` // partsync version that wrote it
+	RunID         string `json:"run_id"`
+	RunDir        string `json:"run_dir"` // absolute path of the run directory
+	CreatedAt     string `json:"created_at"`
+
+	Source      string   `json:"source"`      // absolute path
+	Destination string   `json:"destination"` // absolute path or rclone remote
+	Tool        string   `json:"tool"`        // "rsync" or "rclone"
+	ToolOptions []string `json:"tool_options"`
+	Excludes    []string `json:"excludes,omitempty"`
+
+	MaxFiles int64 `json:"max_files"`
+	MaxBytes int64 `json:"max_bytes"`
+
+	Totals     Totals      `json:"totals"`
+	Partitions []Partition `json:"partitions"`
+}
+
+// Totals counts what the scan found and where each entry went.
+type Totals struct {
+	Entries  int64 `json:"entries"`  // everything the scan visited
+	Files    int64 `json:"files"`    // regular files visited
+	Dirs     int64 `json:"dirs"`     // directories visited
+	Symlinks int64 `json:"symlinks"` // symbolic links visited
+	Others   int64 `json:"others"`   // fifos, sockets, devices visited
+	Bytes    int64 `json:"bytes"`    // bytes of regular files visited
+
+	Listed       int64 `json:"listed"`        // entries written to part files
+	ListedBytes  int64 `json:"listed_bytes"`  // bytes of the regular files written to part files
+	Implied      int64 `json:"implied"`       // directories the tool creates without a list line (rclone)
+	Excluded     int64 `json:"excluded"`      // entries matched by an exclude pattern (pruned dirs count once)
+	Skipped      int64 `json:"skipped"`       // lines in the skipped file
+	SkippedBytes int64 `json:"skipped_bytes"` // bytes of skipped regular files
+}
+
+// Partition is what one part file holds.
+type Partition struct {
+	Entries int64 `json:"entries"` // lines in the part file
+	Files   int64 `json:"files"`   // regular files among them
+	Bytes   int64 `json:"bytes"`   // their bytes
+}
+
+// Count returns the number of partitions.
+func (p *Plan) Count() int { return len(p.Partitions) }
+
+// Dir returns the run directory the plan lives in.
+func (p *Plan) Dir() Dir { return Dir(p.RunDir) }
+
+// Stamp returns the time format plan files use.
+func Stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Load reads plan.json of the run directory dir.
+func Load(dir Dir) (*Plan, error) {
+	data, err := os.ReadFile(dir.PlanFile())
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s has no plan.json (generate did not finish)", ErrIncomplete, dir)
+		}
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	var p Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrIncomplete, dir.PlanFile(), err)
+	}
+	if p.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("%s: plan format %d, this partsync reads %d", dir.PlanFile(), p.FormatVersion, FormatVersion)
+	}
+	return &p, nil
+}
+
+// Save writes plan.json atomically. It is the last file generate writes.
+func Save(p *Plan) error {
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
+	return WriteFileAtomic(p.Dir().PlanFile(), append(data, '\n'))
+}

@@ -1,0 +1,154 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+)
+
+// ErrRunExists is wrapped when the run directory to create exists already.
+var ErrRunExists = errors.New("run already exists")
+
+// ErrSharedDir is wrapped when the shared directory cannot hold a new run.
+var ErrSharedDir = errors.New("shared directory unusable")
+
+// ErrRunID is wrapped when a run id is not a valid name.
+var ErrRunID = errors.New("bad run id")
+
+// runIDPattern keeps run ids usable as a Kubernetes name suffix and a directory name.
+var runIDPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$`)
+
+// CheckRunID reports whether id can name a run.
+func CheckRunID(id string) error {
+	if !runIDPattern.MatchString(id) {
+		return fmt.Errorf("%w %q: use 1 to 40 lower-case letters, digits and '-', starting and ending with a letter or digit", ErrRunID, id)
+	}
+	return nil
+}
+
+// Dir is the path of a run directory.
+type Dir string
+
+// PlanFile is the path of plan.json.
+func (d Dir) PlanFile() string { return filepath.Join(string(d), "plan.json") }
+
+// PartsDir holds the part files.
+func (d Dir) PartsDir() string { return filepath.Join(string(d), "parts") }
+
+// PartFile is the path of the part file with the given index. The index is a
+// string so that the workflow can pass an Argo expression such as
+// "{{inputs.parameters.part}}" and the local executor a number: one function
+// builds both paths.
+func (d Dir) PartFile(index string) string { return filepath.Join(d.PartsDir(), "part."+index) }
+
+// SkippedFile lists the entries in no partition.
+func (d Dir) SkippedFile() string { return filepath.Join(string(d), "skipped") }
+
+// StatusDir holds one status file per finished partition.
+func (d Dir) StatusDir() string { return filepath.Join(string(d), "status") }
+
+// StatusFile is the status file of partition index.
+func (d Dir) StatusFile(index int) string {
+	return filepath.Join(d.StatusDir(), strconv.Itoa(index)+".json")
+}
+
+// LogsDir holds the tool output written by the local executor.
+func (d Dir) LogsDir() string { return filepath.Join(string(d), "logs") }
+
+// LogFile is the log of partition index.
+func (d Dir) LogFile(index int) string {
+	return filepath.Join(d.LogsDir(), "part."+strconv.Itoa(index)+".log")
+}
+
+// OutcomeFile is written by the workflow's exit handler.
+func (d Dir) OutcomeFile() string { return filepath.Join(string(d), "outcome.json") }
+
+// WorkflowFile keeps a copy of the emitted workflow.
+func (d Dir) WorkflowFile() string { return filepath.Join(string(d), "workflow.yaml") }
+
+// Create makes a new, empty run directory <sharedDir>/<runID> with its
+// sub-directories. It fails with ErrRunExists when the run directory exists
+// and with ErrSharedDir when the shared directory is missing or not writable.
+// The caller removes the directory with Discard when it cannot finish the run.
+func Create(sharedDir, runID string) (Dir, error) {
+	if err := CheckRunID(runID); err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(sharedDir)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrSharedDir, sharedDir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return "", fmt.Errorf("%w: cannot create shared dir %s: %v; choose a writable -d/--shared-dir", ErrSharedDir, abs, unwrapPath(err))
+	}
+	dir := Dir(filepath.Join(abs, runID))
+	if err := os.Mkdir(string(dir), 0o755); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("%w: %s exists; choose another --run-id or remove it", ErrRunExists, dir)
+		}
+		return "", fmt.Errorf("%w: cannot create %s: %v; choose a writable -d/--shared-dir", ErrSharedDir, dir, unwrapPath(err))
+	}
+	for _, sub := range []string{dir.PartsDir(), dir.StatusDir(), dir.LogsDir()} {
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			_ = os.RemoveAll(string(dir))
+			return "", fmt.Errorf("%w: cannot create %s: %v", ErrSharedDir, sub, unwrapPath(err))
+		}
+	}
+	if err := probeWritable(dir); err != nil {
+		_ = os.RemoveAll(string(dir))
+		return "", err
+	}
+	return dir, nil
+}
+
+// probeWritable checks that files can be created in dir: a directory can be
+// creatable while files are not (root squash, read-only bind mounts).
+func probeWritable(dir Dir) error {
+	probe := filepath.Join(string(dir), ".probe")
+	if err := os.WriteFile(probe, nil, 0o644); err != nil {
+		return fmt.Errorf("%w: cannot write in %s: %v; choose a writable -d/--shared-dir", ErrSharedDir, dir, unwrapPath(err))
+	}
+	return os.Remove(probe)
+}
+
+// Discard removes a run directory that could not be completed.
+func Discard(dir Dir) error {
+	if err := os.RemoveAll(string(dir)); err != nil {
+		return fmt.Errorf("remove incomplete run %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Find resolves a run given as a directory path or as a run id under sharedDir.
+func Find(sharedDir, runOrDir string) (Dir, error) {
+	if st, err := os.Stat(runOrDir); err == nil && st.IsDir() {
+		abs, err := filepath.Abs(runOrDir)
+		if err != nil {
+			return "", fmt.Errorf("run %s: %w", runOrDir, err)
+		}
+		return Dir(abs), nil
+	}
+	if err := CheckRunID(runOrDir); err != nil {
+		return "", fmt.Errorf("run %q is neither a directory nor a run id: %w", runOrDir, err)
+	}
+	abs, err := filepath.Abs(filepath.Join(sharedDir, runOrDir))
+	if err != nil {
+		return "", fmt.Errorf("run %s: %w", runOrDir, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return "", fmt.Errorf("%w: run %s: no directory %s; check --run-id and -d/--shared-dir", ErrIncomplete, runOrDir, abs)
+	}
+	return Dir(abs), nil
+}
+
+// unwrapPath drops the operation and path of a *PathError: the caller's message names them.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,97 @@
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+)
+
+// Status is status/<N>.json: the result of the latest attempt at partition N.
+type Status struct {
+	Part      int      `json:"part"`
+	OK        bool     `json:"ok"`
+	ExitCode  int      `json:"exit_code"` // the tool's exit code; -1 when it did not start or was killed
+	Attempts  int      `json:"attempts"`  // attempts made so far, this one included
+	Files     int64    `json:"files"`     // regular files in the partition
+	Bytes     int64    `json:"bytes"`     // their bytes
+	Seconds   float64  `json:"seconds"`   // duration of this attempt
+	Started   string   `json:"started"`
+	Finished  string   `json:"finished"`
+	Argv      []string `json:"argv"`            // what ran
+	Error     string   `json:"error,omitempty"` // first lines of the tool's error output
+	Executor  string   `json:"executor"`        // "local" or "pod"
+	Host      string   `json:"host,omitempty"`  // node or pod name
+}
+
+// SaveStatus writes the status file of s.Part atomically.
+func SaveStatus(dir Dir, s *Status) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode status of part %d: %w", s.Part, err)
+	}
+	return WriteFileAtomic(dir.StatusFile(s.Part), append(data, '\n'))
+}
+
+// LoadStatus reads the status of partition index; ok is false when there is none.
+func LoadStatus(dir Dir, index int) (s *Status, ok bool, err error) {
+	data, err := os.ReadFile(dir.StatusFile(index))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read status of part %d: %w", index, err)
+	}
+	s = &Status{}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, false, fmt.Errorf("status of part %d: %s: %w", index, dir.StatusFile(index), err)
+	}
+	return s, true, nil
+}
+
+// Progress sorts the partitions of a run by their status files.
+type Progress struct {
+	Partitions int   `json:"partitions"`
+	Succeeded  []int `json:"succeeded"`
+	Failed     []int `json:"failed"`
+	Missing    []int `json:"missing"` // no status file: not run yet, running, or killed
+}
+
+// ReadProgress reads every status file of a run of count partitions.
+func ReadProgress(dir Dir, count int) (Progress, error) {
+	pr := Progress{Partitions: count, Succeeded: []int{}, Failed: []int{}, Missing: []int{}}
+	for i := range count {
+		s, ok, err := LoadStatus(dir, i)
+		switch {
+		case err != nil:
+			return pr, err
+		case !ok:
+			pr.Missing = append(pr.Missing, i)
+		case s.OK:
+			pr.Succeeded = append(pr.Succeeded, i)
+		default:
+			pr.Failed = append(pr.Failed, i)
+		}
+	}
+	return pr, nil
+}
+
+// Outcome is outcome.json, written by the workflow's exit handler.
+type Outcome struct {
+	WorkflowStatus string `json:"workflow_status"`
+	Progress
+	// ArgoFailures is Argo's {{workflow.failures}} as it was passed, parsed when it is JSON.
+	ArgoFailures json.RawMessage `json:"argo_failures,omitempty"`
+	RecordedAt   string          `json:"recorded_at"`
+}
+
+// SaveOutcome writes outcome.json atomically.
+func SaveOutcome(dir Dir, o *Outcome) error {
+	sort.Ints(o.Failed)
+	data, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode outcome: %w", err)
+	}
+	return WriteFileAtomic(dir.OutcomeFile(), append(data, '\n'))
+}

@@ -1,0 +1,214 @@
+// Package prepare turns a source tree into a run: it validates the request,
+// creates the run directory, scans the source once, streams the entries into
+// the partitioner and writes plan.json last. Either the run directory is
+// complete or it is removed: a failed prepare leaves nothing that looks done.
+package prepare
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/partsync/partsync/generator/partition"
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/scan"
+	"github.com/partsync/partsync/generator/tool"
+)
+
+// ErrPaths is wrapped when SRC, DST and the shared dir overlap.
+var ErrPaths = errors.New("overlapping paths")
+
+// Request is everything a run is made of.
+type Request struct {
+	Source      string
+	Destination string
+	Tool        string
+	// ToolOptions replace the tool's defaults when not nil (-o).
+	ToolOptions []string
+	MaxFiles    int64
+	MaxBytes    int64
+	Excludes    []string
+	SharedDir   string
+	RunID       string // empty: one is made from the time
+	ScanWorkers int
+	// RcloneConfig is the config in which an rclone remote must exist.
+	RcloneConfig string
+	Version      string
+	Getenv       func(string) string // os.Getenv in production
+	Now          func() time.Time    // time.Now in production
+}
+
+// Checked is a validated request.
+type Checked struct {
+	Tool        tool.Tool
+	Source      string           // absolute
+	Destination tool.Destination // canonical
+	Options     []string         // the tool options in force
+	SharedDir   string           // absolute
+}
+
+// Check reports every problem of the request at once, each naming the bad
+// value and the fix, and returns the request resolved. It touches nothing.
+func Check(r Request) (Checked, error) {
+	var c Checked
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	var err error
+	c.Source, err = checkSource(r.Source)
+	add(err)
+	c.Tool, err = tool.Lookup(r.Tool)
+	add(err)
+	_, err = scan.NewMatcher(r.Excludes)
+	add(err)
+	if r.MaxFiles < 1 {
+		add(fmt.Errorf("%w: -f/--files %d: give at least 1", partition.ErrLimits, r.MaxFiles))
+	}
+	if r.MaxBytes < 1 {
+		add(fmt.Errorf("%w: -s/--size %d: give at least 1 byte", partition.ErrLimits, r.MaxBytes))
+	}
+	if r.RunID != "" {
+		add(plan.CheckRunID(r.RunID))
+	}
+	if c.Tool != nil {
+		c.Options = c.Tool.DefaultOptions()
+		if r.ToolOptions != nil {
+			c.Options = r.ToolOptions
+			add(c.Tool.CheckOptions(c.Options))
+		}
+		c.Destination, err = c.Tool.CheckDestination(r.Destination)
+		add(err)
+		if err == nil && c.Destination.Remote != "" {
+			add(tool.CheckRemote(tool.RcloneConfigPath(r.RcloneConfig, r.Getenv), c.Destination.Remote, r.Getenv))
+		}
+	}
+	if c.SharedDir, err = filepath.Abs(r.SharedDir); err != nil {
+		add(fmt.Errorf("%w: -d/--shared-dir %s: %v", plan.ErrSharedDir, r.SharedDir, err))
+	}
+	if len(errs) == 0 {
+		add(checkOverlap(c.Source, c.Destination.LocalPath, c.SharedDir))
+	}
+	return c, errors.Join(errs...)
+}
+
+func checkSource(src string) (string, error) {
+	if src == "" {
+		return "", fmt.Errorf("%w: SRC is empty; give the directory to copy", scan.ErrSource)
+	}
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return "", fmt.Errorf("%w: SRC %s: %v", scan.ErrSource, src, err)
+	}
+	st, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("%w: SRC %s does not exist; check the path", scan.ErrSource, src)
+	case err != nil:
+		return "", fmt.Errorf("%w: SRC %s: %v", scan.ErrSource, src, err)
+	case !st.IsDir():
+		return "", fmt.Errorf("%w: SRC %s is not a directory; give the directory that holds the files", scan.ErrSource, src)
+	}
+	return abs, nil
+}
+
+// checkOverlap refuses a destination or shared dir inside the source (the
+// run would copy its own output) and a source inside the destination.
+func checkOverlap(src, dst, shared string) error {
+	var errs []error
+	if dst != "" && (within(dst, src) || within(src, dst)) {
+		errs = append(errs, fmt.Errorf("%w: DST %s and SRC %s overlap; copy to a directory outside the source", ErrPaths, dst, src))
+	}
+	if within(shared, src) {
+		errs = append(errs, fmt.Errorf("%w: shared dir %s is inside SRC %s; the run's own files would be copied: choose -d outside the source", ErrPaths, shared, src))
+	}
+	return errors.Join(errs...)
+}
+
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// NewRunID names a run after the time it started, with a random suffix.
+func NewRunID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// Prepare validates r, scans the source into a new run directory and returns
+// the plan it wrote.
+func Prepare(ctx context.Context, r Request) (*plan.Plan, error) {
+	c, err := Check(r)
+	if err != nil {
+		return nil, err
+	}
+	now := r.Now()
+	runID := r.RunID
+	if runID == "" {
+		runID = NewRunID(now)
+	}
+	dir, err := plan.Create(r.SharedDir, runID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := fill(ctx, dir, r, c)
+	if err != nil {
+		if derr := plan.Discard(dir); derr != nil {
+			return nil, errors.Join(err, derr)
+		}
+		return nil, err
+	}
+	p.CreatedAt = plan.Stamp(now)
+	if err := plan.Save(p); err != nil {
+		return nil, errors.Join(err, plan.Discard(dir))
+	}
+	return p, nil
+}
+
+// fill scans and partitions into dir.
+func fill(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, error) {
+	parts, err := partition.New(dir, partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool})
+	if err != nil {
+		return nil, err
+	}
+	stats, err := scan.Walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, parts.Add, parts.Skip)
+	if err != nil {
+		parts.Abort()
+		return nil, fmt.Errorf("scan %s: %w", c.Source, err)
+	}
+	partitions, totals, err := parts.Close()
+	if err != nil {
+		return nil, err
+	}
+	totals.Entries, totals.Files, totals.Dirs = stats.Entries, stats.Files, stats.Dirs
+	totals.Symlinks, totals.Others, totals.Bytes = stats.Symlinks, stats.Others, stats.Bytes
+	totals.Excluded = stats.Excluded
+	if partitions == nil {
+		partitions = []plan.Partition{}
+	}
+	return &plan.Plan{
+		FormatVersion: plan.FormatVersion,
+		Generator:     "partsync " + r.Version,
+		RunID:         filepath.Base(string(dir)),
+		RunDir:        string(dir),
+		Source:        c.Source,
+		Destination:   c.Destination.Spec,
+		Tool:          c.Tool.Name(),
+		ToolOptions:   c.Options,
+		Excludes:      r.Excludes,
+		MaxFiles:      r.MaxFiles,
+		MaxBytes:      r.MaxBytes,
+		Totals:        totals,
+		Partitions:    partitions,
+	}, nil
+}

@@ -1,0 +1,91 @@
+package tool
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/partsync/partsync/generator/scan"
+)
+
+// Rclone copies to object storage or any rclone remote, or to a local path.
+// Part files are newline-separated (--files-from-raw); object stores keep
+// regular files only, so other entries are skipped with the reason.
+type Rclone struct{}
+
+// Name implements Tool.
+func (Rclone) Name() string { return "rclone" }
+
+// DefaultOptions retry once inside rclone (partsync retries the partition)
+// and copy several files of a partition at once.
+func (Rclone) DefaultOptions() []string {
+	return []string{"--retries=1", "--transfers=8", "--checkers=16"}
+}
+
+var rcloneRules = []optionRule{
+	{[]string{"--files-from*", "--include*", "--exclude*", "--filter*", "--min-size", "--max-size", "--min-age", "--max-age", "--max-depth", "--ignore-case"}, "would change which files are copied without counting them; use partsync's -x/--exclude"},
+	{[]string{"--config"}, "the config comes from RCLONE_CONFIG (locally) or the mounted Secret (in pods); use --rclone-config / --rclone-config-secret"},
+	{[]string{"--delete*", "--track-renames*", "--backup-dir"}, "is unsafe when each partition sees only part of the tree"},
+}
+
+// CheckOptions implements Tool.
+func (Rclone) CheckOptions(opts []string) error { return checkOptions(opts, rcloneRules, "", "") }
+
+// remoteName is the form rclone accepts for the name of a configured remote.
+var remoteName = regexp.MustCompile(`^[\p{L}\p{N}_.+@]([\p{L}\p{N}_.+@ -]*[\p{L}\p{N}_.+@-])?$`)
+
+// CheckDestination accepts "remote:path" with a configured remote's name, or
+// a local path. On-the-fly remotes (":s3,key=…:bucket") are rejected: their
+// settings, credentials included, would be in argv and in the workflow.
+func (Rclone) CheckDestination(dst string) (Destination, error) {
+	if dst == "" {
+		return Destination{}, fmt.Errorf("%w: DST is empty; give remote:bucket/prefix or a directory path", ErrDestination)
+	}
+	if strings.HasPrefix(dst, ":") {
+		return Destination{}, fmt.Errorf("%w %q: on-the-fly remotes put settings in argv; define the remote in rclone.conf and use name:path", ErrDestination, dst)
+	}
+	name, _, found := strings.Cut(dst, ":")
+	if !found || strings.Contains(name, "/") {
+		return localPath(dst)
+	}
+	if !remoteName.MatchString(name) {
+		return Destination{}, fmt.Errorf("%w %q: %q is not a valid rclone remote name; use letters, digits, _ . + @ - and spaces", ErrDestination, dst, name)
+	}
+	if strings.ContainsAny(dst, "\x00\n\r") {
+		return Destination{}, fmt.Errorf("%w %q: control characters are not allowed in DST", ErrDestination, dst)
+	}
+	return Destination{Spec: dst, Remote: name}, nil
+}
+
+// Separator implements Tool.
+func (Rclone) Separator() byte { return '\n' }
+
+// Classify lists regular files whose names a newline-separated list and an
+// object store can hold; directories are implied by the files below them.
+func (Rclone) Classify(e scan.Entry) Verdict {
+	switch e.Type {
+	case scan.Dir:
+		if e.Children == 0 {
+			return Verdict{Reason: "empty directory: rclone creates no directory from a file list"}
+		}
+		return Verdict{Implied: true}
+	case scan.Symlink:
+		return Verdict{Reason: "symbolic link: rclone does not copy links from a file list; use -m rsync to keep links"}
+	case scan.Other:
+		return Verdict{Reason: "not a regular file (" + e.Mode.Type().String() + "): rclone copies regular files only"}
+	}
+	switch {
+	case strings.ContainsAny(e.Path, "\n\r"):
+		return Verdict{Reason: "name holds a newline or carriage return: rclone's --files-from-raw list cannot express it; use -m rsync"}
+	case !utf8.ValidString(e.Path):
+		return Verdict{Reason: "name is not valid UTF-8: rclone would store it under another name; use -m rsync or rename it"}
+	}
+	return Verdict{List: true}
+}
+
+// Argv implements Tool.
+func (Rclone) Argv(job Job) []string {
+	argv := append([]string{"rclone", "copy"}, job.Options...)
+	return append(argv, "--files-from-raw", job.PartFile, job.Source, job.Destination)
+}

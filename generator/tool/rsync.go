@@ -1,0 +1,59 @@
+package tool
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/partsync/partsync/generator/scan"
+)
+
+// Rsync copies file system to file system. Part files are NUL-separated
+// (--from0), so every name a POSIX file system can hold is expressible, and
+// directories are listed so that empty ones are created.
+type Rsync struct{}
+
+// Name implements Tool.
+func (Rsync) Name() string { return "rsync" }
+
+// DefaultOptions keeps permissions, times, owners, links and special files
+// (-a; with --files-from -a does not recurse), and numeric ids as fpsync does.
+func (Rsync) DefaultOptions() []string { return []string{"-a", "--numeric-ids"} }
+
+var rsyncRules = []optionRule{
+	{[]string{"--recursive"}, "breaks partitioning: each partition is an explicit file list"},
+	{[]string{"--files-from", "--from0", "--no-relative", "--no-R"}, "partsync sets the file list itself"},
+	{[]string{"--include*", "--exclude*", "--filter", "--cvs-exclude"}, "would skip files silently; use partsync's -x/--exclude so every skipped file is counted"},
+	{[]string{"--delete*", "--remove-source-files", "--del", "--prune-empty-dirs"}, "is unsafe when each partition sees only part of the tree"},
+	{[]string{"--rsh", "--rsync-path", "--server", "--daemon"}, "partsync copies between local paths only"},
+}
+
+// CheckOptions implements Tool.
+func (Rsync) CheckOptions(opts []string) error {
+	// r: recursive, 0: from0, f/F: filters, e: remote shell, C: cvs-exclude.
+	return checkOptions(opts, rsyncRules, "r0fFeC", "BMT@")
+}
+
+// CheckDestination accepts a local path; rsync's host:path and rsync://
+// forms are rejected because partsync copies between mounted volumes.
+func (Rsync) CheckDestination(dst string) (Destination, error) {
+	if dst == "" {
+		return Destination{}, fmt.Errorf("%w: DST is empty; give a directory path", ErrDestination)
+	}
+	if before, _, found := strings.Cut(dst, ":"); found && !strings.Contains(before, "/") {
+		return Destination{}, fmt.Errorf("%w %q: rsync would read it as a remote host; give a local path (./%s) or use -m rclone for a remote", ErrDestination, dst, dst)
+	}
+	return localPath(dst)
+}
+
+// Separator implements Tool.
+func (Rsync) Separator() byte { return 0 }
+
+// Classify lists every entry: rsync -a recreates files, directories,
+// symbolic links and special files from a NUL-separated list.
+func (Rsync) Classify(scan.Entry) Verdict { return Verdict{List: true} }
+
+// Argv implements Tool.
+func (Rsync) Argv(job Job) []string {
+	argv := append([]string{"rsync"}, job.Options...)
+	return append(argv, "--from0", "--files-from="+job.PartFile, withSlash(job.Source), withSlash(job.Destination))
+}

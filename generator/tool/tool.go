@@ -1,0 +1,98 @@
+// Package tool knows the transfer programs partsync drives, rsync and rclone:
+// their flags, how a partition's file list must be encoded for them, which
+// entries they can express, and the argv that copies one partition. It is the
+// only place that knows their flags, and Argv is the one function that builds
+// the command both the workflow's pods and the local executor run.
+package tool
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/partsync/partsync/generator/scan"
+)
+
+// ErrTool is wrapped when a tool name is unknown.
+var ErrTool = errors.New("unknown tool")
+
+// ErrDestination is wrapped when DST cannot be used with the tool.
+var ErrDestination = errors.New("bad destination")
+
+// Tool is one transfer program.
+type Tool interface {
+	// Name is the program's name, which is also its command.
+	Name() string
+	// DefaultOptions are used when the user gives no -o.
+	DefaultOptions() []string
+	// CheckOptions rejects options that would break partitioning or leak a
+	// credential, naming each bad option.
+	CheckOptions(opts []string) error
+	// CheckDestination validates DST and returns it in canonical form.
+	CheckDestination(dst string) (Destination, error)
+	// Separator ends each path in a part file.
+	Separator() byte
+	// Classify says what happens to a scanned entry with this tool.
+	Classify(e scan.Entry) Verdict
+	// Argv is the command that copies the partition listed in job.PartFile.
+	Argv(job Job) []string
+}
+
+// Destination is a validated DST.
+type Destination struct {
+	// Spec is DST as the tool takes it: an absolute path or "remote:path".
+	Spec string
+	// Remote is the rclone remote's name; empty for a local path.
+	Remote string
+	// LocalPath is the absolute path when DST is local.
+	LocalPath string
+}
+
+// Job is what one partition's command needs.
+type Job struct {
+	Source      string   // absolute source directory
+	Destination string   // Destination.Spec
+	PartFile    string   // the file list; may hold an Argo expression for the index
+	Options     []string // tool options (defaults or -o)
+}
+
+// Verdict is the fate of one entry.
+type Verdict struct {
+	// List means the entry is written to a part file.
+	List bool
+	// Implied means the entry is not listed but needs no line in skipped:
+	// a directory the tool creates for the files below it.
+	Implied bool
+	// Reason, when neither List nor Implied, is why the entry is skipped.
+	Reason string
+}
+
+// Names lists the known tools.
+func Names() []string { return []string{"rsync", "rclone"} }
+
+// Lookup returns the tool called name.
+func Lookup(name string) (Tool, error) {
+	switch name {
+	case "rsync":
+		return Rsync{}, nil
+	case "rclone":
+		return Rclone{}, nil
+	}
+	return nil, fmt.Errorf("%w %q: choose -m/--tool %s", ErrTool, name, strings.Join(Names(), " or "))
+}
+
+// localPath validates a local DST and makes it absolute.
+func localPath(dst string) (Destination, error) {
+	if strings.ContainsRune(dst, 0) {
+		return Destination{}, fmt.Errorf("%w %q: a path cannot hold a NUL byte", ErrDestination, dst)
+	}
+	abs, err := filepath.Abs(dst)
+	if err != nil {
+		return Destination{}, fmt.Errorf("%w %q: %v", ErrDestination, dst, err)
+	}
+	return Destination{Spec: abs, LocalPath: abs}, nil
+}
+
+// withSlash ends a directory path with exactly one '/'.
+func withSlash(dir string) string { return strings.TrimRight(dir, "/") + "/" }

@@ -1,0 +1,161 @@
+// Package transfer runs one partition: the tool's argv, its output, its
+// exit code, and the status file. A workflow's pod runs it as
+// `partsync transfer … -- ARGV`; the local executor calls Run in-process with
+// the same ARGV, built by the same function, Command.
+package transfer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/tool"
+)
+
+// ErrTransfer is wrapped when the tool ran and failed, or could not start.
+var ErrTransfer = errors.New("transfer failed")
+
+// Command is the tool's argv for the partition index. index is a number for
+// the local executor and an Argo expression for the workflow: this is the one
+// function that builds both.
+func Command(p *plan.Plan, index string) ([]string, error) {
+	t, err := tool.Lookup(p.Tool)
+	if err != nil {
+		return nil, err
+	}
+	return t.Argv(tool.Job{
+		Source:      p.Source,
+		Destination: p.Destination,
+		PartFile:    p.Dir().PartFile(index),
+		Options:     p.ToolOptions,
+	}), nil
+}
+
+// PodArgv is the container argv of a transfer pod: partsync itself, which
+// runs toolArgv and writes the status file.
+func PodArgv(dir plan.Dir, index, attempt string, toolArgv []string) []string {
+	argv := []string{"partsync", "transfer", "--run-dir", string(dir), "--part", index, "--attempt", attempt, "--"}
+	return append(argv, toolArgv...)
+}
+
+// Spec is one attempt at one partition.
+type Spec struct {
+	Dir      plan.Dir
+	Part     int
+	Attempt  int // 0 for the first attempt
+	Argv     []string
+	Env      []string  // added to this process's environment
+	Executor string    // "local" or "pod"
+	Output   io.Writer // receives the tool's stdout and stderr
+}
+
+// errorLines is how many lines of the tool's error output a status keeps.
+const errorLines = 8
+
+// Run runs one attempt, writes status/<part>.json, and returns the status.
+// The error wraps ErrTransfer when the tool failed; other errors mean the
+// status could not be written.
+func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
+	if s.Part < 0 || s.Part >= p.Count() {
+		return nil, fmt.Errorf("%w: part %d: the run has partitions 0 to %d", ErrTransfer, s.Part, p.Count()-1)
+	}
+	if len(s.Argv) == 0 {
+		return nil, fmt.Errorf("%w: part %d: empty command", ErrTransfer, s.Part)
+	}
+	host, _ := os.Hostname()
+	part := p.Partitions[s.Part]
+	st := &plan.Status{
+		Part: s.Part, Attempts: s.Attempt + 1, Files: part.Files, Bytes: part.Bytes,
+		Argv: s.Argv, Executor: s.Executor, Host: host,
+	}
+	start := time.Now()
+	st.Started = plan.Stamp(start)
+
+	errTail := &headLines{max: errorLines}
+	cmd := exec.CommandContext(ctx, s.Argv[0], s.Argv[1:]...)
+	if len(s.Env) > 0 {
+		cmd.Env = append(os.Environ(), s.Env...)
+	}
+	cmd.Stdout = s.Output
+	cmd.Stderr = io.MultiWriter(s.Output, errTail)
+	// Let the tool finish its current file on cancel; kill it if it lingers.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	runErr := cmd.Run()
+
+	st.Seconds = time.Since(start).Seconds()
+	st.Finished = plan.Stamp(time.Now())
+	st.ExitCode = exitCode(cmd, runErr)
+	st.OK = runErr == nil
+	if !st.OK {
+		st.Error = strings.TrimSpace(errTail.String())
+		if st.Error == "" {
+			st.Error = runErr.Error()
+		}
+	}
+	if err := plan.SaveStatus(s.Dir, st); err != nil {
+		return st, fmt.Errorf("part %d: %w", s.Part, err)
+	}
+	if !st.OK {
+		return st, fmt.Errorf("%w: part %d: %s exited %d: %s", ErrTransfer, s.Part, s.Argv[0], st.ExitCode, firstLine(st.Error))
+	}
+	return st, nil
+}
+
+// exitCode is the tool's exit code, or -1 when it did not start or died of a signal.
+func exitCode(cmd *exec.Cmd, err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if cmd.ProcessState != nil {
+		return cmd.ProcessState.ExitCode()
+	}
+	return -1
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// headLines keeps the first max lines written to it.
+type headLines struct {
+	max   int
+	lines int
+	buf   bytes.Buffer
+}
+
+func (h *headLines) Write(p []byte) (int, error) {
+	sc := bufio.NewScanner(bytes.NewReader(p))
+	for h.lines < h.max && sc.Scan() {
+		h.buf.Write(sc.Bytes())
+		h.buf.WriteByte('\n')
+		h.lines++
+	}
+	return len(p), nil
+}
+
+func (h *headLines) String() string { return h.buf.String() }
+
+// ParseIndex reads a partition index given on the command line.
+func ParseIndex(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%w: partition index %q is not a number ≥ 0", ErrTransfer, s)
+	}
+	return n, nil
+}

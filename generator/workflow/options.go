@@ -1,0 +1,181 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// ErrCluster is wrapped when the cluster options cannot describe a working workflow.
+var ErrCluster = errors.New("bad cluster options")
+
+// DefaultBackoff is the first retry's delay; each further retry doubles it.
+const DefaultBackoff = 30 * time.Second
+
+// Options say how the plan runs in the cluster.
+type Options struct {
+	Jobs               int           // transfers at once: spec.parallelism (-n)
+	Image              string        // image with partsync, rsync and rclone
+	PVCs               []PVC         // volumes the pods mount
+	Namespace          string        // metadata.namespace; empty leaves it to argo submit
+	ServiceAccount     string        // spec.serviceAccountName
+	RcloneConfigSecret *SecretRef    // Secret holding rclone.conf; nil when the tool needs none
+	Retries            int           // retryStrategy.limit of each transfer
+	Backoff            time.Duration // first retry delay
+}
+
+// PVC is a PersistentVolumeClaim mounted at the same path in every pod.
+type PVC struct {
+	Claim     string
+	MountPath string
+}
+
+// SecretRef names a Secret and the key that holds rclone.conf.
+type SecretRef struct {
+	Name string
+	Key  string
+}
+
+// ParsePVC reads --pvc NAME[:MOUNTPATH]. Without a mount path the claim is
+// mounted at /mnt/NAME.
+func ParsePVC(s string) (PVC, error) {
+	name, mount, hasMount := strings.Cut(s, ":")
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return PVC{}, fmt.Errorf("%w: --pvc %q: claim name %q: %s", ErrCluster, s, name, errs[0])
+	}
+	if !hasMount {
+		mount = "/mnt/" + name
+	}
+	if !filepath.IsAbs(mount) || filepath.Clean(mount) != mount || mount == "/" {
+		return PVC{}, fmt.Errorf("%w: --pvc %q: mount path %q must be a clean absolute path below /, as in --pvc %s:/mnt/%s", ErrCluster, s, mount, name, name)
+	}
+	return PVC{Claim: name, MountPath: mount}, nil
+}
+
+// ParseSecretRef reads --rclone-config-secret NAME[:KEY]; KEY defaults to rclone.conf.
+func ParseSecretRef(s string) (*SecretRef, error) {
+	name, key, hasKey := strings.Cut(s, ":")
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return nil, fmt.Errorf("%w: --rclone-config-secret %q: %s", ErrCluster, s, errs[0])
+	}
+	if !hasKey {
+		key = "rclone.conf"
+	}
+	if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
+		return nil, fmt.Errorf("%w: --rclone-config-secret %q: key %q: %s", ErrCluster, s, key, errs[0])
+	}
+	return &SecretRef{Name: name, Key: key}, nil
+}
+
+// validate reports every problem of the options at once.
+func (o Options) validate() error {
+	var errs []error
+	if o.Jobs < 1 {
+		errs = append(errs, fmt.Errorf("%w: -n/--jobs %d: give at least 1", ErrCluster, o.Jobs))
+	}
+	if o.Retries < 0 {
+		errs = append(errs, fmt.Errorf("%w: --retries %d: give 0 or more", ErrCluster, o.Retries))
+	}
+	if o.Backoff <= 0 {
+		errs = append(errs, fmt.Errorf("%w: --backoff %s: give a positive duration such as 30s", ErrCluster, o.Backoff))
+	}
+	if strings.TrimSpace(o.Image) == "" {
+		errs = append(errs, fmt.Errorf("%w: --image is empty; name the partsync image", ErrCluster))
+	}
+	if errs2 := validation.IsDNS1123Subdomain(o.ServiceAccount); len(errs2) > 0 {
+		errs = append(errs, fmt.Errorf("%w: --service-account %q: %s", ErrCluster, o.ServiceAccount, errs2[0]))
+	}
+	if o.Namespace != "" {
+		if errs2 := validation.IsDNS1123Label(o.Namespace); len(errs2) > 0 {
+			errs = append(errs, fmt.Errorf("%w: --namespace %q: %s", ErrCluster, o.Namespace, errs2[0]))
+		}
+	}
+	seen := map[string]bool{}
+	for _, v := range o.PVCs {
+		if seen[v.MountPath] {
+			errs = append(errs, fmt.Errorf("%w: --pvc: two claims mounted at %s", ErrCluster, v.MountPath))
+		}
+		seen[v.MountPath] = true
+		if within(scratchDir, v.MountPath) || within(v.MountPath, scratchDir) {
+			errs = append(errs, fmt.Errorf("%w: --pvc %s:%s overlaps the pods' scratch directory %s; mount it elsewhere", ErrCluster, v.Claim, v.MountPath, scratchDir))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Target is what a workflow copies, as far as the cluster options care.
+type Target struct {
+	Tool             string
+	Source           string // absolute
+	LocalDestination string // absolute, or empty for an rclone remote
+	RemoteName       string // the rclone remote, or empty
+	RunDir           string // absolute run directory (or the shared dir, before the run exists)
+}
+
+// Check reports every problem of the options for target at once, before
+// anything is scanned.
+func (o Options) Check(t Target) error {
+	_, err := o.mounts(t)
+	return errors.Join(o.validate(), err)
+}
+
+// mounts returns the volume mounts of a transfer pod: every claim, read-only
+// unless something is written to it, the rclone config Secret and /tmp. It
+// fails when the source, a local destination or the run directory lies on
+// no claim, or when a remote has no config Secret.
+func (o Options) mounts(t Target) ([]corev1.VolumeMount, error) {
+	type need struct{ what, path string }
+	needs := []need{{"SRC", t.Source}, {"the shared dir", t.RunDir}}
+	if t.LocalDestination != "" {
+		needs = append(needs, need{"DST", t.LocalDestination})
+	}
+	var errs []error
+	written := map[string]bool{}
+	for _, n := range needs {
+		v, ok := o.mountFor(n.path)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: %s %s is not under any --pvc mount path; the pods see only mounted claims: add --pvc CLAIM:MOUNTPATH (mounted at the same path here)", ErrCluster, n.what, n.path))
+			continue
+		}
+		if n.what != "SRC" {
+			written[v.MountPath] = true
+		}
+	}
+	if t.RemoteName != "" && o.RcloneConfigSecret == nil {
+		errs = append(errs, fmt.Errorf("%w: DST uses rclone remote %q but no --rclone-config-secret is given; create one with: kubectl create secret generic rclone-config --from-file=rclone.conf and pass --rclone-config-secret rclone-config", ErrCluster, t.RemoteName))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	mounts := []corev1.VolumeMount{}
+	for i, v := range o.PVCs {
+		mounts = append(mounts, corev1.VolumeMount{Name: pvcVolumeName(i), MountPath: v.MountPath, ReadOnly: !written[v.MountPath]})
+	}
+	if o.RcloneConfigSecret != nil && t.Tool == "rclone" {
+		mounts = append(mounts, corev1.VolumeMount{Name: configVolume, MountPath: rcloneConfigDir, ReadOnly: true})
+	}
+	return append(mounts, corev1.VolumeMount{Name: tmpVolume, MountPath: scratchDir}), nil
+}
+
+// mountFor returns the PVC whose mount path holds path (the deepest one).
+func (o Options) mountFor(path string) (PVC, bool) {
+	var best PVC
+	found := false
+	for _, v := range o.PVCs {
+		if within(path, v.MountPath) && len(v.MountPath) > len(best.MountPath) {
+			best, found = v, true
+		}
+	}
+	return best, found
+}
+
+// within reports whether path is dir or below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}

@@ -1,0 +1,226 @@
+// Package workflow turns a plan into an Argo Workflow built from Argo's typed
+// structs, and lints Workflows and WorkflowTemplates with Argo's own offline
+// validator. The fan-out is withSequence over the partition count and every
+// pod reads its own part file from the shared volume, so the document does
+// not grow with the number of partitions.
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/transfer"
+)
+
+// Names and paths inside the emitted workflow.
+const (
+	entrypoint      = "main"
+	transferName    = "transfer"
+	outcomeName     = "record-outcome"
+	partParam       = "part"
+	partExpr        = "{{inputs.parameters." + partParam + "}}"
+	attemptExpr     = "{{retries}}"
+	rcloneConfigDir = "/etc/partsync/rclone"
+	tmpVolume       = "scratch"
+	// scratchDir is writable scratch space (HOME, TMPDIR) on a read-only root
+	// file system; kept out of /tmp so that claims may be mounted there.
+	scratchDir = "/var/tmp/partsync"
+	configVolume    = "rclone-config"
+
+	LabelRunID = "partsync.io/run-id"
+	LabelRole  = "partsync.io/role"
+	LabelTool  = "partsync.io/tool"
+
+	successTTL = 7 * 24 * 3600  // keep a succeeded workflow a week
+	failureTTL = 30 * 24 * 3600 // and a failed one a month, for argo retry
+)
+
+// Build returns the Workflow that runs plan p in the cluster.
+func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	mounts, err := o.mounts(TargetOf(p))
+	if err != nil {
+		return nil, err
+	}
+	toolArgv, err := transfer.Command(p, partExpr)
+	if err != nil {
+		return nil, err
+	}
+	podArgv := transfer.PodArgv(p.Dir(), partExpr, attemptExpr, toolArgv)
+	recordArgv := []string{"partsync", "record", "--run-dir", string(p.Dir()),
+		"--workflow-status", "{{workflow.status}}", "--failures", "{{workflow.failures}}"}
+
+	labels := map[string]string{
+		"app.kubernetes.io/name":       "partsync",
+		"app.kubernetes.io/managed-by": "partsync",
+		LabelRunID:                     p.RunID,
+		LabelTool:                      p.Tool,
+	}
+	count := intstr.FromString(strconv.Itoa(p.Count()))
+	wf := &wfv1.Workflow{
+		TypeMeta: metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      "partsync-" + p.RunID,
+			Namespace: o.Namespace,
+			Labels:    labels,
+			Annotations: map[string]string{
+				"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: %s → %s", p.RunID, p.Source, p.Destination),
+				"workflows.argoproj.io/description": fmt.Sprintf(
+					"Copies %s to %s with %s in %d partitions of at most %d entries / %d bytes, %d at once. Plan: %s",
+					p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, p.MaxBytes, o.Jobs, p.Dir().PlanFile()),
+			},
+		},
+		Spec: wfv1.WorkflowSpec{
+			Entrypoint:         entrypoint,
+			OnExit:             outcomeName,
+			Parallelism:        ptr(int64(o.Jobs)),
+			ServiceAccountName: o.ServiceAccount,
+			PodGC:              &wfv1.PodGC{Strategy: wfv1.PodGCOnPodSuccess},
+			TTLStrategy: &wfv1.TTLStrategy{
+				SecondsAfterSuccess: ptr(int32(successTTL)),
+				SecondsAfterFailure: ptr(int32(failureTTL)),
+			},
+			Volumes: o.volumes(),
+			Templates: []wfv1.Template{
+				{
+					Name: entrypoint,
+					Steps: []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{{
+						Name:         transferName,
+						Template:     transferName,
+						Arguments:    wfv1.Arguments{Parameters: []wfv1.Parameter{{Name: partParam, Value: wfv1.AnyStringPtr("{{item}}")}}},
+						WithSequence: &wfv1.Sequence{Count: &count},
+					}}}},
+				},
+				{
+					Name:     transferName,
+					Inputs:   wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: partParam}}},
+					Metadata: wfv1.Metadata{Labels: map[string]string{LabelRunID: p.RunID, LabelRole: "transfer"}},
+					Affinity: spreadOverNodes(p.RunID),
+					RetryStrategy: &wfv1.RetryStrategy{
+						Limit:       ptr(intstr.FromInt32(int32(o.Retries))),
+						RetryPolicy: wfv1.RetryPolicyAlways,
+						Backoff: &wfv1.Backoff{
+							Duration: o.Backoff.String(),
+							Factor:   ptr(intstr.FromInt32(2)),
+							Cap:      "30m",
+						},
+					},
+					Container: o.container(podArgv, mounts, p.Tool == "rclone"),
+				},
+				{
+					Name:      outcomeName,
+					Metadata:  wfv1.Metadata{Labels: map[string]string{LabelRunID: p.RunID, LabelRole: "outcome"}},
+					Container: o.container(recordArgv, mounts, false),
+				},
+			},
+		},
+	}
+	return wf, nil
+}
+
+// TargetOf is the target of a plan.
+func TargetOf(p *plan.Plan) Target {
+	t := Target{Tool: p.Tool, Source: p.Source, RunDir: p.RunDir}
+	if path.IsAbs(p.Destination) {
+		t.LocalDestination = p.Destination
+	} else {
+		t.RemoteName, _, _ = strings.Cut(p.Destination, ":")
+	}
+	return t
+}
+
+// container runs argv in the partsync image with the volumes mounted and a
+// locked-down security context.
+func (o Options) container(argv []string, mounts []corev1.VolumeMount, rclone bool) *corev1.Container {
+	env := []corev1.EnvVar{{Name: "HOME", Value: scratchDir}, {Name: "TMPDIR", Value: scratchDir}}
+	if rclone && o.RcloneConfigSecret != nil {
+		env = append(env, corev1.EnvVar{Name: "RCLONE_CONFIG", Value: path.Join(rcloneConfigDir, "rclone.conf")})
+	}
+	return &corev1.Container{
+		Name:         "main",
+		Image:        o.Image,
+		Command:      argv[:1],
+		Args:         argv[1:],
+		Env:          env,
+		VolumeMounts: mounts,
+		SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr(false),
+			ReadOnlyRootFilesystem:   ptr(true),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		},
+	}
+}
+
+// volumes lists the claims, the rclone config Secret and a scratch directory.
+func (o Options) volumes() []corev1.Volume {
+	vols := []corev1.Volume{}
+	for i, v := range o.PVCs {
+		vols = append(vols, corev1.Volume{
+			Name:         pvcVolumeName(i),
+			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: v.Claim}},
+		})
+	}
+	if s := o.RcloneConfigSecret; s != nil {
+		vols = append(vols, corev1.Volume{
+			Name: configVolume,
+			VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+				SecretName:  s.Name,
+				Items:       []corev1.KeyToPath{{Key: s.Key, Path: "rclone.conf"}},
+				DefaultMode: ptr(int32(0o400)),
+			}},
+		})
+	}
+	vols = append(vols, corev1.Volume{Name: tmpVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+	return vols
+}
+
+func pvcVolumeName(i int) string { return "pvc-" + strconv.Itoa(i) }
+
+// spreadOverNodes prefers nodes that run no other transfer of the run.
+func spreadOverNodes(runID string) *corev1.Affinity {
+	return &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+			Weight: 100,
+			PodAffinityTerm: corev1.PodAffinityTerm{
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelRunID: runID, LabelRole: "transfer"}},
+				TopologyKey:   "kubernetes.io/hostname",
+			},
+		}},
+	}}
+}
+
+// Marshal renders a Workflow or WorkflowTemplate as YAML without the empty
+// status and creation timestamp that the typed structs carry.
+func Marshal(obj any) ([]byte, error) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("encode workflow: %w", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("encode workflow: %w", err)
+	}
+	delete(doc, "status")
+	if meta, ok := doc["metadata"].(map[string]any); ok {
+		delete(meta, "creationTimestamp")
+	}
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode workflow: %w", err)
+	}
+	return out, nil
+}
+
+func ptr[T any](v T) *T { return &v }
