@@ -11,15 +11,17 @@ import (
 // the exit code. It never exits.
 func Run(ctx context.Context, args []string, s Streams) error {
 	app := &cli.App{
-		Name:                      "partsync",
-		Usage:                     "copy a huge file tree in parallel partitions with rsync or rclone, on Argo Workflows or locally",
-		Version:                   version,
-		Reader:                    s.In,
-		Writer:                    s.Err,
-		ErrWriter:                 s.Err,
-		DisableSliceFlagSeparator: true, // -x '*.{jpg,png}' is one pattern
-		HideHelpCommand:           true,
-		ExitErrHandler:            func(*cli.Context, error) {}, // only main exits
+		Name:      "partsync",
+		Usage:     "copy a huge file tree in parallel partitions with rsync or rclone, on Argo Workflows or locally",
+		Version:   version,
+		Reader:    s.In,
+		Writer:    s.Err,
+		ErrWriter: s.Err,
+		// -x '*.{jpg,png}' is one pattern; PARTSYNC_EXCLUDE and PARTSYNC_PVC
+		// take several values, one per line.
+		SliceFlagSeparator: "\n",
+		HideHelpCommand:    true,
+		ExitErrHandler:     func(*cli.Context, error) {}, // only main exits
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%w: %v (see partsync --help)", ErrUsage, err)
 		},

@@ -10,19 +10,19 @@ import (
 
 // Status is status/<N>.json: the result of the latest attempt at partition N.
 type Status struct {
-	Part      int      `json:"part"`
-	OK        bool     `json:"ok"`
-	ExitCode  int      `json:"exit_code"` // the tool's exit code; -1 when it did not start or was killed
-	Attempts  int      `json:"attempts"`  // attempts made so far, this one included
-	Files     int64    `json:"files"`     // regular files in the partition
-	Bytes     int64    `json:"bytes"`     // their bytes
-	Seconds   float64  `json:"seconds"`   // duration of this attempt
-	Started   string   `json:"started"`
-	Finished  string   `json:"finished"`
-	Argv      []string `json:"argv"`            // what ran
-	Error     string   `json:"error,omitempty"` // first lines of the tool's error output
-	Executor  string   `json:"executor"`        // "local" or "pod"
-	Host      string   `json:"host,omitempty"`  // node or pod name
+	Part     int      `json:"part"`
+	OK       bool     `json:"ok"`
+	ExitCode int      `json:"exit_code"` // the tool's exit code; -1 when it did not start or was killed
+	Attempts int      `json:"attempts"`  // attempts made so far, this one included
+	Files    int64    `json:"files"`     // regular files in the partition
+	Bytes    int64    `json:"bytes"`     // their bytes
+	Seconds  float64  `json:"seconds"`   // duration of this attempt
+	Started  string   `json:"started"`
+	Finished string   `json:"finished"`
+	Argv     []string `json:"argv"`            // what ran
+	Error    string   `json:"error,omitempty"` // first lines of the tool's error output
+	Executor string   `json:"executor"`        // "local" or "pod"
+	Host     string   `json:"host,omitempty"`  // node or pod name
 }
 
 // SaveStatus writes the status file of s.Part atomically.

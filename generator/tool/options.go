@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -14,9 +13,9 @@ var ErrOptions = errors.New("bad tool options")
 
 // SplitOptions splits the -o string into words the way a POSIX shell would
 // quote them ('single', "double", back\ slash), without any expansion:
-// partsync never runs a shell, so $VAR, $(cmd), `cmd`, globs that a shell
-// would expand, and operators such as ; | & are rejected instead of being
-// passed on in a form the user did not mean.
+// partsync never runs a shell, so $VAR, $(cmd), `cmd`, ~, and operators such
+// as ; | & are rejected instead of being passed on in a form the user did not
+// mean.
 func SplitOptions(s string) ([]string, error) {
 	words := []string{}
 	parser := syntax.NewParser(syntax.Variant(syntax.LangPOSIX))
@@ -24,41 +23,65 @@ func SplitOptions(s string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w %q: %v; quote the option or drop shell syntax", ErrOptions, s, err)
 		}
-		if err := literalOnly(w); err != nil {
-			return nil, fmt.Errorf("%w %q: %v; partsync runs no shell, so give the literal value", ErrOptions, s, err)
-		}
-		lit, err := expand.Literal(nil, w)
+		lit, err := literal(w)
 		if err != nil {
-			return nil, fmt.Errorf("%w %q: %v", ErrOptions, s, err)
+			return nil, fmt.Errorf("%w %q: %v; partsync runs no shell, so give the literal value", ErrOptions, s, err)
 		}
 		words = append(words, lit)
 	}
 	return words, nil
 }
 
-// literalOnly rejects the parts of a word that a shell would expand.
-func literalOnly(w *syntax.Word) error {
+// literal removes the quotes of a word that holds no expansion, as a shell
+// would, and rejects every part a shell would expand.
+func literal(w *syntax.Word) (string, error) {
+	var b strings.Builder
 	for i, part := range w.Parts {
 		switch p := part.(type) {
 		case *syntax.Lit:
 			if i == 0 && strings.HasPrefix(p.Value, "~") {
-				return fmt.Errorf("%q would need a shell to expand ~", p.Value)
+				return "", fmt.Errorf("%q would need a shell to expand ~", p.Value)
 			}
+			if strings.Contains(p.Value, "$") {
+				return "", fmt.Errorf("%q: an unquoted $ means expansion to a shell; quote it", wordText(w))
+			}
+			b.WriteString(unescape(p.Value, ""))
 		case *syntax.SglQuoted:
 			if p.Dollar {
-				return fmt.Errorf("$'...' quoting is not supported")
+				return "", fmt.Errorf("$'...' quoting is not supported")
 			}
+			b.WriteString(p.Value)
 		case *syntax.DblQuoted:
 			for _, inner := range p.Parts {
-				if _, ok := inner.(*syntax.Lit); !ok {
-					return fmt.Errorf("%q expands inside double quotes", wordText(w))
+				lit, ok := inner.(*syntax.Lit)
+				if !ok {
+					return "", fmt.Errorf("%q expands inside double quotes", wordText(w))
 				}
+				b.WriteString(unescape(lit.Value, "$`\"\\\n"))
 			}
 		default:
-			return fmt.Errorf("%q would need a shell to expand", wordText(w))
+			return "", fmt.Errorf("%q would need a shell to expand", wordText(w))
 		}
 	}
-	return nil
+	return b.String(), nil
+}
+
+// unescape removes backslashes as a shell does: outside quotes (special
+// empty) a backslash quotes any character; inside double quotes only the
+// special ones. A backslash-newline disappears.
+func unescape(s, special string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && (special == "" || strings.IndexByte(special, s[i+1]) >= 0) {
+			i++
+			if s[i] != '\n' {
+				b.WriteByte(s[i])
+			}
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 func wordText(w *syntax.Word) string {
@@ -126,7 +149,7 @@ func checkOptions(opts []string, rules []optionRule, shortBanned string, shortWi
 			}
 			afterOption = !hasValue
 		case strings.HasPrefix(opt, "-") && len(opt) > 1:
-			afterOption = true
+			afterOption = false
 			for i, c := range opt[1:] {
 				if strings.ContainsRune(shortBanned, c) {
 					errs = append(errs, fmt.Errorf("%w: -%c (in %s) breaks partitioning: each partition is an explicit file list", ErrOptions, c, opt))

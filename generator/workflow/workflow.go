@@ -34,8 +34,8 @@ const (
 	tmpVolume       = "scratch"
 	// scratchDir is writable scratch space (HOME, TMPDIR) on a read-only root
 	// file system; kept out of /tmp so that claims may be mounted there.
-	scratchDir = "/var/tmp/partsync"
-	configVolume    = "rclone-config"
+	scratchDir   = "/var/tmp/partsync"
+	configVolume = "rclone-config"
 
 	LabelRunID = "partsync.io/run-id"
 	LabelRole  = "partsync.io/role"

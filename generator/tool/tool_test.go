@@ -1,0 +1,277 @@
+package tool
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/partsync/partsync/generator/scan"
+)
+
+func TestSplitOptions(t *testing.T) {
+	for in, want := range map[string][]string{
+		``:                               {},
+		`-a --numeric-ids`:               {"-a", "--numeric-ids"},
+		`--bwlimit='10 M' -v`:            {"--bwlimit=10 M", "-v"},
+		`"--exclude-from=a b" x\ y`:      {"--exclude-from=a b", "x y"},
+		`--transfers 8 --checkers=16`:    {"--transfers", "8", "--checkers=16"},
+		`'*.tmp' "[a]" '$(rm -rf /)'`:    {"*.tmp", "[a]", "$(rm -rf /)"},
+		"-a\n--stats":                    {"-a", "--stats"},
+		`--suffix=\;`:                    {"--suffix=;"},
+		`--chmod=D755,F644 --log-file=x`: {"--chmod=D755,F644", "--log-file=x"},
+	} {
+		got, err := SplitOptions(in)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("SplitOptions(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestSplitOptionsRejectsShell(t *testing.T) {
+	for _, in := range []string{`$HOME`, `--x=$(id)`, "`id`", `-a; rm -rf /`, `-a | cat`, `-a && b`, `"$X"`, `~/x`, `--x=${A}`, `-a > f`, `'unterminated`, `$'\n'`} {
+		if got, err := SplitOptions(in); !errors.Is(err, ErrOptions) {
+			t.Errorf("SplitOptions(%q) = %q, %v; want ErrOptions", in, got, err)
+		}
+	}
+}
+
+func TestCheckOptions(t *testing.T) {
+	ok := map[Tool][][]string{
+		Rsync{}:  {{"-a", "--numeric-ids"}, {"-aHAX", "--bwlimit", "100"}, {"-B", "1024"}, {"--password-file=/etc/p"}, {}},
+		Rclone{}: {{"--transfers", "8"}, {"--s3-chunk-size=64M", "-v"}, {"--retries=1", "--checksum"}},
+	}
+	for tl, cases := range ok {
+		for _, opts := range cases {
+			if err := tl.CheckOptions(opts); err != nil {
+				t.Errorf("%s.CheckOptions(%q) = %v; want ok", tl.Name(), opts, err)
+			}
+		}
+	}
+	bad := map[Tool][][]string{
+		Rsync{}:  {{"-r"}, {"-avr"}, {"--recursive"}, {"--delete"}, {"--delete-after"}, {"--files-from=x"}, {"--exclude=*.o"}, {"-e", "ssh"}, {"-a", "stray"}, {"--"}, {"-0"}},
+		Rclone{}: {{"--config=/x"}, {"--include", "*.txt"}, {"--s3-secret-access-key=abc"}, {"--sftp-pass", "x"}, {"--max-size=1G"}, {"--files-from-raw=x"}, {"--azureblob-key=k"}, {"--drive-token", "t"}, {"x"}},
+	}
+	for tl, cases := range bad {
+		for _, opts := range cases {
+			err := tl.CheckOptions(opts)
+			if !errors.Is(err, ErrOptions) {
+				t.Errorf("%s.CheckOptions(%q) = %v; want ErrOptions", tl.Name(), opts, err)
+				continue
+			}
+			named := false
+			for _, o := range opts {
+				name, _, _ := strings.Cut(o, "=")
+				named = named || strings.Contains(err.Error(), name)
+			}
+			if !named {
+				t.Errorf("%s.CheckOptions(%q): message %q does not name the option", tl.Name(), opts, err)
+			}
+		}
+	}
+}
+
+func TestCheckDestination(t *testing.T) {
+	cwd, _ := os.Getwd()
+	good := []struct {
+		tool Tool
+		in   string
+		want Destination
+	}{
+		{Rsync{}, "/data/dst", Destination{Spec: "/data/dst", LocalPath: "/data/dst"}},
+		{Rsync{}, "rel/dir", Destination{Spec: filepath.Join(cwd, "rel/dir"), LocalPath: filepath.Join(cwd, "rel/dir")}},
+		{Rsync{}, "./a:b", Destination{Spec: filepath.Join(cwd, "a:b"), LocalPath: filepath.Join(cwd, "a:b")}},
+		{Rclone{}, "oci:bucket/prefix", Destination{Spec: "oci:bucket/prefix", Remote: "oci"}},
+		{Rclone{}, "my remote-1:b", Destination{Spec: "my remote-1:b", Remote: "my remote-1"}},
+		{Rclone{}, "s3:", Destination{Spec: "s3:", Remote: "s3"}},
+		{Rclone{}, "/local/path", Destination{Spec: "/local/path", LocalPath: "/local/path"}},
+	}
+	for _, c := range good {
+		got, err := c.tool.CheckDestination(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("%s.CheckDestination(%q) = %+v, %v; want %+v", c.tool.Name(), c.in, got, err, c.want)
+		}
+	}
+	bad := []struct {
+		tool Tool
+		in   string
+	}{
+		{Rsync{}, ""}, {Rsync{}, "host:/path"}, {Rsync{}, "user@host:dir"}, {Rsync{}, "a\x00b"},
+		{Rclone{}, ""}, {Rclone{}, ":s3,access_key_id=X:bucket"}, {Rclone{}, "bad name!:x"}, {Rclone{}, " lead:x"}, {Rclone{}, "ok:x\ny"},
+	}
+	for _, c := range bad {
+		if got, err := c.tool.CheckDestination(c.in); !errors.Is(err, ErrDestination) {
+			t.Errorf("%s.CheckDestination(%q) = %+v, %v; want ErrDestination", c.tool.Name(), c.in, got, err)
+		} else if c.in != "" && !strings.Contains(err.Error(), "DST") && !strings.Contains(err.Error(), c.in[:1]) {
+			t.Errorf("%s.CheckDestination(%q): %v does not name the value", c.tool.Name(), c.in, err)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	file := scan.Entry{Path: "a/b.txt", Type: scan.File, Size: 3}
+	for _, c := range []struct {
+		tool       Tool
+		e          scan.Entry
+		list, impl bool
+	}{
+		{Rsync{}, file, true, false},
+		{Rsync{}, scan.Entry{Path: "d", Type: scan.Dir}, true, false},
+		{Rsync{}, scan.Entry{Path: "l", Type: scan.Symlink}, true, false},
+		{Rsync{}, scan.Entry{Path: "new\nline", Type: scan.File}, true, false},
+		{Rsync{}, scan.Entry{Path: "p", Type: scan.Other, Mode: os.ModeNamedPipe}, true, false},
+		{Rclone{}, file, true, false},
+		{Rclone{}, scan.Entry{Path: "d", Type: scan.Dir, Children: 2}, false, true},
+		{Rclone{}, scan.Entry{Path: "d", Type: scan.Dir, Children: -1}, false, true},
+		{Rclone{}, scan.Entry{Path: "e", Type: scan.Dir, Children: 0}, false, false},
+		{Rclone{}, scan.Entry{Path: "l", Type: scan.Symlink}, false, false},
+		{Rclone{}, scan.Entry{Path: "p", Type: scan.Other, Mode: os.ModeNamedPipe}, false, false},
+		{Rclone{}, scan.Entry{Path: "new\nline", Type: scan.File}, false, false},
+		{Rclone{}, scan.Entry{Path: "cr\r", Type: scan.File}, false, false},
+		{Rclone{}, scan.Entry{Path: "bad\xffutf8", Type: scan.File}, false, false},
+	} {
+		v := c.tool.Classify(c.e)
+		if v.List != c.list || v.Implied != c.impl || (!v.List && !v.Implied && v.Reason == "") {
+			t.Errorf("%s.Classify(%q %v) = %+v; want list=%v implied=%v (a reason when neither)", c.tool.Name(), c.e.Path, c.e.Type, v, c.list, c.impl)
+		}
+	}
+}
+
+func TestArgv(t *testing.T) {
+	job := Job{Source: "/src", Destination: "/dst", PartFile: "/run/parts/part.{{inputs.parameters.part}}", Options: []string{"-a", "--numeric-ids"}}
+	want := []string{"rsync", "-a", "--numeric-ids", "--from0", "--files-from=/run/parts/part.{{inputs.parameters.part}}", "/src/", "/dst/"}
+	if got := (Rsync{}).Argv(job); !reflect.DeepEqual(got, want) {
+		t.Errorf("rsync argv = %q; want %q", got, want)
+	}
+	job = Job{Source: "/src", Destination: "oci:b/p", PartFile: "/run/parts/part.3", Options: []string{"--transfers=8"}}
+	want = []string{"rclone", "copy", "--transfers=8", "--files-from-raw", "/run/parts/part.3", "/src", "oci:b/p"}
+	if got := (Rclone{}).Argv(job); !reflect.DeepEqual(got, want) {
+		t.Errorf("rclone argv = %q; want %q", got, want)
+	}
+	// Options are not shared between calls: appending must not alias the caller's slice.
+	opts := make([]string, 1, 8)
+	opts[0] = "-a"
+	a := (Rsync{}).Argv(Job{Source: "/s", Destination: "/d", PartFile: "p0", Options: opts})
+	b := (Rsync{}).Argv(Job{Source: "/s", Destination: "/d", PartFile: "p1", Options: opts})
+	if a[3] == b[3] {
+		t.Errorf("argv of two jobs share storage: %q %q", a, b)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for _, name := range Names() {
+		tl, err := Lookup(name)
+		if err != nil || tl.Name() != name {
+			t.Errorf("Lookup(%q) = %v, %v", name, tl, err)
+		}
+	}
+	if _, err := Lookup("scp"); !errors.Is(err, ErrTool) || !strings.Contains(err.Error(), `"scp"`) {
+		t.Errorf("Lookup(scp) = %v; want ErrTool naming scp", err)
+	}
+}
+
+func TestCheckRemote(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "rclone.conf")
+	if err := os.WriteFile(conf, []byte("[oci]\ntype = s3\nsecret_access_key = TOPSECRET\n\n[other]\ntype = local\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noenv := func(string) string { return "" }
+	if err := CheckRemote(conf, "oci", noenv); err != nil {
+		t.Errorf("CheckRemote(oci) = %v", err)
+	}
+	err := CheckRemote(conf, "missing", noenv)
+	if !errors.Is(err, ErrRemote) || !strings.Contains(err.Error(), `"missing"`) || strings.Contains(err.Error(), "TOPSECRET") {
+		t.Errorf("CheckRemote(missing) = %v; want ErrRemote naming it, without values", err)
+	}
+	if err := CheckRemote(filepath.Join(dir, "nope.conf"), "oci", noenv); !errors.Is(err, ErrRemote) {
+		t.Errorf("CheckRemote(no file) = %v; want ErrRemote", err)
+	}
+	env := func(k string) string {
+		if k == "RCLONE_CONFIG_MY_REMOTE_TYPE" {
+			return "s3"
+		}
+		return ""
+	}
+	if err := CheckRemote(filepath.Join(dir, "nope.conf"), "my-remote", env); err != nil {
+		t.Errorf("CheckRemote(env remote) = %v", err)
+	}
+}
+
+func TestRcloneConfigPath(t *testing.T) {
+	home := t.TempDir()
+	env := map[string]string{"HOME": home}
+	getenv := func(k string) string { return env[k] }
+	if got := RcloneConfigPath("/given", getenv); got != "/given" {
+		t.Errorf("given: %s", got)
+	}
+	if got := RcloneConfigPath("", getenv); got != filepath.Join(home, ".config/rclone/rclone.conf") {
+		t.Errorf("default: %s", got)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".rclone.conf"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := RcloneConfigPath("", getenv); got != filepath.Join(home, ".rclone.conf") {
+		t.Errorf("legacy: %s", got)
+	}
+	env["RCLONE_CONFIG"] = "/env.conf"
+	if got := RcloneConfigPath("", getenv); got != "/env.conf" {
+		t.Errorf("env: %s", got)
+	}
+}
+
+func FuzzSplitOptions(f *testing.F) {
+	for _, s := range []string{"-a --numeric-ids", `--x='a b'`, `$(id)`, `"unterminated`, "--a=\\;", "`x`"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words, err := SplitOptions(s)
+		if err != nil {
+			if !errors.Is(err, ErrOptions) {
+				t.Fatalf("SplitOptions(%q): %v does not wrap ErrOptions", s, err)
+			}
+			return
+		}
+		// Whatever is accepted holds no unquoted expansion: re-splitting
+		// the words, each single-quoted, gives the same words back.
+		var quoted []string
+		for _, w := range words {
+			if strings.ContainsRune(w, 0) {
+				return
+			}
+			quoted = append(quoted, "'"+strings.ReplaceAll(w, "'", `'\''`)+"'")
+		}
+		again, err := SplitOptions(strings.Join(quoted, " "))
+		if err != nil || !reflect.DeepEqual(again, words) {
+			t.Fatalf("SplitOptions(%q) = %q; re-quoted gives %q, %v", s, words, again, err)
+		}
+	})
+}
+
+func FuzzCheckDestination(f *testing.F) {
+	for _, s := range []string{"/a", "r:b/c", ":s3:x", "h:/p", "", "a b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, tl := range []Tool{Rsync{}, Rclone{}} {
+			d, err := tl.CheckDestination(s)
+			if err != nil {
+				if !errors.Is(err, ErrDestination) {
+					t.Fatalf("%s.CheckDestination(%q): %v does not wrap ErrDestination", tl.Name(), s, err)
+				}
+				continue
+			}
+			if (d.Remote == "") == (d.LocalPath == "") {
+				t.Fatalf("%s.CheckDestination(%q) = %+v: exactly one of Remote and LocalPath must be set", tl.Name(), s, d)
+			}
+			if d.LocalPath != "" && !filepath.IsAbs(d.LocalPath) {
+				t.Fatalf("%s.CheckDestination(%q) = %+v: local path not absolute", tl.Name(), s, d)
+			}
+			if strings.ContainsAny(d.Spec, "\x00\n") {
+				t.Fatalf("%s.CheckDestination(%q) accepted a control character", tl.Name(), s)
+			}
+		}
+	})
+}
