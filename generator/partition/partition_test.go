@@ -68,7 +68,7 @@ func TestLimits(t *testing.T) {
 	entries := []scan.Entry{
 		{Path: "d", Type: scan.Dir, Children: 5},
 		file("d/a", 40), file("d/b", 40), file("d/c", 40), // a+b fit 100 bytes with d, c does not
-		file("d/huge", 500), // larger than -s: a partition of its own
+		file("d/huge", 500),                               // larger than -s: a partition of its own
 		file("d/e", 10), file("d/f", 10), file("d/g", 10), // -f 3 closes after three entries
 		{Path: "d/l", Type: scan.Symlink, Size: 7}, // links count as entries, not bytes
 	}
