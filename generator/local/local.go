@@ -220,5 +220,5 @@ func failureOf(p *plan.Plan, r result) Failure {
 
 type nopEvents struct{}
 
-func (nopEvents) Started(int, int64, int64)   {}
+func (nopEvents) Started(int, int64, int64)    {}
 func (nopEvents) Attempted(*plan.Status, bool) {}
