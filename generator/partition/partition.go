@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/scan"
@@ -37,8 +38,16 @@ type Partitioner struct {
 	parts   []plan.Partition
 	totals  plan.Totals
 	open    *openPart
+	pending []impliedDir // implied directories on the current path, outermost first
 	skipped *bufio.Writer
 	skipOut *os.File
+}
+
+// impliedDir is a directory the tool creates only for the files below it;
+// whether any were listed is known when the scan leaves it.
+type impliedDir struct {
+	path    string
+	content bool
 }
 
 // openPart is the partition being filled.
@@ -65,12 +74,21 @@ func New(dir plan.Dir, opts Options) (*Partitioner, error) {
 
 // Add places one scanned entry: in a partition, implied, or skipped.
 func (p *Partitioner) Add(e scan.Entry) error {
+	if err := p.leave(e.Path); err != nil {
+		return err
+	}
 	v := p.opts.Tool.Classify(e)
 	switch {
 	case v.List:
+		if n := len(p.pending); n > 0 {
+			p.pending[n-1].content = true
+		}
 		return p.list(e)
+	case v.Implied && e.Type == scan.Dir && e.Children >= 0:
+		p.pending = append(p.pending, impliedDir{path: e.Path})
+		return nil
 	case v.Implied:
-		p.totals.Implied++
+		p.totals.Implied++ // unreadable: the scanner's skip line accounts for its contents
 		return nil
 	default:
 		if e.Type == scan.File {
@@ -78,6 +96,31 @@ func (p *Partitioner) Add(e scan.Entry) error {
 		}
 		return p.Skip(scan.Skip{Path: e.Path, Reason: v.Reason})
 	}
+}
+
+// leave settles the implied directories the scan has left before path (in
+// depth-first order, those that are not its ancestors): one that holds a
+// listed entry is created by the tool, one that holds none would be lost
+// silently, so it is skipped with the reason.
+func (p *Partitioner) leave(path string) error {
+	for n := len(p.pending); n > 0; n = len(p.pending) {
+		top := p.pending[n-1]
+		if path != "" && strings.HasPrefix(path, top.path+"/") {
+			return nil
+		}
+		p.pending = p.pending[:n-1]
+		if !top.content {
+			if err := p.Skip(scan.Skip{Path: top.path, Reason: "directory holds no file the tool copies (only empty directories, links or skipped entries): it is not created"}); err != nil {
+				return err
+			}
+			continue
+		}
+		p.totals.Implied++
+		if n > 1 {
+			p.pending[n-2].content = true
+		}
+	}
+	return nil
 }
 
 // Skip records an entry that is in no partition.
@@ -165,6 +208,7 @@ func (p *Partitioner) closePart() error {
 // partitions in order with the totals of what was listed, implied and skipped.
 func (p *Partitioner) Close() ([]plan.Partition, plan.Totals, error) {
 	var errs []error
+	errs = append(errs, p.leave(""))
 	if p.open != nil {
 		errs = append(errs, p.closePart())
 	}

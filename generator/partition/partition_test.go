@@ -139,6 +139,33 @@ func TestEncodingAndSkips(t *testing.T) {
 	}
 }
 
+func TestRcloneDirWithNothingCopyableIsSkipped(t *testing.T) {
+	entries := []scan.Entry{
+		{Path: "a", Type: scan.Dir, Children: 1},
+		{Path: "a/deep", Type: scan.Dir, Children: 1},
+		file("a/deep/f", 1),                        // a and a/deep are created by this file
+		{Path: "a-b", Type: scan.Dir, Children: 1}, // sorts after a/..., holds only an empty dir
+		{Path: "a-b/empty", Type: scan.Dir, Children: 0},
+		{Path: "c", Type: scan.Dir, Children: 1}, // holds only a link
+		{Path: "c/l", Type: scan.Symlink},
+		{Path: "u", Type: scan.Dir, Children: -1}, // unreadable: the scanner reports it
+	}
+	dir := newDir(t)
+	_, totals, _ := feed(t, dir, Options{MaxFiles: 10, MaxBytes: 10, Tool: tool.Rclone{}}, entries, nil)
+	skipped, _ := os.ReadFile(dir.SkippedFile())
+	for _, want := range []string{`"a-b"` + "	directory holds no file", `"a-b/empty"`, `"c"` + "	directory holds no file", `"c/l"`} {
+		if !bytes.Contains(skipped, []byte(want)) {
+			t.Errorf("skipped lacks %q:\n%s", want, skipped)
+		}
+	}
+	if totals.Implied != 3 || totals.Skipped != 4 || totals.Listed != 1 {
+		t.Errorf("totals = %+v; want implied 3 (a, a/deep, u), skipped 4, listed 1", totals)
+	}
+	if bytes.Contains(skipped, []byte(`"a"`)) || bytes.Contains(skipped, []byte(`"u"`)) {
+		t.Errorf("a created or u reported twice:\n%s", skipped)
+	}
+}
+
 func TestEmptySourceHasNoPartitions(t *testing.T) {
 	dir := newDir(t)
 	parts, totals, _ := feed(t, dir, Options{MaxFiles: 10, MaxBytes: 10, Tool: tool.Rsync{}}, nil, nil)

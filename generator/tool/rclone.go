@@ -43,7 +43,8 @@ func (Rclone) CheckDestination(dst string) (Destination, error) {
 		return Destination{}, fmt.Errorf("%w: DST is empty; give remote:bucket/prefix or a directory path", ErrDestination)
 	}
 	if strings.HasPrefix(dst, ":") {
-		return Destination{}, fmt.Errorf("%w %q: on-the-fly remotes put settings in argv; define the remote in rclone.conf and use name:path", ErrDestination, dst)
+		// DST itself is not echoed: its settings may hold a credential.
+		return Destination{}, fmt.Errorf("%w: DST starts with ':', an on-the-fly remote, which puts its settings (credentials too) in argv; define the remote in rclone.conf and use name:path", ErrDestination)
 	}
 	name, _, found := strings.Cut(dst, ":")
 	if !found || strings.Contains(name, "/") {

@@ -55,5 +55,6 @@ func (Rsync) Classify(scan.Entry) Verdict { return Verdict{List: true} }
 // Argv implements Tool.
 func (Rsync) Argv(job Job) []string {
 	argv := append([]string{"rsync"}, job.Options...)
-	return append(argv, "--from0", "--files-from="+job.PartFile, withSlash(job.Source), withSlash(job.Destination))
+	// --mkpath creates DST's missing parents, as rclone does (rsync ≥ 3.2.3).
+	return append(argv, "--mkpath", "--from0", "--files-from="+job.PartFile, withSlash(job.Source), withSlash(job.Destination))
 }

@@ -5,7 +5,6 @@
 package transfer
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,10 +42,15 @@ func Command(p *plan.Plan, index string) ([]string, error) {
 }
 
 // PodArgv is the container argv of a transfer pod: partsync itself, which
-// runs toolArgv and writes the status file.
+// runs toolArgv and writes the status file. Without toolArgv (a
+// WorkflowTemplate, where the plan exists only at run time) the pod builds
+// the argv from plan.json with Command, like the local executor.
 func PodArgv(dir plan.Dir, index, attempt string, toolArgv []string) []string {
-	argv := []string{"partsync", "transfer", "--run-dir", string(dir), "--part", index, "--attempt", attempt, "--"}
-	return append(argv, toolArgv...)
+	argv := []string{"partsync", "transfer", "--run-dir", string(dir), "--part", index, "--attempt", attempt}
+	if len(toolArgv) == 0 {
+		return argv
+	}
+	return append(append(argv, "--"), toolArgv...)
 }
 
 // Spec is one attempt at one partition.
@@ -132,24 +137,51 @@ func firstLine(s string) string {
 	return line
 }
 
-// headLines keeps the first max lines written to it.
+// headLines keeps the first max lines written to it that say what went
+// wrong: rclone's NOTICE, INFO and DEBUG lines are passed over. A line split
+// across writes is joined first.
 type headLines struct {
-	max   int
-	lines int
-	buf   bytes.Buffer
+	max     int
+	kept    []string
+	partial []byte
 }
 
+// chatter matches rclone's log lines that are not errors.
+var chatter = regexp.MustCompile(`^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (NOTICE|INFO|DEBUG)\s*:`)
+
 func (h *headLines) Write(p []byte) (int, error) {
-	sc := bufio.NewScanner(bytes.NewReader(p))
-	for h.lines < h.max && sc.Scan() {
-		h.buf.Write(sc.Bytes())
-		h.buf.WriteByte('\n')
-		h.lines++
+	if len(h.kept) >= h.max {
+		return len(p), nil
+	}
+	h.partial = append(h.partial, p...)
+	for {
+		i := bytes.IndexByte(h.partial, '\n')
+		if i < 0 {
+			break
+		}
+		h.keep(string(h.partial[:i]))
+		h.partial = h.partial[i+1:]
+	}
+	if len(h.partial) > 4096 { // a line without end: keep its start
+		h.keep(string(h.partial))
+		h.partial = h.partial[:0]
 	}
 	return len(p), nil
 }
 
-func (h *headLines) String() string { return h.buf.String() }
+func (h *headLines) keep(line string) {
+	if len(h.kept) < h.max && strings.TrimSpace(line) != "" && !chatter.MatchString(line) {
+		h.kept = append(h.kept, line)
+	}
+}
+
+func (h *headLines) String() string {
+	lines := h.kept
+	if len(h.partial) > 0 && len(lines) < h.max && !chatter.Match(h.partial) {
+		lines = append(lines, string(h.partial))
+	}
+	return strings.Join(lines, "\n")
+}
 
 // ParseIndex reads a partition index given on the command line.
 func ParseIndex(s string) (int, error) {
