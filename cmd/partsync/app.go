@@ -29,6 +29,7 @@ func Run(ctx context.Context, args []string, s Streams) error {
 			generateCommand(s),
 			runCommand(s),
 			lintCommand(s),
+			templateCommand(s),
 			transferCommand(s),
 			recordCommand(s),
 			demoCommand(s),
@@ -40,7 +41,7 @@ func Run(ctx context.Context, args []string, s Streams) error {
 	}
 	err := app.RunContext(ctx, args)
 	if err == nil && len(args) > 1 && app.Command(args[1]) == nil && args[1][0] != '-' {
-		return fmt.Errorf("%w: unknown command %q; commands: generate, run, lint, transfer, record, demo", ErrUsage, args[1])
+		return fmt.Errorf("%w: unknown command %q; commands: generate, run, lint, template, transfer, record, demo", ErrUsage, args[1])
 	}
 	return err
 }

@@ -77,7 +77,7 @@ func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, 
 		Tool:         c.String("tool"),
 		MaxFiles:     c.Int64("files"),
 		MaxBytes:     size,
-		Excludes:     c.StringSlice("exclude"),
+		Excludes:     nonBlank(c.StringSlice("exclude")),
 		SharedDir:    c.String("shared-dir"),
 		RunID:        c.String("run-id"),
 		ScanWorkers:  c.Int("scan-workers"),
@@ -87,14 +87,26 @@ func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, 
 		Now:          time.Now,
 	}
 	var optsErr error
-	if c.IsSet("tool-options") {
-		r.ToolOptions, optsErr = tool.SplitOptions(c.String("tool-options"))
+	if opts := c.String("tool-options"); strings.TrimSpace(opts) != "" { // blank keeps the defaults
+		r.ToolOptions, optsErr = tool.SplitOptions(opts)
 	}
 	if sizeErr != nil || optsErr != nil {
 		r.MaxBytes = max(r.MaxBytes, 1) // report the other problems too
 	}
 	checked, err := prepare.Check(r)
 	return r, checked, errors.Join(sizeErr, optsErr, err, checkJobs(c))
+}
+
+// nonBlank drops blank values: an empty line in PARTSYNC_EXCLUDE or an empty
+// field of the Argo UI's form excludes nothing.
+func nonBlank(values []string) []string {
+	var out []string
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // checkJobs validates the pool flags shared by run and generate.

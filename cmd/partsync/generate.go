@@ -17,11 +17,11 @@ func generateCommand(s Streams) *cli.Command {
 		Name:      "generate",
 		Usage:     "scan SRC, write the run directory, and print an Argo Workflow that copies it to DST",
 		ArgsUsage: "SRC DST",
-		Flags:     append(planFlags(), clusterFlags(version)...),
+		Flags:     append(append(planFlags(), clusterFlags(version)...), summaryFlag()),
 		Action: func(c *cli.Context) error {
 			req, checked, err := request(c, version)
 			wopts, werr := clusterOptions(c)
-			if err = errors.Join(err, werr); err != nil {
+			if err = errors.Join(err, werr, checkSummaryFlag(c)); err != nil {
 				return err
 			}
 			target := workflow.Target{
@@ -67,7 +67,7 @@ func generate(c *cli.Context, s Streams, req prepare.Request, o workflow.Options
 	if err != nil {
 		return err
 	}
-	if err := emit(c, s, p, o); err != nil {
+	if err := emitWithSummary(c, s, p, o, func() error { return emit(c, s, p, o) }); err != nil {
 		return errors.Join(err, plan.Discard(p.Dir()))
 	}
 	fmt.Fprintf(s.Err, "partsync: run %s: %d partitions, %d entries listed (%s), %d skipped, %d excluded; run directory %s\n",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -71,8 +72,8 @@ func stdinFile(in io.Reader) (string, error) {
 func transferCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "transfer",
-		Usage:     "(in a workflow pod) run one partition's tool argv, record status/<N>.json, exit with the tool's code",
-		ArgsUsage: "-- TOOL ARGV...",
+		Usage:     "(in a workflow pod) run one partition's tool argv (default: the one plan.json gives), record status/<N>.json, exit with the tool's code",
+		ArgsUsage: "[-- TOOL ARGV...]",
 		Hidden:    false,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"},
@@ -90,8 +91,10 @@ func transferCommand(s Streams) *cli.Command {
 				return fmt.Errorf("%w: --part: %v", ErrUsage, err)
 			}
 			argv := c.Args().Slice()
-			if len(argv) == 0 {
-				return fmt.Errorf("%w: transfer needs the tool argv after --", ErrUsage)
+			if len(argv) == 0 { // a WorkflowTemplate's pod: the argv comes from plan.json
+				if argv, err = transfer.Command(p, strconv.Itoa(part)); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(s.Err, "partsync: part %d attempt %d: %q\n", part, c.Int("attempt")+1, argv)
 			st, err := transfer.Run(c.Context, p, transfer.Spec{

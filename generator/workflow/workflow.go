@@ -59,8 +59,6 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 		return nil, err
 	}
 	podArgv := transfer.PodArgv(p.Dir(), partExpr, attemptExpr, toolArgv)
-	recordArgv := []string{"partsync", "record", "--run-dir", string(p.Dir()),
-		"--workflow-status", "{{workflow.status}}", "--failures", "{{workflow.failures}}"}
 
 	labels := map[string]string{
 		"app.kubernetes.io/name":       "partsync",
@@ -69,10 +67,11 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 		LabelTool:                      p.Tool,
 	}
 	count := intstr.FromString(strconv.Itoa(p.Count()))
+	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
 	wf := &wfv1.Workflow{
 		TypeMeta: metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      "partsync-" + p.RunID,
+			Name:      WorkflowName(p.RunID),
 			Namespace: o.Namespace,
 			Labels:    labels,
 			Annotations: map[string]string{
@@ -82,53 +81,87 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 					p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, p.MaxBytes, o.Jobs, p.Dir().PlanFile()),
 			},
 		},
-		Spec: wfv1.WorkflowSpec{
-			Entrypoint:         entrypoint,
-			OnExit:             outcomeName,
-			Parallelism:        ptr(int64(o.Jobs)),
-			ServiceAccountName: o.ServiceAccount,
-			PodGC:              &wfv1.PodGC{Strategy: wfv1.PodGCOnPodSuccess},
-			TTLStrategy: &wfv1.TTLStrategy{
-				SecondsAfterSuccess: ptr(int32(successTTL)),
-				SecondsAfterFailure: ptr(int32(failureTTL)),
-			},
-			Volumes: o.volumes(),
-			Templates: []wfv1.Template{
-				{
-					Name: entrypoint,
-					Steps: []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{{
-						Name:         transferName,
-						Template:     transferName,
-						Arguments:    wfv1.Arguments{Parameters: []wfv1.Parameter{{Name: partParam, Value: wfv1.AnyStringPtr("{{item}}")}}},
-						WithSequence: &wfv1.Sequence{Count: &count},
-					}}}},
-				},
-				{
-					Name:     transferName,
-					Inputs:   wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: partParam}}},
-					Metadata: wfv1.Metadata{Labels: map[string]string{LabelRunID: p.RunID, LabelRole: "transfer"}},
-					Affinity: spreadOverNodes(p.RunID),
-					RetryStrategy: &wfv1.RetryStrategy{
-						Limit:       ptr(intstr.FromInt32(int32(o.Retries))),
-						RetryPolicy: wfv1.RetryPolicyAlways,
-						Backoff: &wfv1.Backoff{
-							Duration: o.Backoff.String(),
-							Factor:   ptr(intstr.FromInt32(2)),
-							Cap:      "30m",
-						},
-					},
-					Container: o.container(podArgv, mounts, p.Tool == "rclone"),
-				},
-				{
-					Name:      outcomeName,
-					Metadata:  wfv1.Metadata{Labels: map[string]string{LabelRunID: p.RunID, LabelRole: "outcome"}},
-					Container: o.container(recordArgv, mounts, false),
-				},
-			},
-		},
+		Spec: o.spec(
+			wfv1.Template{Name: entrypoint, Steps: []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{fanOut(count)}}}},
+			o.transferTemplate(p.RunID, podArgv, mounts, p.Tool == "rclone", retry),
+			o.outcomeTemplate(p.RunID, p.Dir(), mounts),
+		),
 	}
+	wf.Spec.Parallelism = ptr(int64(o.Jobs))
 	return wf, nil
 }
+
+// spec is what every partsync workflow spec holds, a Workflow's and a
+// WorkflowTemplate's alike: the entry point, the exit handler that records
+// the outcome, the service account, pod and workflow garbage collection, and
+// the volumes.
+func (o Options) spec(templates ...wfv1.Template) wfv1.WorkflowSpec {
+	return wfv1.WorkflowSpec{
+		Entrypoint:         entrypoint,
+		OnExit:             outcomeName,
+		ServiceAccountName: o.ServiceAccount,
+		PodGC:              &wfv1.PodGC{Strategy: wfv1.PodGCOnPodSuccess},
+		TTLStrategy: &wfv1.TTLStrategy{
+			SecondsAfterSuccess: ptr(int32(successTTL)),
+			SecondsAfterFailure: ptr(int32(failureTTL)),
+		},
+		Volumes:   o.volumes(),
+		Templates: templates,
+	}
+}
+
+// fanOut is the step that runs the transfer template once per partition:
+// withSequence over the partition count, each pod reading its own part file.
+func fanOut(count intstr.IntOrString) wfv1.WorkflowStep {
+	return wfv1.WorkflowStep{
+		Name:         transferName,
+		Template:     transferName,
+		Arguments:    wfv1.Arguments{Parameters: []wfv1.Parameter{{Name: partParam, Value: wfv1.AnyStringPtr("{{item}}")}}},
+		WithSequence: &wfv1.Sequence{Count: &count},
+	}
+}
+
+// retryStrategy retries a failed transfer limit times with exponential
+// backoff from the first delay, capped at 30 minutes.
+func retryStrategy(limit intstr.IntOrString, backoff string) *wfv1.RetryStrategy {
+	return &wfv1.RetryStrategy{
+		Limit:       &limit,
+		RetryPolicy: wfv1.RetryPolicyAlways,
+		Backoff: &wfv1.Backoff{
+			Duration: backoff,
+			Factor:   ptr(intstr.FromInt32(2)),
+			Cap:      "30m",
+		},
+	}
+}
+
+// transferTemplate runs one partition: argv in the partsync image, retried,
+// spread over nodes. runID labels the pods (an Argo expression in a
+// WorkflowTemplate).
+func (o Options) transferTemplate(runID string, argv []string, mounts []corev1.VolumeMount, rclone bool, retry *wfv1.RetryStrategy) wfv1.Template {
+	return wfv1.Template{
+		Name:          transferName,
+		Inputs:        wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: partParam}}},
+		Metadata:      wfv1.Metadata{Labels: map[string]string{LabelRunID: runID, LabelRole: "transfer"}},
+		Affinity:      spreadOverNodes(runID),
+		RetryStrategy: retry,
+		Container:     o.container(argv, mounts, rclone),
+	}
+}
+
+// outcomeTemplate is the exit handler: `partsync record` writes outcome.json.
+func (o Options) outcomeTemplate(runID string, dir plan.Dir, mounts []corev1.VolumeMount) wfv1.Template {
+	argv := []string{"partsync", "record", "--run-dir", string(dir),
+		"--workflow-status", "{{workflow.status}}", "--failures", "{{workflow.failures}}"}
+	return wfv1.Template{
+		Name:      outcomeName,
+		Metadata:  wfv1.Metadata{Labels: map[string]string{LabelRunID: runID, LabelRole: "outcome"}},
+		Container: o.container(argv, mounts, false),
+	}
+}
+
+// WorkflowName is the name of the Workflow that generate emits for a run.
+func WorkflowName(runID string) string { return "partsync-" + runID }
 
 // TargetOf is the target of a plan.
 func TargetOf(p *plan.Plan) Target {

@@ -1,0 +1,99 @@
+{{/* The image of the pods. */}}
+{{- define "partsync.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default (printf "v%s" .Chart.AppVersion) }}
+{{- end }}
+
+{{/* Labels of every object. */}}
+{{- define "partsync.labels" -}}
+app.kubernetes.io/name: partsync
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end }}
+
+{{/* within PATH DIR: "true" when PATH is DIR or below it. */}}
+{{- define "partsync.within" -}}
+{{- $path := index . 0 }}{{ $dir := index . 1 -}}
+{{- if or (eq $path $dir) (hasPrefix (printf "%s/" (trimSuffix "/" $dir)) $path) }}true{{ end -}}
+{{- end }}
+
+{{/* The run directories' parent: the shared claim's mount path and runsDir. */}}
+{{- define "partsync.sharedDir" -}}
+{{ printf "%s/%s" .Values.volumes.shared.mountPath .Values.volumes.shared.runsDir | clean }}
+{{- end }}
+
+{{/* The form's default source and destination. */}}
+{{- define "partsync.source" -}}
+{{ .Values.defaults.source | default .Values.volumes.source.mountPath }}
+{{- end }}
+{{- define "partsync.destination" -}}
+{{ .Values.defaults.destination | default .Values.volumes.destination.mountPath }}
+{{- end }}
+
+{{/*
+The claims, in the order of their volumes pvc-0, pvc-1, …: source, destination,
+shared. A claim is writable when it holds the shared directory or the form's
+default destination, read-only otherwise, as `partsync template` decides.
+*/}}
+{{- define "partsync.claims" -}}
+{{- $v := .Values.volumes -}}
+{{- if not $v.source.claimName }}{{ fail "volumes.source.claimName is required: the claim that holds the tree to copy" }}{{ end -}}
+{{- if not $v.shared.claimName }}{{ fail "volumes.shared.claimName is required: the ReadWriteMany claim that holds the run directories" }}{{ end -}}
+{{- $shared := include "partsync.sharedDir" . -}}
+{{- $dst := include "partsync.destination" . -}}
+{{- $claims := list -}}
+{{- range $role := list "source" "destination" "shared" -}}
+{{- $c := index $v $role -}}
+{{- if $c.claimName -}}
+{{- if not (hasPrefix "/" $c.mountPath) }}{{ fail (printf "volumes.%s.mountPath %q must be an absolute path" $role $c.mountPath) }}{{ end -}}
+{{- $write := or (include "partsync.within" (list $shared $c.mountPath)) (and (hasPrefix "/" $dst) (include "partsync.within" (list $dst $c.mountPath))) -}}
+{{- $claims = append $claims (dict "claim" $c.claimName "mountPath" $c.mountPath "readOnly" (not $write)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $a := $claims }}{{ range $b := $claims }}{{ if and (ne $a.mountPath $b.mountPath) (include "partsync.within" (list $a.mountPath $b.mountPath)) }}{{ fail (printf "mount paths %s and %s lie inside one another: give each claim its own directory" $a.mountPath $b.mountPath) }}{{ end }}{{ end }}{{ end -}}
+{{- if not (include "partsync.within" (list $shared $v.shared.mountPath)) }}{{ fail "volumes.shared.runsDir must lie under volumes.shared.mountPath" }}{{ end -}}
+{{- toYaml $claims -}}
+{{- end }}
+
+{{/* The volume mounts of every partsync container. */}}
+{{- define "partsync.volumeMounts" -}}
+{{- range $i, $c := include "partsync.claims" . | fromYamlArray }}
+- mountPath: {{ $c.mountPath }}
+  name: pvc-{{ $i }}
+  {{- if $c.readOnly }}
+  readOnly: true
+  {{- end }}
+{{- end }}
+{{- if .Values.rcloneConfig.secretName }}
+- mountPath: /etc/partsync/rclone
+  name: rclone-config
+  readOnly: true
+{{- end }}
+- mountPath: /var/tmp/partsync
+  name: scratch
+{{- end }}
+
+{{/* The environment of a partsync container; rclone adds the config's path. */}}
+{{- define "partsync.env" -}}
+- name: HOME
+  value: /var/tmp/partsync
+- name: TMPDIR
+  value: /var/tmp/partsync
+{{- if and .rclone .root.Values.rcloneConfig.secretName }}
+- name: RCLONE_CONFIG
+  value: /etc/partsync/rclone/rclone.conf
+{{- end }}
+{{- end }}
+
+{{/* The locked-down security context of a partsync container. */}}
+{{- define "partsync.securityContext" -}}
+allowPrivilegeEscalation: false
+capabilities:
+  drop:
+    - ALL
+  {{- if .Values.workflowTemplate.runAsRoot }}
+  add: [CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID]
+  {{- end }}
+readOnlyRootFilesystem: true
+{{- end }}

@@ -1,0 +1,396 @@
+package charttest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/partsync/partsync/generator/workflow"
+)
+
+const (
+	chartDir  = ".."
+	namespace = "migrations"
+)
+
+// kubeVersion is the Kubernetes the chart is rendered for (Helm's default is old).
+var kubeVersion = &chartutil.KubeVersion{Version: "v1.33.1", Major: "1", Minor: "33"}
+
+var (
+	templatesDir = filepath.Join("..", "..", "..", "templates")
+	rootDir      = filepath.Join("..", "..", "..")
+)
+
+// values parses a values document.
+func values(t *testing.T, doc string) map[string]any {
+	t.Helper()
+	v := map[string]any{}
+	if err := yaml.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func loadChart(t *testing.T) *chart.Chart {
+	t.Helper()
+	ch, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatalf("load chart: %v", err)
+	}
+	return ch
+}
+
+// render is `helm template` in-process: every document of the manifest, and the notes.
+func render(t *testing.T, vals map[string]any) ([]string, string, error) {
+	t.Helper()
+	install := action.NewInstall(&action.Configuration{})
+	install.DryRun, install.ClientOnly, install.Replace = true, true, true
+	install.ReleaseName, install.Namespace, install.KubeVersion = "partsync", namespace, kubeVersion
+	rel, err := install.RunWithContext(context.Background(), loadChart(t), vals)
+	if err != nil {
+		return nil, "", err
+	}
+	var docs []string
+	for _, d := range regexp.MustCompile(`(?m)^---\s*$`).Split(rel.Manifest, -1) {
+		if strings.TrimSpace(d) != "" {
+			docs = append(docs, d)
+		}
+	}
+	return docs, rel.Info.Notes, nil
+}
+
+// kindOf reads a document's kind.
+func kindOf(t *testing.T, doc string) string {
+	t.Helper()
+	var m metav1.TypeMeta
+	if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatalf("rendered document is not YAML: %v\n%s", err, doc)
+	}
+	return m.Kind
+}
+
+// byKind renders vals and sorts the documents by kind.
+func byKind(t *testing.T, vals map[string]any) map[string][]string {
+	t.Helper()
+	docs, notes, err := render(t, vals)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	if !strings.Contains(notes, "argo submit") {
+		t.Errorf("NOTES.txt does not say how to submit:\n%s", notes)
+	}
+	out := map[string][]string{}
+	for _, d := range docs {
+		k := kindOf(t, d)
+		out[k] = append(out[k], d)
+	}
+	return out
+}
+
+// templateSpec reads a (Cluster)WorkflowTemplate strictly and returns it
+// without its metadata, as workflow.Marshal prints it: the form of spec the
+// generator and the chart must agree on.
+func templateSpec(t *testing.T, doc string) string {
+	t.Helper()
+	k := kindOf(t, doc)
+	if k != "WorkflowTemplate" && k != "ClusterWorkflowTemplate" {
+		t.Fatalf("kind %q is no template", k)
+	}
+	var wt wfv1.WorkflowTemplate // a ClusterWorkflowTemplate has the same fields
+	if err := yaml.UnmarshalStrict([]byte(doc), &wt); err != nil {
+		t.Fatalf("not a %s: %v\n%s", k, err, doc)
+	}
+	wt.ObjectMeta = metav1.ObjectMeta{}
+	out, err := workflow.Marshal(&wt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// sameSpec reports the first differing line of two specs.
+func sameSpec(t *testing.T, what, got, want string) {
+	t.Helper()
+	if got == want {
+		return
+	}
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			t.Errorf("%s: the chart's spec differs from the generator's at line %d:\nchart:     %s\ngenerator: %s\n--- chart:\n%s", what, i+1, g[i], w[i], got)
+			return
+		}
+	}
+	t.Errorf("%s: the chart's spec has %d lines, the generator's %d", what, len(g), len(w))
+}
+
+// lintArgo runs Argo's offline strict validator on every Argo document.
+func lintArgo(t *testing.T, docs map[string][]string) int {
+	t.Helper()
+	dir := t.TempDir()
+	n := 0
+	for kind, list := range docs {
+		if !slices.Contains([]string{"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"}, kind) {
+			continue
+		}
+		for _, d := range list {
+			n++
+			f := filepath.Join(dir, kind+strings.Repeat("x", n)+".yaml")
+			if err := os.WriteFile(f, []byte(d), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := workflow.Lint(context.Background(), []string{f}, namespace, &out); err != nil {
+				t.Errorf("Argo's validator rejects the rendered %s: %v\n%s\n%s", kind, err, out.String(), d)
+			}
+		}
+	}
+	return n
+}
+
+// helmLint is `helm lint --strict` with vals.
+func helmLint(t *testing.T, vals map[string]any) {
+	t.Helper()
+	lint := action.NewLint()
+	lint.Strict, lint.Namespace, lint.KubeVersion = true, namespace, kubeVersion
+	res := lint.Run([]string{chartDir}, vals)
+	for _, m := range res.Messages {
+		t.Logf("helm lint: %s", m)
+	}
+	for _, err := range res.Errors {
+		t.Errorf("helm lint --strict: %v", err)
+	}
+}
+
+// shipped reads a file of templates/, the output of `partsync template`.
+func shipped(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(templatesDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestChartMatchesShippedTemplates: the chart with the values of each file
+// in templates/ renders the same spec as `partsync template` printed there.
+func TestChartMatchesShippedTemplates(t *testing.T) {
+	for name, vals := range map[string]string{
+		"workflowtemplate.yaml":        ``,
+		"clusterworkflowtemplate.yaml": `{workflowTemplate: {cluster: true}}`,
+		"workflowtemplate-object-storage.yaml": `
+workflowTemplate: {name: partsync-object-storage}
+volumes: {destination: {claimName: ""}}
+defaults: {tool: rclone, destination: "oci:my-bucket/prefix", jobs: 16}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := values(t, vals)
+			helmLint(t, v)
+			docs := byKind(t, v)
+			wts := append(docs["WorkflowTemplate"], docs["ClusterWorkflowTemplate"]...)
+			if len(wts) != 1 {
+				t.Fatalf("%d templates rendered", len(wts))
+			}
+			sameSpec(t, name, templateSpec(t, wts[0]), templateSpec(t, shipped(t, name)))
+			if lintArgo(t, docs) != 1 {
+				t.Errorf("no Argo document linted")
+			}
+		})
+	}
+}
+
+// TestChartMatchesGenerator: with every knob turned, the chart renders what
+// workflow.BuildTemplate builds from the same settings.
+func TestChartMatchesGenerator(t *testing.T) {
+	v := values(t, `
+image: {repository: registry.example.com/tools/partsync, tag: v9.9.9}
+workflowTemplate: {name: copy-lustre, runAsRoot: true}
+serviceAccount: {name: mover}
+volumes:
+  source: {claimName: lustre, mountPath: /mnt/lustre}
+  destination: {claimName: fss, mountPath: /data/fss}
+  shared: {claimName: scratch, mountPath: /mnt/scratch, runsDir: partsync/runs, create: true, size: 50Gi, storageClassName: oci-fss}
+rcloneConfig: {secretName: oci-rclone, key: config}
+defaults:
+  source: /mnt/lustre/project
+  destination: /data/fss/project
+  tool: rsync
+  jobs: 64
+  files: 1000000
+  size: 512MiB
+  toolOptions: "-a --numeric-ids -H"
+  exclude: ["*.tmp", "cache/", "/scratch/**"]
+  scanWorkers: 128
+  retries: 0
+  backoff: 1m30s
+`)
+	o := workflow.Options{
+		Jobs: 64, Image: "registry.example.com/tools/partsync:v9.9.9", ServiceAccount: "mover", Retries: 0, Backoff: 90 * time.Second,
+		PVCs:               []workflow.PVC{{Claim: "lustre", MountPath: "/mnt/lustre"}, {Claim: "fss", MountPath: "/data/fss"}, {Claim: "scratch", MountPath: "/mnt/scratch"}},
+		RcloneConfigSecret: &workflow.SecretRef{Name: "oci-rclone", Key: "config"},
+	}
+	to := workflow.TemplateOptions{
+		Name: "copy-lustre", SharedDir: "/mnt/scratch/partsync/runs", RunAsRoot: true,
+		Defaults: workflow.FormDefaults{
+			Source: "/mnt/lustre/project", Destination: "/data/fss/project", Tool: "rsync", Files: 1000000, Size: "512MiB",
+			ToolOptions: "-a --numeric-ids -H", Excludes: []string{"*.tmp", "cache/", "/scratch/**"}, ScanWorkers: 128,
+		},
+	}
+	helmLint(t, v)
+	docs := byKind(t, v)
+	built, err := workflow.BuildTemplate(o, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := workflow.Marshal(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameSpec(t, "every knob", templateSpec(t, docs["WorkflowTemplate"][0]), templateSpec(t, string(want)))
+	lintArgo(t, docs)
+	if len(docs["PersistentVolumeClaim"]) != 1 || !strings.Contains(docs["PersistentVolumeClaim"][0], "storageClassName: oci-fss") ||
+		!strings.Contains(docs["PersistentVolumeClaim"][0], "helm.sh/resource-policy: keep") {
+		t.Errorf("the shared claim is not created as asked: %q", docs["PersistentVolumeClaim"])
+	}
+}
+
+// TestChartObjects: the service account, the least RBAC, locked-down pods,
+// the source mounted read-only, and Argo's {{…}} left for Argo.
+func TestChartObjects(t *testing.T) {
+	for name, vals := range map[string]string{
+		"defaults":  ``,
+		"no-secret": `{rcloneConfig: {secretName: ""}}`,
+		"cluster":   `{workflowTemplate: {cluster: true}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			docs := byKind(t, values(t, vals))
+			for _, kind := range []string{"ServiceAccount", "Role", "RoleBinding"} {
+				if len(docs[kind]) != 1 {
+					t.Fatalf("%d %s rendered", len(docs[kind]), kind)
+				}
+			}
+			var role rbacv1.Role
+			if err := yaml.UnmarshalStrict([]byte(docs["Role"][0]), &role); err != nil {
+				t.Fatal(err)
+			}
+			var rules []string
+			for _, r := range role.Rules {
+				rules = append(rules, strings.Join(r.APIGroups, ",")+"/"+strings.Join(r.Resources, ",")+":"+strings.Join(r.Verbs, ","))
+			}
+			want := []string{"argoproj.io/workflowtaskresults:create,patch", "/configmaps:create", "argoproj.io/workflows/finalizers:update"}
+			if !slices.Equal(rules, want) {
+				t.Errorf("role rules %q; want exactly %q", rules, want)
+			}
+			var binding rbacv1.RoleBinding
+			if err := yaml.UnmarshalStrict([]byte(docs["RoleBinding"][0]), &binding); err != nil {
+				t.Fatal(err)
+			}
+			if binding.RoleRef.Name != role.Name || binding.Subjects[0].Name != "partsync" || binding.Subjects[0].Namespace != namespace {
+				t.Errorf("binding %+v does not bind the role to the service account", binding)
+			}
+			wtDocs := append(docs["WorkflowTemplate"], docs["ClusterWorkflowTemplate"]...)
+			var wt wfv1.WorkflowTemplate
+			if err := yaml.Unmarshal([]byte(wtDocs[0]), &wt); err != nil {
+				t.Fatal(err)
+			}
+			if wt.Annotations["workflows.argoproj.io/title"] == "" || wt.Annotations["workflows.argoproj.io/description"] == "" {
+				t.Errorf("title or description annotation missing")
+			}
+			if wt.Spec.ServiceAccountName != "partsync" || wt.Spec.SecurityContext == nil || !*wt.Spec.SecurityContext.RunAsNonRoot {
+				t.Errorf("pods run as %q with %+v", wt.Spec.ServiceAccountName, wt.Spec.SecurityContext)
+			}
+			for _, x := range wt.Spec.Templates {
+				c := x.Container
+				if c == nil {
+					continue
+				}
+				sc := c.SecurityContext
+				if sc == nil || *sc.AllowPrivilegeEscalation || !*sc.ReadOnlyRootFilesystem || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
+					t.Errorf("%s: weak securityContext %+v", x.Name, sc)
+				}
+				for _, m := range c.VolumeMounts {
+					if m.MountPath == "/mnt/source" && !m.ReadOnly {
+						t.Errorf("%s: the source is mounted writable", x.Name)
+					}
+				}
+			}
+			if !strings.Contains(wtDocs[0], "{{workflow.name}}") || strings.Contains(wtDocs[0], "{{`") {
+				t.Errorf("Argo's expressions are not rendered as {{…}}")
+			}
+			if hasSecret := strings.Contains(wtDocs[0], "secretName: rclone-config"); hasSecret == (name == "no-secret") {
+				t.Errorf("rclone config Secret mounted: %v", hasSecret)
+			}
+		})
+	}
+}
+
+// TestChartRefusesBadValues: a chart that cannot work fails to render, with the reason.
+func TestChartRefusesBadValues(t *testing.T) {
+	for vals, want := range map[string]string{
+		`{volumes: {source: {claimName: ""}}}`:                             "volumes.source.claimName is required",
+		`{volumes: {shared: {claimName: ""}}}`:                             "volumes.shared.claimName is required",
+		`{volumes: {shared: {mountPath: /mnt/source/shared}}}`:             "lie inside one another",
+		`{volumes: {destination: {mountPath: relative}}}`:                  "must be an absolute path",
+		`{volumes: {shared: {runsDir: ../elsewhere}}}`:                     "runsDir must lie under",
+		`{defaults: {tool: scp}}`:                                          "tool",
+		`{defaults: {jobs: many}}`:                                         "jobs",
+		`{workflowTemplate: {cluster: true, name: "Bad Name"}}`:            "name",
+		`{image: {repository: ""}}`:                                        "repository",
+		`{serviceAccount: {name: ""}}`:                                     "name",
+		`{volumes: {shared: {create: true, accessModes: [ReadOnlyMany]}}}`: "ReadWriteMany",
+	} {
+		_, _, err := render(t, values(t, vals))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("values %s: render error %v; want one naming %q", vals, err, want)
+		}
+	}
+}
+
+// TestImageVersionsAgree: the chart's appVersion and image, and the image of
+// the shipped templates, are those of the partsync version (the Dockerfile's
+// are checked by cmd/partsync's TestDockerfile).
+func TestImageVersionsAgree(t *testing.T) {
+	main, err := os.ReadFile(filepath.Join(rootDir, "cmd", "partsync", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^const version = "([^"]+)"`).FindSubmatch(main)
+	if m == nil {
+		t.Fatal("no version const in cmd/partsync/main.go")
+	}
+	version := string(m[1])
+	image := "ghcr.io/partsync/partsync:v" + version
+	if ch := loadChart(t); ch.Metadata.AppVersion != version {
+		t.Errorf("Chart.yaml appVersion %q; partsync is %s", ch.Metadata.AppVersion, version)
+	}
+	docs := byKind(t, nil)
+	if !strings.Contains(docs["WorkflowTemplate"][0], "image: "+image+"\n") {
+		t.Errorf("the chart's pods do not run %s", image)
+	}
+	entries, err := os.ReadDir(templatesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		doc := shipped(t, e.Name())
+		if strings.Count(doc, "image: "+image+"\n") != 3 || strings.Count(doc, "--image="+image+"\n") != 1 {
+			t.Errorf("templates/%s does not run %s in its three pods", e.Name(), image)
+		}
+	}
+}

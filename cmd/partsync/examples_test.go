@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
+	"sigs.k8s.io/yaml"
+
+	"github.com/partsync/partsync/generator/sampletree"
+	"github.com/partsync/partsync/generator/workflow"
+)
+
+const examplesDir = "../../examples"
+
+// exampleEnv are the variables the examples' commands use, per file.
+var exampleEnv = map[string][]string{
+	"ci/github-actions.yml": {"SRC=/mnt/lustre/project", "DST=oci:my-bucket/project", "GITHUB_RUN_ID=4711", "GITHUB_RUN_ATTEMPT=1"},
+	"ci/gitlab-ci.yml":      {"SRC=/mnt/lustre/project", "DST=/mnt/fss/project", "CI_PIPELINE_ID=815"},
+}
+
+// exampleCommand is one partsync command line shown in an example.
+type exampleCommand struct {
+	file, line string
+}
+
+// exampleCommands extracts every command line that starts with `partsync `
+// from the examples: in fenced code blocks of markdown, and anywhere in
+// scripts and CI files (also as a YAML list item), continuation lines joined.
+func exampleCommands(t *testing.T) []exampleCommand {
+	t.Helper()
+	var out []exampleCommand
+	err := filepath.WalkDir(examplesDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(examplesDir, path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		markdown, inCode := strings.HasSuffix(path, ".md"), false
+		var cur string
+		for _, line := range strings.Split(string(data), "\n") {
+			trimmed := strings.TrimSpace(line)
+			if markdown && strings.HasPrefix(trimmed, "```") {
+				inCode = !inCode
+				continue
+			}
+			if markdown && !inCode {
+				continue
+			}
+			if cur == "" {
+				trimmed = strings.TrimPrefix(strings.TrimPrefix(trimmed, "- "), "run: ")
+				if !strings.HasPrefix(trimmed, "partsync ") {
+					continue
+				}
+			}
+			if strings.HasSuffix(trimmed, "\\") {
+				cur += strings.TrimSuffix(trimmed, "\\") + " "
+				continue
+			}
+			out = append(out, exampleCommand{rel, cur + trimmed})
+			cur = ""
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// parseExample reads a command line as the shell would: the argv of its
+// first command (before any pipe), and the file its standard output is
+// redirected to, if any.
+func parseExample(t *testing.T, c exampleCommand, env []string) (argv []string, stdout string, piped bool) {
+	t.Helper()
+	f, err := syntax.NewParser().Parse(strings.NewReader(c.line), "")
+	if err != nil || len(f.Stmts) != 1 {
+		t.Fatalf("%s: %q is not one command line: %v", c.file, c.line, err)
+	}
+	stmt := f.Stmts[0]
+	if bin, ok := stmt.Cmd.(*syntax.BinaryCmd); ok {
+		if bin.Op != syntax.Pipe {
+			t.Fatalf("%s: %q: only a pipe may follow partsync", c.file, c.line)
+		}
+		stmt, piped = bin.X, true
+	}
+	call, ok := stmt.Cmd.(*syntax.CallExpr)
+	if !ok {
+		t.Fatalf("%s: %q is not a simple command", c.file, c.line)
+	}
+	cfg := &expand.Config{Env: expand.ListEnviron(env...)}
+	if argv, err = expand.Fields(cfg, call.Args...); err != nil {
+		t.Fatalf("%s: %q: %v", c.file, c.line, err)
+	}
+	for _, r := range stmt.Redirs {
+		if r.Op != syntax.RdrOut {
+			t.Fatalf("%s: %q: unexpected redirection", c.file, c.line)
+		}
+		if stdout, err = expand.Literal(cfg, r.Word); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return argv, stdout, piped
+}
+
+// TestExamples runs every partsync command the examples show, in order,
+// file by file, against a sample tree standing in for /mnt: each must
+// succeed, and a workflow it prints must pass Argo's validator.
+func TestExamples(t *testing.T) {
+	needTools(t, "rsync")
+	commands := exampleCommands(t)
+	byFile := map[string][]exampleCommand{}
+	for _, c := range commands {
+		byFile[c.file] = append(byFile[c.file], c)
+	}
+	for _, file := range []string{"README.md", "ci/github-actions.yml", "ci/gitlab-ci.yml"} {
+		if len(byFile[file]) < 2 {
+			t.Errorf("examples/%s shows %d partsync commands; the test lost them", file, len(byFile[file]))
+		}
+	}
+	for file, list := range byFile {
+		t.Run(strings.ReplaceAll(file, "/", "_"), func(t *testing.T) {
+			base := t.TempDir()
+			mnt := filepath.Join(base, "mnt")
+			if _, err := sampletree.Build(filepath.Join(mnt, "lustre", "project"), sampletree.Spec{Seed: 3, Dirs: 8, FilesPerDir: 10, MaxSize: 4 << 10, Extras: true}); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range []string{"fss", "shared"} {
+				if err := os.MkdirAll(filepath.Join(mnt, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			work := filepath.Join(base, "work")
+			if err := os.MkdirAll(work, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			// rclone.conf as the examples use it: generate only checks that DST's remote exists.
+			conf := []byte("[oci]\ntype = local\n\n[s3]\ntype = local\n")
+			if err := os.WriteFile(filepath.Join(work, "rclone.conf"), conf, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Chdir(work)
+			env := append([]string{"RUNNER_TEMP=" + work, "HOME=" + work}, exampleEnv[file]...)
+			for _, c := range list {
+				argv, stdout, piped := parseExample(t, c, env)
+				for i := range argv {
+					argv[i] = strings.ReplaceAll(argv[i], "/mnt/", mnt+"/")
+				}
+				res := partsync(context.Background(), argv[1:]...)
+				if res.code != ExitOK {
+					t.Fatalf("examples/%s: %s\n%s", file, c.line, res)
+				}
+				if stdout != "" {
+					if err := os.WriteFile(stdout, []byte(res.stdout), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if piped && argv[1] == "generate" {
+					lintDoc(t, c.line, res.stdout)
+				}
+			}
+		})
+	}
+}
+
+// lintDoc runs Argo's validator on a printed document.
+func lintDoc(t *testing.T, what, doc string) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "doc.yaml")
+	if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := workflow.Lint(context.Background(), []string{f}, "argo", &out); err != nil {
+		t.Errorf("%s prints a document Argo rejects: %v\n%s", what, err, out.String())
+	}
+}
+
+// TestExampleDocuments: every YAML file of examples/ parses, and every Argo
+// document among them passes Argo's validator, with templates/ beside them
+// for the workflowTemplateRefs.
+func TestExampleDocuments(t *testing.T) {
+	argoKinds := []string{"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"}
+	var argoFiles []string
+	err := filepath.WalkDir(examplesDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, doc := range strings.Split(string(data), "\n---\n") {
+			var meta struct{ Kind string }
+			if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
+				t.Errorf("%s is not YAML: %v", path, err)
+			}
+			if slices.Contains(argoKinds, meta.Kind) && !slices.Contains(argoFiles, path) {
+				argoFiles = append(argoFiles, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(argoFiles) < 2 {
+		t.Fatalf("only %d Argo documents in examples/", len(argoFiles))
+	}
+	// The templates as `kubectl -n argo apply` installs them: in namespace argo.
+	dir := t.TempDir()
+	for file := range shippedTemplates {
+		data, err := os.ReadFile(filepath.Join("..", "..", "templates", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc["kind"] != "WorkflowTemplate" {
+			continue
+		}
+		doc["metadata"].(map[string]any)["namespace"] = "argo"
+		if data, err = yaml.Marshal(doc); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := workflow.Lint(context.Background(), append(argoFiles, dir), "argo", &out); err != nil {
+		t.Errorf("Argo's validator rejects examples: %v\n%s", err, out.String())
+	}
+}

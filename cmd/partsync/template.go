@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/partition"
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/scan"
+	"github.com/partsync/partsync/generator/tool"
+	"github.com/partsync/partsync/generator/workflow"
+)
+
+// templateCommand prints the WorkflowTemplate that runs partsync from the
+// Argo UI's form. Its flags are generate's: the cluster flags fix the
+// volumes, image and Secret; the plan flags and SRC DST become the form's
+// defaults.
+func templateCommand(s Streams) *cli.Command {
+	flags := slices.DeleteFunc(planFlags(), func(f cli.Flag) bool {
+		return slices.Contains([]string{"run-id", "rclone-config"}, f.Names()[0]) // per run; the pods use the Secret
+	})
+	flags = append(flags, clusterFlags(version)...)
+	flags = append(flags,
+		&cli.StringFlag{Name: "name", Value: "partsync", EnvVars: env("template-name"), Usage: "name of the WorkflowTemplate"},
+		&cli.BoolFlag{Name: "cluster", EnvVars: env("template-cluster"), Usage: "print a ClusterWorkflowTemplate, usable from every namespace that has the service account, claims and Secret"},
+		&cli.BoolFlag{Name: "run-as-root", EnvVars: env("run-as-root"), Usage: "run the pods as root with the capabilities rsync needs to preserve owners (default: the image's non-root user)"},
+	)
+	return &cli.Command{
+		Name:      "template",
+		Usage:     "print the WorkflowTemplate that runs partsync from the Argo UI: scan in the cluster, then copy; SRC DST and the flags are the form's defaults",
+		ArgsUsage: "SRC DST",
+		Flags:     flags,
+		Action: func(c *cli.Context) error {
+			o, t, err := templateOptions(c)
+			obj, berr := workflow.BuildTemplate(o, t) // it checks -n, --retries, --backoff and the claims
+			if err = errors.Join(err, berr); err != nil {
+				return err
+			}
+			doc, err := workflow.Marshal(obj)
+			if err != nil {
+				return err
+			}
+			if err := lintDocument(c, s, doc, o.Namespace); err != nil {
+				return fmt.Errorf("internal error, the WorkflowTemplate fails Argo's validation (please report it): %w", err)
+			}
+			if out := c.String("output"); out != "" {
+				return plan.WriteFileAtomic(out, doc)
+			}
+			_, err = s.Out.Write(doc)
+			return err
+		},
+	}
+}
+
+// templateOptions reads and checks the flags, reporting every problem at once.
+func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions, error) {
+	var errs []error
+	if c.NArg() != 2 {
+		errs = append(errs, fmt.Errorf("%w: template needs SRC and DST, the form's defaults (flags go before them), got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice()))
+	}
+	o, err := clusterOptions(c)
+	errs = append(errs, err)
+	_, err = sizeValue(c)
+	errs = append(errs, err)
+	if n := c.Int64("files"); n < 1 {
+		errs = append(errs, fmt.Errorf("%w: -f/--files %d: give at least 1", partition.ErrLimits, n))
+	}
+	if n := c.Int("scan-workers"); n < 1 {
+		errs = append(errs, fmt.Errorf("%w: --scan-workers %d: give at least 1", ErrUsage, n))
+	}
+	excludes := nonBlank(c.StringSlice("exclude"))
+	_, err = scan.NewMatcher(excludes)
+	errs = append(errs, err)
+	if opts := c.String("tool-options"); strings.TrimSpace(opts) != "" {
+		if split, err := tool.SplitOptions(opts); err != nil {
+			errs = append(errs, err)
+		} else if tl, err := tool.Lookup(c.String("tool")); err == nil {
+			errs = append(errs, tl.CheckOptions(split))
+		}
+	}
+	t := workflow.TemplateOptions{
+		Name:      c.String("name"),
+		Cluster:   c.Bool("cluster"),
+		SharedDir: filepath.Clean(c.String("shared-dir")),
+		RunAsRoot: c.Bool("run-as-root"),
+		Defaults: workflow.FormDefaults{
+			Source: c.Args().Get(0), Destination: c.Args().Get(1), Tool: c.String("tool"),
+			Files: c.Int64("files"), Size: c.String("size"), ToolOptions: c.String("tool-options"),
+			Excludes: excludes, ScanWorkers: c.Int("scan-workers"),
+		},
+	}
+	return o, t, errors.Join(errs...)
+}
+
+// lintDocument validates doc with Argo's offline validator, which reads files.
+func lintDocument(c *cli.Context, s Streams, doc []byte, namespace string) error {
+	tmp, err := stdinFile(bytes.NewReader(doc))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.Remove(tmp) }()
+	return workflow.Lint(c.Context, []string{tmp}, namespace, s.Err)
+}

@@ -1,0 +1,317 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/tool"
+	"github.com/partsync/partsync/generator/transfer"
+)
+
+// A WorkflowTemplate is the form of the Argo UI: someone applies it once and
+// submits it with parameters. Its first step runs `partsync generate` in the
+// cluster on the mounted volumes: it scans, writes the run directory
+// <shared-dir>/<workflow name> and the summary whose partition count drives
+// the fan-out, withSequence as in a generated Workflow. The transfer and
+// exit-handler pods are the generated Workflow's, built by the same
+// functions; a transfer pod reads its tool argv from plan.json at run time
+// (`partsync transfer` without an argv builds it with transfer.Command, the
+// function that builds the argv of generate and of a local run).
+//
+// Argo's spec.parallelism takes no parameter, so the form's `jobs` limits the
+// transfers with a semaphore instead: a resource step creates the ConfigMap
+// <workflow name>-jobs holding jobs, owned by the workflow (deleted with it),
+// and every transfer holds that semaphore while it runs.
+
+// Names in a WorkflowTemplate.
+const (
+	scanName      = "scan"
+	jobsLimitName = "jobs-limit"
+	summaryParam  = "summary"
+	jobsKey       = "jobs"
+	// The scan writes the standalone Workflow and the summary to scratch space.
+	scanWorkflowFile = scratchDir + "/workflow.yaml"
+	scanSummaryFile  = scratchDir + "/summary.json"
+	workflowNameExpr = "{{workflow.name}}"
+)
+
+// Parameter names of the form. Each but source and destination is the long
+// name of the generate flag it is handed to.
+const (
+	ParamSource      = "source"
+	ParamDestination = "destination"
+	ParamTool        = "tool"
+	ParamJobs        = "jobs"
+	ParamFiles       = "files"
+	ParamSize        = "size"
+	ParamToolOptions = "tool-options"
+	ParamExclude     = "exclude"
+	ParamScanWorkers = "scan-workers"
+	ParamRetries     = "retries"
+	ParamBackoff     = "backoff"
+)
+
+// TemplateOptions say what a WorkflowTemplate holds besides Options: its
+// name and kind, the fixed shared directory, and the form's defaults.
+// Options.Jobs, Retries and Backoff are the defaults of jobs, retries and
+// backoff; Options.Namespace is the template's namespace.
+type TemplateOptions struct {
+	Name      string // metadata.name
+	Cluster   bool   // a ClusterWorkflowTemplate instead of a WorkflowTemplate
+	SharedDir string // absolute, on a claim: runs go to <SharedDir>/<workflow name>
+	// RunAsRoot runs the pods as root with the capabilities rsync needs to
+	// preserve owners (CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID);
+	// otherwise they run as the image's non-root user.
+	RunAsRoot bool
+	Defaults  FormDefaults
+}
+
+// FormDefaults are the defaults the form shows, as the generate flags take them.
+type FormDefaults struct {
+	Source      string // absolute path under a claim
+	Destination string // absolute path under a claim, or an rclone remote
+	Tool        string
+	Files       int64
+	Size        string // as -s takes it: 4G, 512MiB, …
+	ToolOptions string // blank: the tool's defaults
+	Excludes    []string
+	ScanWorkers int
+}
+
+// param is the Argo expression of a form parameter.
+func param(name string) string { return "{{workflow.parameters." + name + "}}" }
+
+// rootCapabilities let root chown, read and write every file, as rsync needs
+// to preserve owners; the pods drop every other one.
+var rootCapabilities = []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID"}
+
+// BuildTemplate returns the WorkflowTemplate, or with t.Cluster the
+// ClusterWorkflowTemplate, that runs partsync from the Argo UI's form.
+func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
+	target, err := t.check(o)
+	mounts, merr := o.mounts(target)
+	if err := errors.Join(err, merr); err != nil {
+		return nil, err
+	}
+	rclone := o.RcloneConfigSecret != nil // the tool is chosen in the form
+	dir := plan.Dir(path.Join(t.SharedDir, workflowNameExpr))
+	retry := retryStrategy(intstr.FromString(param(ParamRetries)), param(ParamBackoff))
+	transferTmpl := o.transferTemplate(workflowNameExpr, transfer.PodArgv(dir, partExpr, attemptExpr, nil), mounts, rclone, retry)
+	transferTmpl.Synchronization = &wfv1.Synchronization{Semaphores: []*wfv1.SemaphoreRef{{
+		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: jobsConfigMapName},
+			Key:                  jobsKey,
+		},
+	}}}
+	jobsLimit, err := jobsLimitTemplate()
+	if err != nil {
+		return nil, err
+	}
+	count := intstr.FromString("{{=jsonpath(steps." + scanName + ".outputs.parameters." + summaryParam + ", '$.partitions')}}")
+	main := wfv1.Template{
+		Name: entrypoint,
+		Steps: []wfv1.ParallelSteps{
+			{Steps: []wfv1.WorkflowStep{{Name: scanName, Template: scanName}}},
+			{Steps: []wfv1.WorkflowStep{{Name: jobsLimitName, Template: jobsLimitName}}},
+			{Steps: []wfv1.WorkflowStep{fanOut(count)}},
+		},
+	}
+	spec := o.spec(main, o.scanTemplate(t, mounts, rclone), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts))
+	spec.Arguments = wfv1.Arguments{Parameters: t.parameters(o)}
+	spec.WorkflowMetadata = &wfv1.WorkflowMetadata{
+		Labels: map[string]string{"app.kubernetes.io/name": "partsync", "app.kubernetes.io/managed-by": "partsync"},
+		LabelsFrom: map[string]wfv1.LabelValueFrom{
+			LabelRunID: {Expression: "workflow.name"},
+			LabelTool:  {Expression: "workflow.parameters." + ParamTool},
+		},
+	}
+	spec.SecurityContext = podSecurity(t.RunAsRoot)
+	for _, v := range spec.Volumes {
+		if v.Secret != nil { // rsync runs need no rclone config: the Secret may be absent
+			v.Secret.Optional = ptr(true)
+		}
+	}
+	if t.RunAsRoot {
+		for i := range spec.Templates {
+			if c := spec.Templates[i].Container; c != nil {
+				c.SecurityContext.Capabilities.Add = rootCapabilities
+			}
+		}
+	}
+	meta := metav1.ObjectMeta{
+		Name:      t.Name,
+		Namespace: o.Namespace,
+		Labels:    map[string]string{"app.kubernetes.io/name": "partsync", "app.kubernetes.io/managed-by": "partsync"},
+		Annotations: map[string]string{
+			"workflows.argoproj.io/title":       "partsync: copy a file tree in parallel partitions",
+			"workflows.argoproj.io/description": t.description(o),
+		},
+	}
+	if t.Cluster {
+		return &wfv1.ClusterWorkflowTemplate{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "ClusterWorkflowTemplate"},
+			ObjectMeta: meta,
+			Spec:       spec,
+		}, nil
+	}
+	return &wfv1.WorkflowTemplate{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "WorkflowTemplate"},
+		ObjectMeta: meta,
+		Spec:       spec,
+	}, nil
+}
+
+// jobsConfigMapName holds the run's semaphore limit, the form's jobs.
+const jobsConfigMapName = workflowNameExpr + "-jobs"
+
+// check validates the template options and returns the target the form's
+// defaults describe, which decides the claims' read-only flags: the claims
+// of the shared directory and of a local destination are writable.
+func (t TemplateOptions) check(o Options) (Target, error) {
+	var errs []error
+	if err := o.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if msgs := validation.IsDNS1123Subdomain(t.Name); len(msgs) > 0 {
+		errs = append(errs, fmt.Errorf("%w: --name %q: %s", ErrCluster, t.Name, msgs[0]))
+	}
+	if t.Cluster && o.Namespace != "" {
+		errs = append(errs, fmt.Errorf("%w: --namespace %s: a ClusterWorkflowTemplate has no namespace; drop --namespace or --cluster", ErrCluster, o.Namespace))
+	}
+	d := t.Defaults
+	for _, p := range []struct{ what, path string }{{"SRC", d.Source}, {"the shared dir", t.SharedDir}} {
+		if !path.IsAbs(p.path) || path.Clean(p.path) != p.path {
+			errs = append(errs, fmt.Errorf("%w: %s %q must be a clean absolute path in the pods", ErrCluster, p.what, p.path))
+		}
+	}
+	target := Target{Tool: "rclone", Source: d.Source, RunDir: t.SharedDir}
+	if tl, err := tool.Lookup(d.Tool); err != nil {
+		errs = append(errs, err)
+	} else if dst, err := tl.CheckDestination(d.Destination); err != nil {
+		errs = append(errs, err)
+	} else {
+		target.LocalDestination, target.RemoteName = dst.LocalPath, dst.Remote
+	}
+	return target, errors.Join(errs...)
+}
+
+// scanTemplate runs `partsync generate` with the form's values: it scans
+// SRC into <shared-dir>/<workflow name>, checks everything generate checks,
+// keeps the equivalent standalone Workflow as workflow.yaml in the run
+// directory, and outputs the summary whose partition count drives the fan-out.
+func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rclone bool) wfv1.Template {
+	argv := []string{"partsync", "generate", "--run-id=" + workflowNameExpr, "--shared-dir=" + t.SharedDir}
+	for _, name := range []string{ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff} {
+		argv = append(argv, "--"+name+"="+param(name))
+	}
+	for _, v := range o.PVCs {
+		argv = append(argv, "--pvc="+v.Claim+":"+v.MountPath)
+	}
+	argv = append(argv, "--image="+o.Image, "--namespace={{workflow.namespace}}", "--service-account="+o.ServiceAccount)
+	if s := o.RcloneConfigSecret; s != nil {
+		argv = append(argv, "--rclone-config-secret="+s.Name+":"+s.Key)
+	}
+	argv = append(argv, "--output="+scanWorkflowFile, "--summary-json="+scanSummaryFile, "--", param(ParamSource), param(ParamDestination))
+	return wfv1.Template{
+		Name:      scanName,
+		Metadata:  wfv1.Metadata{Labels: map[string]string{LabelRunID: workflowNameExpr, LabelRole: scanName}},
+		Container: o.container(argv, mounts, rclone),
+		Outputs: wfv1.Outputs{Parameters: []wfv1.Parameter{{
+			Name:        summaryParam,
+			GlobalName:  summaryParam,
+			ValueFrom:   &wfv1.ValueFrom{Path: scanSummaryFile},
+			Description: wfv1.AnyStringPtr("generate's --summary-json: run id, partitions, files, bytes, skipped, excluded, run directory"),
+		}}},
+	}
+}
+
+// jobsLimitTemplate creates the ConfigMap that holds the run's semaphore
+// limit. It runs after the scan, which has checked that jobs is a number ≥ 1.
+func jobsLimitTemplate() (wfv1.Template, error) {
+	cm := corev1.ConfigMap{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      jobsConfigMapName,
+			Namespace: "{{workflow.namespace}}",
+			Labels: map[string]string{
+				"app.kubernetes.io/name": "partsync", "app.kubernetes.io/managed-by": "partsync",
+				LabelRunID: workflowNameExpr, LabelRole: jobsLimitName,
+			},
+		},
+		Data: map[string]string{jobsKey: param(ParamJobs)},
+	}
+	manifest, err := Marshal(cm)
+	if err != nil {
+		return wfv1.Template{}, err
+	}
+	return wfv1.Template{
+		Name:     jobsLimitName,
+		Metadata: wfv1.Metadata{Labels: map[string]string{LabelRunID: workflowNameExpr, LabelRole: jobsLimitName}},
+		Resource: &wfv1.ResourceTemplate{Action: "create", SetOwnerReference: true, Manifest: string(manifest)},
+	}, nil
+}
+
+// podSecurity is the pods' security context: the image's non-root user, or
+// root when owners must be preserved.
+func podSecurity(root bool) *corev1.PodSecurityContext {
+	sc := &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptr(!root),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+	if root {
+		sc.RunAsUser, sc.RunAsGroup = ptr(int64(0)), ptr(int64(0))
+	}
+	return sc
+}
+
+// parameters is the form: every parameter with its default and a description.
+func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
+	d := t.Defaults
+	p := func(name, value, description string) wfv1.Parameter {
+		return wfv1.Parameter{Name: name, Value: wfv1.AnyStringPtr(value), Description: wfv1.AnyStringPtr(description)}
+	}
+	toolParam := p(ParamTool, d.Tool, "Transfer tool (partsync -m): rsync copies to a path; rclone copies to an rclone remote (remote:bucket/prefix) or a path.")
+	for _, name := range tool.Names() {
+		toolParam.Enum = append(toolParam.Enum, wfv1.AnyString(name))
+	}
+	return []wfv1.Parameter{
+		p(ParamSource, d.Source, "Directory to copy (SRC): an absolute path under one of the mounted volumes ("+t.mountList(o)+"). It is scanned once, in the cluster."),
+		p(ParamDestination, d.Destination, "Where to copy it (DST): an absolute path under a mounted volume, or with rclone a remote:bucket/prefix defined in the rclone config Secret."),
+		toolParam,
+		p(ParamJobs, fmt.Sprint(o.Jobs), "Transfers at once (partsync -n): one pod per partition, at most this many running."),
+		p(ParamFiles, fmt.Sprint(d.Files), "At most this many entries per partition (partsync -f)."),
+		p(ParamSize, d.Size, "At most this many bytes per partition (partsync -s): 4G = 4 GiB, 512MiB, 4GB = 4·10⁹, or plain bytes."),
+		p(ParamToolOptions, d.ToolOptions, "Options that replace the tool's defaults (partsync -o), quoted like a shell but never run by one. Blank keeps the defaults: rsync "+
+			strings.Join(tool.Rsync{}.DefaultOptions(), " ")+"; rclone "+strings.Join(tool.Rclone{}.DefaultOptions(), " ")+"."),
+		p(ParamExclude, strings.Join(d.Excludes, "\n"), "Globs to exclude (partsync -x), one per line: *.tmp matches a name at any depth, a pattern with / the path from SRC, a trailing / directories only. Blank excludes nothing."),
+		p(ParamScanWorkers, fmt.Sprint(d.ScanWorkers), "Directories the scan reads at once (raise it on Lustre or NFS)."),
+		p(ParamRetries, fmt.Sprint(o.Retries), "Further attempts at a failed partition."),
+		p(ParamBackoff, o.Backoff.String(), "Delay before a partition's first retry, doubled for each further one (capped at 30m)."),
+	}
+}
+
+// mountList names the claims and where the pods see them.
+func (t TemplateOptions) mountList(o Options) string {
+	var list []string
+	for _, v := range o.PVCs {
+		list = append(list, v.MountPath+" (claim "+v.Claim+")")
+	}
+	return strings.Join(list, ", ")
+}
+
+// description is the template's description in the Argo UI (markdown).
+func (t TemplateOptions) description(o Options) string {
+	return "Copies a file tree to another file system (rsync) or to object storage (rclone) in parallel partitions. " +
+		"The first step scans `source` in the cluster and writes the run directory " + t.SharedDir + "/<workflow name> " +
+		"(plan.json, part files, skipped list, and workflow.yaml: the equivalent standalone Workflow); then one pod per partition " +
+		"copies it, `jobs` at once, each retried `retries` times; the exit handler writes outcome.json. Volumes: " + t.mountList(o) + "."
+}
