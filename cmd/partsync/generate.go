@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,6 +22,11 @@ func generateCommand(s Streams) *cli.Command {
 		Action: func(c *cli.Context) error {
 			req, checked, err := request(c, version)
 			wopts, werr := clusterOptions(c)
+			if !c.IsSet("run-as-user") && !c.Bool("run-as-root") {
+				// The pods get the rights the user running generate has here: that
+				// user owns the run directory the pods write status files to.
+				wopts.RunAs = &workflow.Identity{UID: int64(os.Getuid()), GID: int64(os.Getgid())}
+			}
 			if err = errors.Join(err, werr, checkSummaryFlag(c)); err != nil {
 				return err
 			}
@@ -56,6 +62,16 @@ func clusterOptions(c *cli.Context) (workflow.Options, error) {
 		ref, err := workflow.ParseSecretRef(name)
 		errs = append(errs, err)
 		o.RcloneConfigSecret = ref
+	}
+	switch user := c.String("run-as-user"); {
+	case c.Bool("run-as-root") && user != "":
+		errs = append(errs, fmt.Errorf("%w: --run-as-root and --run-as-user %q: give one of them", ErrUsage, user))
+	case c.Bool("run-as-root"):
+		o.RunAs = &workflow.Identity{UID: 0, GID: 0}
+	case user != "" && user != "image":
+		id, err := workflow.ParseIdentity(user)
+		errs = append(errs, err)
+		o.RunAs = id
 	}
 	return o, errors.Join(errs...)
 }

@@ -88,7 +88,7 @@ func TestGenerateGolden(t *testing.T) {
 			base := t.TempDir()
 			src, out := filepath.Join(base, "src"), filepath.Join(base, "workflow.yaml")
 			goldenTree(t, src)
-			args := []string{"generate", "-m", tool, "-n", "4", "-f", "40", "-s", "128KiB", "-x", "*.tmp", "--run-id", "golden",
+			args := []string{"generate", "-m", tool, "-n", "4", "-f", "40", "-s", "128KiB", "-x", "*.tmp", "--run-id", "golden", "--run-as-user", "1000:1000",
 				"-d", filepath.Join(base, "runs"), "--pvc", "data:" + base, "--namespace", "argo",
 				"--output", out, "--summary-json", "-", src, filepath.Join(base, "dst")}
 			res := mustPartsync(t, args...)

@@ -30,7 +30,6 @@ func templateCommand(s Streams) *cli.Command {
 	flags = append(flags,
 		&cli.StringFlag{Name: "name", Value: "partsync", EnvVars: env("template-name"), Usage: "name of the WorkflowTemplate"},
 		&cli.BoolFlag{Name: "cluster", EnvVars: env("template-cluster"), Usage: "print a ClusterWorkflowTemplate, usable from every namespace that has the service account, claims and Secret"},
-		&cli.BoolFlag{Name: "run-as-root", EnvVars: env("run-as-root"), Usage: "run the pods as root with the capabilities rsync needs to preserve owners (default: the image's non-root user)"},
 	)
 	return &cli.Command{
 		Name:      "template",

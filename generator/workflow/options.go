@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -25,6 +27,7 @@ type Options struct {
 	Namespace          string        // metadata.namespace; empty leaves it to argo submit
 	ServiceAccount     string        // spec.serviceAccountName
 	RcloneConfigSecret *SecretRef    // Secret holding rclone.conf; nil when the tool needs none
+	RunAs              *Identity     // uid and gid of the pods; nil: the image's non-root user
 	Retries            int           // retryStrategy.limit of each transfer
 	Backoff            time.Duration // first retry delay
 }
@@ -39,6 +42,54 @@ type PVC struct {
 type SecretRef struct {
 	Name string
 	Key  string
+}
+
+// Identity is the user and group the pods run as. uid 0 gets the
+// capabilities rsync needs to read every file and keep owners.
+type Identity struct {
+	UID int64
+	GID int64
+}
+
+// ParseIdentity reads --run-as-user UID[:GID]; GID defaults to UID.
+func ParseIdentity(s string) (*Identity, error) {
+	uid, gid, hasGID := strings.Cut(s, ":")
+	if !hasGID {
+		gid = uid
+	}
+	u, uerr := strconv.ParseInt(uid, 10, 32)
+	g, gerr := strconv.ParseInt(gid, 10, 32)
+	if uerr != nil || gerr != nil || u < 0 || g < 0 {
+		return nil, fmt.Errorf("%w: --run-as-user %q: give UID or UID:GID as numbers, or \"image\" for the image's user", ErrCluster, s)
+	}
+	return &Identity{UID: u, GID: g}, nil
+}
+
+// rootCapabilities let root chown, read and write every file, as rsync -a
+// needs to copy a shared file system with its owners; all others stay dropped.
+func rootCapabilities() []corev1.Capability {
+	return []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID"}
+}
+
+// secure sets the pods' identity: the image's non-root user, or o.RunAs;
+// as root the containers get rootCapabilities.
+func (o Options) secure(spec *wfv1.WorkflowSpec) {
+	sc := &corev1.PodSecurityContext{
+		RunAsNonRoot:   ptr(o.RunAs == nil || o.RunAs.UID != 0),
+		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+	if o.RunAs != nil {
+		sc.RunAsUser, sc.RunAsGroup = ptr(o.RunAs.UID), ptr(o.RunAs.GID)
+	}
+	spec.SecurityContext = sc
+	if o.RunAs == nil || o.RunAs.UID != 0 {
+		return
+	}
+	for i := range spec.Templates {
+		if c := spec.Templates[i].Container; c != nil {
+			c.SecurityContext.Capabilities.Add = rootCapabilities()
+		}
+	}
 }
 
 // ParsePVC reads --pvc NAME[:MOUNTPATH]. Without a mount path the claim is

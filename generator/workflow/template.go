@@ -90,10 +90,6 @@ type FormDefaults struct {
 // param is the Argo expression of a form parameter.
 func param(name string) string { return "{{workflow.parameters." + name + "}}" }
 
-// rootCapabilities let root chown, read and write every file, as rsync needs
-// to preserve owners; the pods drop every other one.
-var rootCapabilities = []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID"}
-
 // BuildTemplate returns the WorkflowTemplate, or with t.Cluster the
 // ClusterWorkflowTemplate, that runs partsync from the Argo UI's form.
 func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
@@ -134,17 +130,13 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 			LabelTool:  {Expression: "workflow.parameters." + ParamTool},
 		},
 	}
-	spec.SecurityContext = podSecurity(t.RunAsRoot)
+	if t.RunAsRoot {
+		o.RunAs = &Identity{UID: 0, GID: 0}
+	}
+	o.secure(&spec)
 	for _, v := range spec.Volumes {
 		if v.Secret != nil { // rsync runs need no rclone config: the Secret may be absent
 			v.Secret.Optional = ptr(true)
-		}
-	}
-	if t.RunAsRoot {
-		for i := range spec.Templates {
-			if c := spec.Templates[i].Container; c != nil {
-				c.SecurityContext.Capabilities.Add = rootCapabilities
-			}
 		}
 	}
 	meta := metav1.ObjectMeta{
@@ -258,19 +250,6 @@ func jobsLimitTemplate() (wfv1.Template, error) {
 		Metadata: wfv1.Metadata{Labels: map[string]string{LabelRunID: workflowNameExpr, LabelRole: jobsLimitName}},
 		Resource: &wfv1.ResourceTemplate{Action: "create", SetOwnerReference: true, Manifest: string(manifest)},
 	}, nil
-}
-
-// podSecurity is the pods' security context: the image's non-root user, or
-// root when owners must be preserved.
-func podSecurity(root bool) *corev1.PodSecurityContext {
-	sc := &corev1.PodSecurityContext{
-		RunAsNonRoot:   ptr(!root),
-		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-	}
-	if root {
-		sc.RunAsUser, sc.RunAsGroup = ptr(int64(0)), ptr(int64(0))
-	}
-	return sc
 }
 
 // parameters is the form: every parameter with its default and a description.

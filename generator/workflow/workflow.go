@@ -88,6 +88,7 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 		),
 	}
 	wf.Spec.Parallelism = ptr(int64(o.Jobs))
+	o.secure(&wf.Spec)
 	return wf, nil
 }
 

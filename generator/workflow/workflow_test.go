@@ -278,3 +278,49 @@ func TestParsePVC(t *testing.T) {
 		}
 	}
 }
+
+func TestPodIdentity(t *testing.T) {
+	for name, c := range map[string]struct {
+		runAs   *Identity
+		nonRoot bool
+		caps    bool
+	}{
+		"image": {nil, true, false},
+		"user":  {&Identity{UID: 1000, GID: 100}, true, false},
+		"root":  {&Identity{}, false, true},
+	} {
+		o := baseOptions()
+		o.RunAs = c.runAs
+		wf, err := Build(testPlan("rsync", "/mnt/dst/x", 2), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := wf.Spec.SecurityContext
+		if sc == nil || *sc.RunAsNonRoot != c.nonRoot || (c.runAs != nil && (*sc.RunAsUser != c.runAs.UID || *sc.RunAsGroup != c.runAs.GID)) || (c.runAs == nil && sc.RunAsUser != nil) {
+			t.Errorf("%s: pod securityContext %+v", name, sc)
+		}
+		for _, tmpl := range wf.Spec.Templates {
+			if tmpl.Container == nil {
+				continue
+			}
+			caps := tmpl.Container.SecurityContext.Capabilities
+			if (len(caps.Add) > 0) != c.caps || len(caps.Drop) != 1 || caps.Drop[0] != "ALL" {
+				t.Errorf("%s: template %s capabilities %+v", name, tmpl.Name, caps)
+			}
+		}
+	}
+}
+
+func TestParseIdentity(t *testing.T) {
+	for in, want := range map[string]Identity{"1000": {1000, 1000}, "1000:100": {1000, 100}, "0": {0, 0}} {
+		got, err := ParseIdentity(in)
+		if err != nil || *got != want {
+			t.Errorf("ParseIdentity(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "root", "-1", "1:x", "1:2:3", "99999999999"} {
+		if _, err := ParseIdentity(in); !errors.Is(err, ErrCluster) || !strings.Contains(err.Error(), fmt.Sprintf("%q", in)) {
+			t.Errorf("ParseIdentity(%q) = %v; want ErrCluster naming it", in, err)
+		}
+	}
+}
