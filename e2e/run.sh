@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# End-to-end suite of partsync: builds the control plane, Argo's
+# workflow-controller, KWOK, the test node agent and partsync, then runs the
+# Go tests in e2e/tests inside a private network namespace (root needed).
+#
+#   e2e/run.sh                       # everything
+#   e2e/run.sh -run 'TestE2E/Rsync'  # extra arguments go to `go test`
+#
+# Environment:
+#   PARTSYNC_E2E_CACHE  binaries and run directories (default ~/.cache/partsync-e2e);
+#                       Go's own build and module caches are used as usual
+#   PARTSYNC_E2E_KEEP=1 keep the run directory (logs) even when the suite passes
+set -euo pipefail
+
+e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$e2e_dir")
+cache=${PARTSYNC_E2E_CACHE:-$HOME/.cache/partsync-e2e}
+bin=$cache/bin
+k8s_version=v1.33.1
+
+log() { printf 'run.sh: %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+	log "needs root (private network and mount namespaces)"
+	exit 1
+fi
+
+# System tools: the transfer tools the pods run, unshare (util-linux) and
+# ip (iproute2) for the network namespace.
+missing=()
+for pair in rsync:rsync rclone:rclone unshare:util-linux ip:iproute2; do
+	command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+mkdir -p "$bin" "$cache/runs"
+# Scenarios mount volumes below /srv/partsync-e2e inside private mount
+# namespaces only; /srv itself must exist (it does on Debian).
+mkdir -p /srv
+# Keep the last five run directories (kept runs are failed ones or asked for).
+find "$cache/runs" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn | tail -n +6 | cut -d' ' -f2- |
+	while IFS= read -r old; do rm -rf -- "$old" || log "could not remove $old"; done
+
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+start=$(date +%s)
+log "building the stack (module cache and build cache are reused when present)"
+cd "$e2e_dir"
+go mod download
+# One go build for all the upstream commands, so they share the two cores.
+# The version stamp is what kubectl and clients parse; -s -w: no debug
+# info, a faster link.
+ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=33"
+go build -ldflags "$ldflags" -o "$bin/" \
+	k8s.io/kubernetes/cmd/kube-apiserver \
+	k8s.io/kubernetes/cmd/kube-scheduler \
+	github.com/argoproj/argo-workflows/v3/cmd/workflow-controller \
+	sigs.k8s.io/kwok/cmd/kwok \
+	go.etcd.io/etcd/server/v3
+mv -f "$bin/server" "$bin/etcd"
+go build -o "$bin/node-agent" ./cmd/node-agent
+mkdir -p "$bin/image"
+(cd "$repo" && go build -o "$bin/image/partsync" ./cmd/partsync)
+go vet ./...
+go test -c -o "$cache/e2e.test" ./tests
+crd_dir=$(go list -m -f '{{.Dir}}' github.com/argoproj/argo-workflows/v3)/manifests/base/crds/full
+log "build done in $(($(date +%s) - start)) s"
+
+export PARTSYNC_E2E_BIN=$bin PARTSYNC_E2E_CACHE=$cache PARTSYNC_E2E_CRD_DIR=$crd_dir
+# Inside the namespace there is no network: nothing may be downloaded.
+export GOPROXY=off GOFLAGS="$GOFLAGS -mod=readonly"
+# Only loopback exists in the namespace; Argo's controller can listen on
+# :6060 on every interface without reaching anything.
+exec unshare --net -- bash -c 'ip link set lo up && exec "$@"' e2e-netns \
+	go test ./... -count=1 -v -timeout 20m "$@"
