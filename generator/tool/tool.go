@@ -84,8 +84,8 @@ func Lookup(name string) (Tool, error) {
 
 // localPath validates a local DST and makes it absolute.
 func localPath(dst string) (Destination, error) {
-	if strings.ContainsRune(dst, 0) {
-		return Destination{}, fmt.Errorf("%w %q: a path cannot hold a NUL byte", ErrDestination, dst)
+	if strings.IndexFunc(dst, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return Destination{}, fmt.Errorf("%w %q: DST holds a control character (newline, tab, NUL …); give a plain path", ErrDestination, dst)
 	}
 	abs, err := filepath.Abs(dst)
 	if err != nil {
