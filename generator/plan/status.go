@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 )
 
 // Status is status/<N>.json: the result of the latest attempt at partition N.
@@ -88,7 +87,6 @@ type Outcome struct {
 
 // SaveOutcome writes outcome.json atomically.
 func SaveOutcome(dir Dir, o *Outcome) error {
-	sort.Ints(o.Failed)
 	data, err := json.MarshalIndent(o, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode outcome: %w", err)
