@@ -42,18 +42,22 @@ func (a *Agent) runResource(ctx context.Context, pod *corev1.Pod, action, logPat
 	if err := yaml.Unmarshal([]byte(tmpl.Resource.Manifest), &obj.Object); err != nil {
 		return fmt.Errorf("decode manifest: %w", err)
 	}
+	clients, err := a.clientsFor(pod)
+	if err != nil {
+		return err
+	}
 	gvk := obj.GroupVersionKind()
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(a.kube.Discovery()))
 	mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
 		return fmt.Errorf("map %s: %w", gvk, err)
 	}
-	var ri dynamic.ResourceInterface = a.dyn.Resource(mapping.Resource)
+	var ri dynamic.ResourceInterface = clients.dyn.Resource(mapping.Resource)
 	if mapping.Scope.Name() == "namespace" {
 		if obj.GetNamespace() == "" {
 			obj.SetNamespace(pod.Namespace)
 		}
-		ri = a.dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace())
+		ri = clients.dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace())
 	}
 	switch action {
 	case "create":
