@@ -50,6 +50,9 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	if o.split(p) {
+		return o.buildParent(p)
+	}
 	mounts, err := o.mounts(TargetOf(p))
 	if err != nil {
 		return nil, err
@@ -60,12 +63,6 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 	}
 	podArgv := transfer.PodArgv(p.Dir(), partExpr, attemptExpr, toolArgv)
 
-	labels := map[string]string{
-		"app.kubernetes.io/name":       "partsync",
-		"app.kubernetes.io/managed-by": "partsync",
-		LabelRunID:                     p.RunID,
-		LabelTool:                      p.Tool,
-	}
 	count := intstr.FromString(strconv.Itoa(p.Count()))
 	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
 	wf := &wfv1.Workflow{
@@ -73,7 +70,7 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      WorkflowName(p.RunID),
 			Namespace: o.Namespace,
-			Labels:    labels,
+			Labels:    runLabels(p),
 			Annotations: map[string]string{
 				"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: %s → %s", p.RunID, p.Source, p.Destination),
 				"workflows.argoproj.io/description": fmt.Sprintf(
