@@ -1,6 +1,8 @@
 package partition
 
 import (
+	"cmp"
+	"container/heap"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/scan"
 )
 
 // Automatic sizing (--auto) cuts partitions by an estimated cost instead of
@@ -74,11 +77,16 @@ func (a Auto) Check() error {
 // job, at most MaxPartitions, at least 1.
 func (a Auto) Parts() int { return max(1, min(a.MaxPartitions, PartsPerJob*a.Jobs)) }
 
-// Cut tells the partitioner to cut by cost. Total is the cost of every entry
-// the tool lists (the first pass counts it with Cost).
+// Cut tells the partitioner to cut by cost; Estimate makes it in a first
+// pass. An entry of cost BigCost or more is a "big" one: it gets a
+// partition of its own. The rest, the small entries, fill the other
+// partitions evenly.
 type Cut struct {
 	Auto
-	Total int64
+	Total    int64 // cost of every entry the tool lists
+	BigCost  int64 // entries costing this or more are alone
+	BigCount int   // how many entries cost BigCost or more
+	BigTotal int64 // and what they cost together
 }
 
 // Cost is what a listed entry of size bytes (0 unless a regular file) costs.
@@ -87,15 +95,85 @@ func (a Auto) Cost(size int64) int64 { return a.FileCost + size }
 // PartCost is what a partition costs.
 func (a Auto) PartCost(p plan.Partition) int64 { return p.Entries*a.FileCost + p.Bytes }
 
-// costState is the partitioner's progress towards the Cut: the target cost
-// of the open partition is what is left divided by the partitions left, so
-// that a partition cut early or late is made up by the next ones and the
-// count never exceeds Parts (unless -f/-s also cut).
+// Estimate adds up the cost of the entries in the first pass and keeps the
+// Parts() costliest ones, among which are all the big ones (they cannot be
+// more than the partitions).
+type Estimate struct {
+	auto  Auto
+	total int64
+	top   costHeap
+}
+
+// NewEstimate starts an estimate for a.
+func (a Auto) NewEstimate() *Estimate { return &Estimate{auto: a} }
+
+// Add counts a listed entry of size bytes.
+func (e *Estimate) Add(size int64) {
+	c := e.auto.Cost(size)
+	e.total += c
+	switch {
+	case len(e.top) < e.auto.Parts():
+		heap.Push(&e.top, c)
+	case c > e.top[0]:
+		e.top[0] = c
+		heap.Fix(&e.top, 0)
+	}
+}
+
+// Cut returns the cut for what was added. Partitions aim at the mean cost
+// of the small entries over the partitions the big ones leave: an entry
+// costing at least that mean is big, which lowers the mean; repeated until
+// no further entry is big (at least one partition is left for the rest).
+func (e *Estimate) Cut() Cut {
+	top := slices.Clone(e.top)
+	slices.SortFunc(top, func(x, y int64) int { return cmp.Compare(y, x) })
+	k := e.auto.Parts()
+	c := Cut{Auto: e.auto, Total: e.total}
+	mean := func() int64 { return ceilDiv(c.Total-c.BigTotal, int64(k-c.BigCount)) }
+	for c.BigCount < len(top) && c.BigCount < k-1 && top[c.BigCount] >= mean() {
+		c.BigTotal += top[c.BigCount]
+		c.BigCount++
+	}
+	c.BigCost = mean()
+	if c.BigCost < e.auto.MinCost { // fewer, fuller partitions: only entries above the minimum are alone
+		c.BigCost, c.BigCount, c.BigTotal = e.auto.MinCost, 0, 0
+		for _, x := range top {
+			if x >= c.BigCost {
+				c.BigCount++
+				c.BigTotal += x
+			}
+		}
+	}
+	return c
+}
+
+func ceilDiv(a, b int64) int64 { return (max(a, 0) + max(b, 1) - 1) / max(b, 1) }
+
+// costHeap is a min-heap of costs.
+type costHeap []int64
+
+func (h costHeap) Len() int           { return len(h) }
+func (h costHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h costHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *costHeap) Push(x any)        { *h = append(*h, x.(int64)) }
+func (h *costHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// costState is the partitioner's progress towards the Cut. A big entry is
+// alone; the target of a partition of small entries is the small cost left
+// divided by the partitions left for it, so that a partition cut early or
+// late is made up by the next ones, and the count does not exceed Parts
+// (unless -f/-s cut too).
 type costState struct {
-	cut    Cut
-	spent  int64 // cost of the closed partitions counted so far
-	closed int   // partitions counted in spent
-	target int64 // of the open partition
+	cut         Cut
+	closed      int   // partitions counted so far
+	smallClosed int   // of which hold small entries
+	smallSpent  int64 // and their cost
+	target      int64 // of the open partition
 }
 
 // update counts the partitions closed since the last call and sets the
@@ -105,28 +183,36 @@ func (s *costState) update(parts []plan.Partition) {
 		return
 	}
 	for _, part := range parts[s.closed:] {
-		s.spent += s.cut.PartCost(part)
+		if c := s.cut.PartCost(part); part.Entries != 1 || c < s.cut.BigCost {
+			s.smallClosed++
+			s.smallSpent += c
+		}
 	}
 	s.closed = len(parts)
-	left := max(int64(s.cut.Parts()-s.closed), 1)
-	remaining := max(s.cut.Total-s.spent, 0)
-	s.target = max((remaining+left-1)/left, s.cut.MinCost)
+	left := int64(max(s.cut.Parts()-s.cut.BigCount-s.smallClosed, 1))
+	s.target = max(ceilDiv(s.cut.Total-s.cut.BigTotal-s.smallSpent, left), s.cut.MinCost)
 }
 
-// full reports whether an entry of size bytes belongs in the next partition
-// rather than the open one: when it alone reaches the target, or when
-// adding it takes the open partition further from the target than it is.
+// full reports whether a small entry of size bytes belongs in the next
+// partition rather than the open one: when adding it takes the open
+// partition further from the target than it is.
 func (s *costState) full(open plan.Partition, parts []plan.Partition, size int64) bool {
 	s.update(parts)
-	c := s.cut.Cost(size)
-	return c >= s.target || s.cut.PartCost(open)+c/2 > s.target
+	return s.cut.PartCost(open)+s.cut.Cost(size)/2 > s.target
 }
 
-// alone reports whether the entry of size bytes just listed in a partition
-// of its own fills it (a file larger than the target gets a pod to itself).
-func (s *costState) alone(parts []plan.Partition, size int64) bool {
-	s.update(parts)
-	return s.cut.Cost(size) >= s.target && s.cut.Parts()-s.closed > 1
+// alone reports whether the entry of size bytes is big: it gets a
+// partition of its own, closed at once.
+func (s *costState) alone(size int64) bool { return s.cut.Cost(size) >= s.cut.BigCost }
+
+// listAlone lists a big entry in a partition of its own and leaves the open
+// partition of small entries open, so that big entries do not cut it short.
+func (p *Partitioner) listAlone(e scan.Entry) error {
+	saved := p.open
+	p.open = nil
+	err := p.list(e) // opens, writes and (being alone) closes a partition
+	p.open = saved
+	return err
 }
 
 // BalanceOf measures parts with the cost model of a.

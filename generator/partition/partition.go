@@ -151,6 +151,9 @@ func (p *Partitioner) list(e scan.Entry) error {
 	if e.Type == scan.File {
 		size = e.Size
 	}
+	if p.cost != nil && p.open != nil && p.cost.alone(size) {
+		return p.listAlone(e)
+	}
 	if p.open != nil && (p.open.stats.Entries+1 > p.opts.MaxFiles || p.open.stats.Bytes+size > p.opts.MaxBytes ||
 		p.cost != nil && p.cost.full(p.open.stats, p.parts, size)) {
 		if err := p.closePart(); err != nil {
@@ -175,7 +178,7 @@ func (p *Partitioner) list(e scan.Entry) error {
 		p.open.stats.Bytes += size
 		p.totals.ListedBytes += size
 	}
-	if p.cost != nil && p.cost.alone(p.parts, size) {
+	if p.cost != nil && p.cost.alone(size) {
 		return p.closePart()
 	}
 	return nil

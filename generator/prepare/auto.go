@@ -20,14 +20,14 @@ func fillAuto(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Pl
 	if err != nil {
 		return nil, err
 	}
-	var total int64
+	est := a.NewEstimate()
 	visit := func(e scan.Entry) error {
 		if c.Tool.Classify(e).List {
 			var size int64
 			if e.Type == scan.File {
 				size = e.Size
 			}
-			total += a.Cost(size)
+			est.Add(size)
 		}
 		return m.Entry(e)
 	}
@@ -38,7 +38,7 @@ func fillAuto(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Pl
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", c.Source, err)
 	}
-	cut := partition.Cut{Auto: a, Total: total}
+	cut := est.Cut()
 	parts, err := partition.New(dir, partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool, Cut: &cut})
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func fillAuto(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Pl
 		MinCost:       a.MinCost,
 		MaxPartitions: a.MaxPartitions,
 		Aimed:         a.Parts(),
-		TotalCost:     total,
+		TotalCost:     cut.Total,
 		Balance:       a.BalanceOf(partitions),
 	}
 	return p, nil
