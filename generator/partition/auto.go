@@ -44,9 +44,6 @@ const (
 	PartsPerJob = 4
 )
 
-// ErrAuto is wrapped when the automatic sizing options are out of range.
-var ErrAuto = errors.New("bad automatic sizing options")
-
 // Auto asks for automatic sizing.
 type Auto struct {
 	Jobs          int   // transfers at once (-n)
@@ -55,20 +52,18 @@ type Auto struct {
 	MinCost       int64 // no partition is aimed below this cost (--min-partition)
 }
 
-// Check reports every out-of-range value at once.
+// Check reports every out-of-range value at once, wrapping ErrLimits (Jobs
+// below 1 counts as 1).
 func (a Auto) Check() error {
 	var errs []error
-	if a.Jobs < 1 {
-		errs = append(errs, fmt.Errorf("%w: -n/--jobs %d: give at least 1", ErrAuto, a.Jobs))
-	}
 	if a.MaxPartitions < 1 {
-		errs = append(errs, fmt.Errorf("%w: --max-partitions %d: give at least 1 (default %d)", ErrAuto, a.MaxPartitions, DefaultMaxPartitions))
+		errs = append(errs, fmt.Errorf("%w: --max-partitions %d: give at least 1 (default %d)", ErrLimits, a.MaxPartitions, DefaultMaxPartitions))
 	}
 	if a.FileCost < 0 {
-		errs = append(errs, fmt.Errorf("%w: --file-cost %d: give 0 or more bytes (default 256K)", ErrAuto, a.FileCost))
+		errs = append(errs, fmt.Errorf("%w: --file-cost %d: give 0 or more bytes (default 256K)", ErrLimits, a.FileCost))
 	}
 	if a.MinCost < 1 {
-		errs = append(errs, fmt.Errorf("%w: --min-partition %d: give at least 1 byte (default 1G)", ErrAuto, a.MinCost))
+		errs = append(errs, fmt.Errorf("%w: --min-partition %d: give at least 1 byte (default 1G)", ErrLimits, a.MinCost))
 	}
 	return errors.Join(errs...)
 }
