@@ -89,6 +89,34 @@ func runLabels(p *plan.Plan) map[string]string {
 	}
 }
 
+// runMeta is the metadata of the Workflow generate prints; extra goes into
+// its description.
+func runMeta(p *plan.Plan, o Options, extra string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:      WorkflowName(p.RunID),
+		Namespace: o.Namespace,
+		Labels:    runLabels(p),
+		Annotations: map[string]string{
+			"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: %s → %s", p.RunID, p.Source, p.Destination),
+			"workflows.argoproj.io/description": fmt.Sprintf(
+				"Copies %s to %s with %s in %d partitions of at most %d entries / %d bytes, %d at once%s. Plan: %s",
+				p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, p.MaxBytes, o.Jobs, extra, p.Dir().PlanFile()),
+		},
+	}
+}
+
+// transferOf is the transfer template of plan p, its partition given by the
+// Argo tag part.
+func (o Options) transferOf(p *plan.Plan, part string, mounts []corev1.VolumeMount) (wfv1.Template, error) {
+	toolArgv, err := transfer.Command(p, part)
+	if err != nil {
+		return wfv1.Template{}, err
+	}
+	podArgv := transfer.PodArgv(p.Dir(), part, attemptExpr, toolArgv)
+	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
+	return o.transferTemplate(p.RunID, podArgv, mounts, p.Tool == "rclone", retry), nil
+}
+
 // buildParent returns the parent Workflow of a run split into children.
 func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
 	mounts, err := o.mounts(TargetOf(p))
@@ -144,19 +172,8 @@ func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
 	}
 	wf := &wfv1.Workflow{
 		TypeMeta: metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      WorkflowName(p.RunID),
-			Namespace: o.Namespace,
-			Labels:    runLabels(p),
-			Annotations: map[string]string{
-				"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: %s → %s", p.RunID, p.Source, p.Destination),
-				"workflows.argoproj.io/description": fmt.Sprintf(
-					"Copies %s to %s with %s in %d partitions of at most %d entries / %d bytes, %d at once, "+
-						"in %d child workflows of at most %d partitions (%d at once). Plan: %s",
-					p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, p.MaxBytes, o.Jobs,
-					len(ranges), o.MaxPartitions, ChildrenAtOnce, p.Dir().PlanFile()),
-			},
-		},
+		ObjectMeta: runMeta(p, o, fmt.Sprintf(", in %d child workflows of at most %d partitions (%d at once)",
+			len(ranges), o.MaxPartitions, ChildrenAtOnce)),
 		Spec: o.spec(main, jobsLimit, childTmpl, o.outcomeTemplate(p.RunID, p.Dir(), mounts)),
 	}
 	o.secure(&wf.Spec)
@@ -187,13 +204,10 @@ func (o Options) childWorkflow(p *plan.Plan, parent, index, first, last string) 
 	if err != nil {
 		return nil, err
 	}
-	toolArgv, err := transfer.Command(p, childPartExpr)
+	transferTmpl, err := o.transferOf(p, childPartExpr, mounts)
 	if err != nil {
 		return nil, err
 	}
-	podArgv := transfer.PodArgv(p.Dir(), childPartExpr, attemptExpr, toolArgv)
-	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
-	transferTmpl := o.transferTemplate(p.RunID, podArgv, mounts, p.Tool == "rclone", retry)
 	transferTmpl.Synchronization = &wfv1.Synchronization{Semaphores: []*wfv1.SemaphoreRef{{
 		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: parent + "-jobs"},
