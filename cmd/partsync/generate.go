@@ -110,7 +110,11 @@ func emit(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options) error {
 	if err := plan.WriteFileAtomic(p.Dir().WorkflowFile(), doc); err != nil {
 		return err
 	}
-	if err := workflow.Lint(c.Context, []string{p.Dir().WorkflowFile()}, o.Namespace, s.Err); err != nil {
+	files, err := writeChild(p, o, wf.Name) // a split run's child, linted too (sizing.go)
+	if err != nil {
+		return err
+	}
+	if err := workflow.Lint(c.Context, append([]string{p.Dir().WorkflowFile()}, files...), o.Namespace, s.Err); err != nil {
 		return fmt.Errorf("internal error, the generated workflow fails Argo's validation (please report it): %w", err)
 	}
 	if out := c.String("output"); out != "" {

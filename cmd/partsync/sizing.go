@@ -79,3 +79,24 @@ func printSplit(w io.Writer, p *plan.Plan, o workflow.Options) {
 			p.Count(), o.MaxPartitions, n-1, workflow.ChildrenAtOnce, o.Jobs)
 	}
 }
+
+// writeChild writes the first child of a split run to the run directory,
+// as the parent named parent creates it, and returns its path for linting;
+// nothing when the run is one workflow.
+func writeChild(p *plan.Plan, o workflow.Options, parent string) ([]string, error) {
+	if o.Workflows(p) == 1 {
+		return nil, nil
+	}
+	child, err := workflow.BuildChild(p, o, parent, 0)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := workflow.Marshal(child)
+	if err != nil {
+		return nil, err
+	}
+	if err := plan.WriteFileAtomic(p.Dir().ChildWorkflowFile(), doc); err != nil {
+		return nil, err
+	}
+	return []string{p.Dir().ChildWorkflowFile()}, nil
+}

@@ -90,6 +90,10 @@ func TestGenerateSplitsPastTheCap(t *testing.T) {
 	if !strings.Contains(string(doc), "action: create") || !strings.Contains(string(doc), "kind: Workflow") {
 		t.Errorf("the workflow creates no children:\n%s", doc)
 	}
+	child, err := os.ReadFile(filepath.Join(shared, "split", "workflow-child.yaml"))
+	if err != nil || !strings.Contains(string(child), "end: \"4\"") || !strings.Contains(string(child), "name: partsync-split-jobs") {
+		t.Errorf("workflow-child.yaml (%v) is not child 0 of partsync-split:\n%s", err, child)
+	}
 	if !strings.Contains(res.stderr, "child workflows") {
 		t.Errorf("stderr does not say the run is split:\n%s", res.stderr)
 	}

@@ -23,6 +23,10 @@ type Balance struct {
 	Ratio      float64 `json:"max_over_mean"`
 }
 
+// ChildWorkflowFile keeps the first child of a run split into a workflow of
+// workflows, as its parent creates it (every child differs only in its range).
+func (d Dir) ChildWorkflowFile() string { return filepath.Join(string(d), "workflow-child.yaml") }
+
 // ManifestFile is the compact list of everything the scan visited, in scan
 // order (written by --auto runs; the manifest later runs compare with).
 func (d Dir) ManifestFile() string { return filepath.Join(string(d), "manifest") }
