@@ -125,3 +125,22 @@ func TestSizingBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateAutoSummary: --summary-json holds the balance of an --auto run.
+func TestGenerateAutoSummary(t *testing.T) {
+	base := t.TempDir()
+	src, shared := filepath.Join(base, "src"), filepath.Join(base, "shared")
+	buildSampleTree(t, src, 3, 10)
+	res := mustPartsync(t, "generate", "--auto", "--min-partition", "1", "-n", "2", "-d", shared, "--run-id", "auto-sum",
+		"--pvc", "data:"+base, "--output", filepath.Join(base, "wf.yaml"), "--summary-json", "-", src, filepath.Join(base, "dst"))
+	var sum Summary
+	if err := json.Unmarshal([]byte(res.stdout), &sum); err != nil {
+		t.Fatalf("summary: %v\n%s", err, res.stdout)
+	}
+	if sum.Sizing == nil || sum.Sizing.Balance.Partitions != sum.Partitions || sum.Partitions != 8 || sum.Sizing.Balance.Ratio < 1 || sum.Workflows != 0 {
+		t.Errorf("summary: %d partitions, %d workflows, sizing %+v; want 8 partitions in one workflow with their balance", sum.Partitions, sum.Workflows, sum.Sizing)
+	}
+	if !strings.Contains(res.stderr, "max/mean") {
+		t.Errorf("no balance line on stderr:\n%s", res.stderr)
+	}
+}
