@@ -13,6 +13,8 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/argoproj/argo-workflows/v3/workflow/common"
 	"sigs.k8s.io/yaml"
+
+	"github.com/partsync/partsync/generator/plan"
 )
 
 // lintDoc writes doc to a file and lints it with Argo's validator.
@@ -26,6 +28,20 @@ func lintDoc(t *testing.T, name string, doc []byte) {
 	if err := Lint(context.Background(), []string{f}, "", &out); err != nil {
 		t.Fatalf("%s fails Argo's lint: %v\n%s\n%s", name, err, out.String(), doc)
 	}
+}
+
+// buildDoc is the YAML of Build(p, o).
+func buildDoc(t *testing.T, p *plan.Plan, o Options) []byte {
+	t.Helper()
+	wf, err := Build(p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Marshal(wf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }
 
 func TestChildRangesCoverEveryPartitionOnce(t *testing.T) {
@@ -72,14 +88,7 @@ func TestWorkflowOfWorkflows(t *testing.T) {
 			if n := o.Workflows(p); n != 4 {
 				t.Fatalf("Workflows = %d, want 4 (parent and 3 children)", n)
 			}
-			wf, err := Build(p, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := Marshal(wf)
-			if err != nil {
-				t.Fatal(err)
-			}
+			doc := buildDoc(t, p, o)
 			lintDoc(t, "parent", doc)
 
 			var parent wfv1.Workflow
@@ -179,15 +188,7 @@ func TestSplitSizeDoesNotGrowWithPartitions(t *testing.T) {
 		p := testPlan("rsync", "/mnt/dst/copy", count)
 		o := baseOptions()
 		o.MaxPartitions = 1000
-		wf, err := Build(p, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := Marshal(wf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(doc)
+		return len(buildDoc(t, p, o))
 	}
 	// 2 children each; 2,000 partitions apart
 	if a, b := size(1001), size(2000); a != b {
@@ -201,17 +202,9 @@ func TestSplitSizeDoesNotGrowWithPartitions(t *testing.T) {
 func TestNoSplitAtOrBelowTheCap(t *testing.T) {
 	p := testPlan("rsync", "/mnt/dst/copy", 10)
 	o := baseOptions()
-	want, err := Build(p, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := buildDoc(t, p, o)
 	o.MaxPartitions = 10
-	got, err := Build(p, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := Marshal(want)
-	b, _ := Marshal(got)
+	b := buildDoc(t, p, o)
 	if !bytes.Equal(a, b) {
 		t.Errorf("a run at the cap changed:\n%s\nwant\n%s", b, a)
 	}
