@@ -3,8 +3,9 @@ package tests
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -14,9 +15,9 @@ import (
 // substitutes the parent's tags in the child manifest and runs the
 // children; every partition runs exactly once across them, all children
 // together never run more than -n transfers (the parent's semaphore), and
-// the tree arrives. The test agent applies a resource manifest but does not
-// wait for successCondition as Argo's executor does, so the parent may end
-// before its children: the test waits for the children itself.
+// the tree arrives. The node agent waits for each child's successCondition
+// as Argo's executor does, so the parent ends only after every child
+// Succeeded, and its exit handler records the whole run.
 func testSplitWorkflowOfWorkflows(t *testing.T, s *suite) {
 	_, vols := s.volumes(t, "src", "dst", "shared")
 	makeTree(t, vols["src"].Local, 4, 6, 16<<10)
@@ -32,32 +33,25 @@ func testSplitWorkflowOfWorkflows(t *testing.T, s *suite) {
 	s.mustSucceed(t, parent)
 
 	ctx := context.Background()
-	deadline := time.Now().Add(waitTimeout)
-	var names []string
-	for {
-		list, err := s.stack.Argo.ArgoprojV1alpha1().Workflows(namespace).List(ctx, metav1.ListOptions{LabelSelector: "partsync.io/parent=" + name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = names[:0]
-		for _, wf := range list.Items {
-			names = append(names, wf.Name)
-			if len(wf.OwnerReferences) != 1 || wf.OwnerReferences[0].Name != name {
-				t.Errorf("child %s: owners %+v, want the parent %s", wf.Name, wf.OwnerReferences, name)
-			}
-		}
-		if len(names) >= children || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
+	list, err := s.stack.Argo.ArgoprojV1alpha1().Workflows(namespace).List(ctx, metav1.ListOptions{LabelSelector: "partsync.io/parent=" + name})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(names) != children {
-		t.Fatalf("%d child workflows, want %d", len(names), children)
+	if len(list.Items) != children {
+		t.Fatalf("%d child workflows when the parent ended, want %d", len(list.Items), children)
 	}
 	all := map[int][]attempt{}
-	for _, n := range names {
-		wf := s.wait(t, n, waitTimeout, nil)
+	for i := range list.Items {
+		wf := &list.Items[i]
+		if len(wf.OwnerReferences) != 1 || wf.OwnerReferences[0].Name != name {
+			t.Errorf("child %s: owners %+v, want the parent %s", wf.Name, wf.OwnerReferences, name)
+		}
+		// The parent waited for it: the child had Succeeded when the parent ended.
 		s.mustSucceed(t, wf)
+		if wf.Status.FinishedAt.After(parent.Status.FinishedAt.Time) {
+			t.Errorf("child %s finished at %s, after its parent (%s): the parent did not wait for it",
+				wf.Name, wf.Status.FinishedAt.Time, parent.Status.FinishedAt.Time)
+		}
 		for part, as := range transferAttempts(t, wf, transferTemplate) {
 			all[part] = append(all[part], as...)
 		}
@@ -73,5 +67,10 @@ func testSplitWorkflowOfWorkflows(t *testing.T, s *suite) {
 	checkParallelism(t, all, jobs)
 	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
 	checkStatusFiles(t, r, seq(r.Parts))
+	checkExitHandler(t, parent)
+	o := readOutcome(t, filepath.Join(r.RunDir, "outcome.json"))
+	if o.WorkflowStatus != "Succeeded" || !slices.Equal(o.Succeeded, seq(r.Parts)) {
+		t.Errorf("outcome.json = %+v, want Succeeded with all %d partitions", o, r.Parts)
+	}
 	t.Logf("workflow of workflows: %d partitions in %d children", r.Parts, children)
 }

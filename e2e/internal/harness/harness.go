@@ -407,7 +407,8 @@ func (s *Stack) setupNamespace(ctx context.Context) error {
 // EnsureServiceAccount creates a ServiceAccount in the stack's namespace if
 // it does not exist, bound to a Role with what the README tells users the
 // pods of a partsync workflow need (Argo's executor reports outputs; a
-// template run creates its semaphore ConfigMap).
+// template run and a split run create their semaphore ConfigMap; a split
+// run creates its child workflows and waits for them).
 func (s *Stack) EnsureServiceAccount(ctx context.Context, name string) error {
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	_, err := s.Kube.CoreV1().ServiceAccounts(s.cfg.Namespace).Create(ctx, sa, metav1.CreateOptions{})
@@ -419,6 +420,8 @@ func (s *Stack) EnsureServiceAccount(ctx context.Context, name string) error {
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtaskresults"}, Verbs: []string{"create", "patch"}},
 			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create"}},
+			// A run past --max-partitions creates its child workflows and reads their phase.
+			{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows"}, Verbs: []string{"create", "get"}},
 		},
 	}
 	if _, err := s.Kube.RbacV1().Roles(s.cfg.Namespace).Create(ctx, role, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
