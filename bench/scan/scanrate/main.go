@@ -2,6 +2,7 @@
 // generator/scan's Walk over a tree. It is a benchmark helper, not a product.
 //
 //	scanrate -make DIR    create 6,667 directories × 30 files of 1–16 KiB (seeded, sparse)
+//	scanrate -make -dirs N DIR    the same with N directories (N × 30 files)
 //	scanrate DIR          walk DIR and print "files seconds files/s"
 package main
 
@@ -20,6 +21,7 @@ import (
 func main() {
 	mk := flag.Bool("make", false, "create the benchmark tree in DIR instead of walking it")
 	workers := flag.Int("workers", 0, "scan.Options.Workers (0: the default)")
+	dirs := flag.Int("dirs", 6667, "with -make: directories of 30 files to create")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: scanrate [-make] [-workers N] DIR")
@@ -27,7 +29,7 @@ func main() {
 	}
 	var err error
 	if *mk {
-		err = makeTree(flag.Arg(0))
+		err = makeTree(flag.Arg(0), *dirs)
 	} else {
 		err = walk(flag.Arg(0), *workers)
 	}
@@ -37,12 +39,12 @@ func main() {
 	}
 }
 
-// makeTree creates 6,667 directories (67 top-level ones of 100 or fewer) of 30
-// files each, 200,010 files, with sizes from 1 to 16 KiB. Files are sparse:
-// the scan reads metadata only.
-func makeTree(root string) error {
+// makeTree creates dirs directories (in top-level ones of 100 or fewer) of 30
+// files each, with sizes from 1 to 16 KiB: 6,667 directories make 200,010
+// files. Files are sparse: the scan reads metadata only.
+func makeTree(root string, dirs int) error {
 	rng := rand.New(rand.NewPCG(42, 42))
-	for d := range 6667 {
+	for d := range dirs {
 		dir := filepath.Join(root, fmt.Sprintf("top%02d", d/100), fmt.Sprintf("dir%04d", d))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err

@@ -1,0 +1,60 @@
+# lib.sh — helpers sourced by the bench/ scripts (not run on its own).
+
+# bench_repo: the repository root.
+bench_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# bench_build DIR: build partsync, scanrate and peakrss into DIR; with
+# slowfs as a further argument, also bench/slowfs (its own module).
+bench_build() {
+	local bin=$1
+	shift
+	(cd "$bench_repo" && go build -o "$bin/partsync" ./cmd/partsync &&
+		go build -o "$bin/scanrate" ./bench/scan/scanrate &&
+		go build -o "$bin/peakrss" ./bench/peakrss)
+	if [ "${1:-}" = slowfs ]; then
+		(cd "$bench_repo/bench/slowfs" && go build -o "$bin/slowfs" .)
+	fi
+}
+
+# bench_make_tree DIR DIRS: build (once) the seeded tree of DIRS directories ×
+# 30 sparse files of 1–16 KiB in DIR, flush it to disk, and print its file count.
+bench_make_tree() {
+	local tree=$1 dirs=$2
+	if [ ! -e "$tree.complete" ]; then
+		echo "building $tree: $dirs directories × 30 files ..." >&2
+		rm -rf "$tree"
+		mkdir -p "$tree"
+		"$bin/scanrate" -make -dirs "$dirs" "$tree"
+		sync # writeback running during the timings would slow every side
+		touch "$tree.complete"
+	fi
+	find "$tree" -type f | wc -l # also warms the cache
+}
+
+# bench_time CMD...: run CMD with its output discarded; print its wall seconds.
+# A failing command stops the script: a benchmark of a failed run means nothing.
+bench_time() {
+	local s e
+	s=$(date +%s.%N)
+	if ! "$@" >/dev/null 2>"$bench_tmp/err"; then
+		echo "failed: $*" >&2
+		cat "$bench_tmp/err" >&2
+		return 1
+	fi
+	e=$(date +%s.%N)
+	echo "$e - $s" | bc -l
+}
+
+# bench_median N...: the median of the numbers given.
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'
+}
+
+# bench_load: the 1-minute load average.
+bench_load() { cut -d' ' -f1 /proc/loadavg; }
+
+# bench_machine: one line about the machine.
+bench_machine() {
+	printf '%s cores, %s GiB RAM, kernel %s, %s, load %s\n' "$(nproc)" \
+		"$(free -g | awk '/^Mem:/{print $2}')" "$(uname -r)" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(cut -d' ' -f1-3 /proc/loadavg)"
+}

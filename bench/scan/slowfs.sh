@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# slowfs.sh DIR [WORKERS...] — scan rate on a source whose metadata calls are
+# slow (as on NFS or Lustre): partsync against fpart, side by side.
+#
+# Builds (once) a seeded tree of DIRS directories × 30 sparse files (default
+# 667: 20,010 files) in DIR/slowtree, mounts it read-only through bench/slowfs
+# (a FUSE loopback that adds DELAY, default 1ms, to every LOOKUP, GETATTR,
+# OPENDIR and READDIR request, with no entry or attribute caching) on
+# DIR/slowmnt, then runs RUNS rounds (default 3), each round running in turn:
+#   fpart -f 2000 -o /dev/null MNT
+#   scanrate MNT                  (generator/scan.Walk, default workers, and each WORKERS given)
+#   partsync generate ... MNT     (the whole pipeline: scan, partitions, run dir, workflow)
+# and prints the median seconds, files/s, and the ratio to fpart. Unmounts on
+# exit. Needs root (FUSE), go, fpart and fusermount3 (Debian: fuse3).
+#
+# fpart makes one request at a time, about 2 per file (LOOKUP then GETATTR),
+# so it pays ~2.5 ms per file: 20,010 files take it ~50 s a run.
+set -euo pipefail
+
+dir=${1:?usage: slowfs.sh DIR [WORKERS...]}
+shift
+workers=(0 "$@")
+runs=${RUNS:-3}
+dirs=${DIRS:-667}
+delay=${DELAY:-1ms}
+. "$(dirname "$0")/../lib.sh"
+
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+bin=$(mktemp -d)
+bench_tmp=$bin
+mnt=$dir/slowmnt
+fspid=""
+cleanup() {
+	if [ -n "$fspid" ]; then
+		kill "$fspid" 2>/dev/null || true # slowfs unmounts on SIGTERM
+		wait "$fspid" 2>/dev/null || true
+	fi
+	if mountpoint -q "$mnt"; then fusermount3 -u "$mnt" || umount -l "$mnt" || true; fi
+	rm -rf "$bin"
+}
+trap cleanup EXIT
+
+bench_build "$bin" slowfs
+files=$(bench_make_tree "$dir/slowtree" "$dirs")
+mkdir -p "$mnt"
+if mountpoint -q "$mnt"; then
+	echo "slowfs.sh: $mnt is already a mount point; unmount it first (fusermount3 -u $mnt)" >&2
+	exit 1
+fi
+"$bin/slowfs" -delay "$delay" "$dir/slowtree" "$mnt" 2>"$bin/slowfs.log" &
+fspid=$!
+for _ in $(seq 100); do
+	mountpoint -q "$mnt" && break
+	sleep 0.1
+done
+mountpoint -q "$mnt" || { cat "$bin/slowfs.log" >&2; exit 1; }
+
+gen() {
+	rm -rf "$bin/runs"
+	"$bin/partsync" generate -d "$bin/runs" --pvc "bench:$dir" --pvc "tmp:$bin" \
+		--output "$bin/wf.yaml" "$mnt" "$dir/dst"
+}
+
+echo "machine: $(bench_machine)"
+echo "tree: $files files in $dirs directories, mounted through slowfs with $delay per metadata request"
+declare -A t
+labels=("fpart -f 2000")
+for w in "${workers[@]}"; do labels+=("scan workers=$w"); done
+labels+=("partsync generate")
+loads=()
+for r in $(seq "$runs"); do
+	loads+=("$(bench_load)")
+	t["fpart -f 2000"]+=" $(bench_time fpart -f 2000 -o /dev/null "$mnt")"
+	for w in "${workers[@]}"; do
+		t["scan workers=$w"]+=" $(bench_time "$bin/scanrate" -workers "$w" "$mnt")"
+	done
+	t["partsync generate"]+=" $(bench_time gen)"
+	echo "round $r done, load $(bench_load)" >&2
+done
+loads+=("$(bench_load)")
+
+# shellcheck disable=SC2086
+fpart_s=$(bench_median ${t["fpart -f 2000"]})
+printf '%-26s %9s %12s %9s   %s\n' "" "median s" "files/s" "vs fpart" "runs (s)"
+for l in "${labels[@]}"; do
+	# shellcheck disable=SC2086
+	s=$(bench_median ${t[$l]})
+	name=$l
+	[ "$l" = "scan workers=0" ] && name="scan (default workers)"
+	printf '%-26s %9.2f %12.0f %8.1fx  %s\n' "$name" "$s" "$(echo "$files / $s" | bc -l)" \
+		"$(echo "$fpart_s / $s" | bc -l)" "$(printf '%.2f ' ${t[$l]})"
+done
+echo "load average (1 min) at each round's start and at the end: ${loads[*]}"
