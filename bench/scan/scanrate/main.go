@@ -10,18 +10,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/partsync/partsync/bench/benchtree"
 	"github.com/partsync/partsync/generator/scan"
 )
 
 func main() {
 	mk := flag.Bool("make", false, "create the benchmark tree in DIR instead of walking it")
 	workers := flag.Int("workers", 0, "scan.Options.Workers (0: the default)")
-	dirs := flag.Int("dirs", 6667, "with -make: directories of 30 files to create")
+	dirs := flag.Int("dirs", benchtree.Anchor, "with -make: directories of 30 files to create")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: scanrate [-make] [-workers N] DIR")
@@ -29,7 +28,7 @@ func main() {
 	}
 	var err error
 	if *mk {
-		err = makeTree(flag.Arg(0), *dirs)
+		_, err = benchtree.Make(flag.Arg(0), *dirs)
 	} else {
 		err = walk(flag.Arg(0), *workers)
 	}
@@ -37,33 +36,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "scanrate:", err)
 		os.Exit(1)
 	}
-}
-
-// makeTree creates dirs directories (in top-level ones of 100 or fewer) of 30
-// files each, with sizes from 1 to 16 KiB: 6,667 directories make 200,010
-// files. Files are sparse: the scan reads metadata only.
-func makeTree(root string, dirs int) error {
-	rng := rand.New(rand.NewPCG(42, 42))
-	for d := range dirs {
-		dir := filepath.Join(root, fmt.Sprintf("top%02d", d/100), fmt.Sprintf("dir%04d", d))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		for f := range 30 {
-			fh, err := os.Create(filepath.Join(dir, fmt.Sprintf("file%02d.dat", f)))
-			if err != nil {
-				return err
-			}
-			err = fh.Truncate(1024 + rng.Int64N(15*1024+1))
-			if cerr := fh.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // walk times one scan.Walk over root.
