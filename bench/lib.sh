@@ -3,6 +3,16 @@
 # bench_repo: the repository root.
 bench_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# bench_setup: make the data directory $dir absolute (creating it), and a
+# scratch directory $bin (binaries, run directories) removed on exit.
+bench_setup() {
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	bin=$(mktemp -d)
+	bench_tmp=$bin
+	trap 'rm -rf "$bin"' EXIT
+}
+
 # bench_build DIR: build partsync, scanrate and peakrss into DIR; with
 # slowfs as a further argument, also bench/slowfs (its own module).
 bench_build() {
@@ -48,6 +58,35 @@ bench_time() {
 # bench_median N...: the median of the numbers given.
 bench_median() {
 	printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'
+}
+
+# bench_rounds FILES: RUNS rounds (default 3), each running bench_step LABEL
+# for every LABEL in the array labels, in turn, so that every command sees the
+# same load; then a table of the median seconds, files/s and the ratio to the
+# first label (the anchor), with the load average at each round.
+bench_rounds() {
+	local files=$1 l r s anchor
+	local -A t
+	local loads=()
+	for r in $(seq "${RUNS:-3}"); do
+		loads+=("$(bench_load)")
+		for l in "${labels[@]}"; do
+			t[$l]+=" $(bench_time bench_step "$l")"
+		done
+		echo "round $r done, load $(bench_load)" >&2
+	done
+	loads+=("$(bench_load)")
+	# shellcheck disable=SC2086
+	anchor=$(bench_median ${t[${labels[0]}]})
+	printf '%-26s %9s %12s %9s   %s\n' "" "median s" "files/s" "vs ${labels[0]%% *}" "runs (s)"
+	for l in "${labels[@]}"; do
+		# shellcheck disable=SC2086
+		s=$(bench_median ${t[$l]})
+		# shellcheck disable=SC2086
+		printf '%-26s %9.3f %12.0f %8.2fx  %s\n' "$l" "$s" "$(echo "$files / $s" | bc -l)" \
+			"$(echo "$anchor / $s" | bc -l)" "$(printf '%.3f ' ${t[$l]})"
+	done
+	echo "load average (1 min) at each round's start and at the end: ${loads[*]}"
 }
 
 # bench_load: the 1-minute load average.

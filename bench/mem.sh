@@ -23,11 +23,7 @@ set -euo pipefail
 
 dir=${1:?usage: mem.sh DIR}
 . "$(dirname "$0")/lib.sh"
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
-bin=$(mktemp -d)
-bench_tmp=$bin
-trap 'rm -rf "$bin"' EXIT
+bench_setup
 
 bench_build "$bin"
 dd if="$bin/partsync" of="$bin/partsync-4k" bs=4k status=none

@@ -15,16 +15,10 @@ set -euo pipefail
 
 dir=${1:?usage: compare.sh DIR [WORKERS...]}
 shift
-workers=(0 "$@")
-runs=${RUNS:-3}
 dirs=${DIRS:-6667}
 . "$(dirname "$0")/../lib.sh"
 
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
-bin=$(mktemp -d)
-bench_tmp=$bin
-trap 'rm -rf "$bin"' EXIT
+bench_setup
 
 bench_build "$bin"
 tree=$dir/tree
@@ -38,32 +32,15 @@ gen() {
 
 echo "machine: $(bench_machine)"
 echo "tree: $files files in $dirs directories ($tree), warm cache"
-declare -A t
-labels=("fpart -f 2000" "find -type f")
-for w in "${workers[@]}"; do labels+=("scan workers=$w"); done
+bench_step() {
+	case $1 in
+	fpart*) fpart -f 2000 -o /dev/null "$tree" ;;
+	find*) find "$tree" -type f ;;
+	scan*) w=${1#*workers=} && "$bin/scanrate" -workers "${w%% *}" "$tree" ;;
+	partsync*) gen ;;
+	esac
+}
+labels=("fpart -f 2000" "find -type f" "scan workers=0 (default)")
+for w in "$@"; do labels+=("scan workers=$w"); done
 labels+=("partsync generate")
-loads=()
-for r in $(seq "$runs"); do
-	loads+=("$(bench_load)")
-	t["fpart -f 2000"]+=" $(bench_time fpart -f 2000 -o /dev/null "$tree")"
-	t["find -type f"]+=" $(bench_time find "$tree" -type f)"
-	for w in "${workers[@]}"; do
-		t["scan workers=$w"]+=" $(bench_time "$bin/scanrate" -workers "$w" "$tree")"
-	done
-	t["partsync generate"]+=" $(bench_time gen)"
-done
-loads+=("$(bench_load)")
-
-# shellcheck disable=SC2086
-fpart_s=$(bench_median ${t["fpart -f 2000"]})
-printf '%-26s %9s %12s %9s   %s\n' "" "median s" "files/s" "vs fpart" "runs (s)"
-for l in "${labels[@]}"; do
-	# shellcheck disable=SC2086
-	s=$(bench_median ${t[$l]})
-	name=$l
-	[ "$l" = "scan workers=0" ] && name="scan (default workers)"
-	# shellcheck disable=SC2086
-	printf '%-26s %9.3f %12.0f %8.2fx  %s\n' "$name" "$s" "$(echo "$files / $s" | bc -l)" \
-		"$(echo "$fpart_s / $s" | bc -l)" "$(printf '%.3f ' ${t[$l]})"
-done
-echo "load average (1 min) at each round's start and at the end: ${loads[*]}"
+bench_rounds "$files"

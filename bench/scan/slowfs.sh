@@ -19,16 +19,11 @@ set -euo pipefail
 
 dir=${1:?usage: slowfs.sh DIR [WORKERS...]}
 shift
-workers=(0 "$@")
-runs=${RUNS:-3}
 dirs=${DIRS:-667}
 delay=${DELAY:-1ms}
 . "$(dirname "$0")/../lib.sh"
 
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
-bin=$(mktemp -d)
-bench_tmp=$bin
+bench_setup
 mnt=$dir/slowmnt
 fspid=""
 cleanup() {
@@ -64,31 +59,14 @@ gen() {
 
 echo "machine: $(bench_machine)"
 echo "tree: $files files in $dirs directories, mounted through slowfs with $delay per metadata request"
-declare -A t
-labels=("fpart -f 2000")
-for w in "${workers[@]}"; do labels+=("scan workers=$w"); done
+bench_step() {
+	case $1 in
+	fpart*) fpart -f 2000 -o /dev/null "$mnt" ;;
+	scan*) w=${1#*workers=} && "$bin/scanrate" -workers "${w%% *}" "$mnt" ;;
+	partsync*) gen ;;
+	esac
+}
+labels=("fpart -f 2000" "scan workers=0 (default)")
+for w in "$@"; do labels+=("scan workers=$w"); done
 labels+=("partsync generate")
-loads=()
-for r in $(seq "$runs"); do
-	loads+=("$(bench_load)")
-	t["fpart -f 2000"]+=" $(bench_time fpart -f 2000 -o /dev/null "$mnt")"
-	for w in "${workers[@]}"; do
-		t["scan workers=$w"]+=" $(bench_time "$bin/scanrate" -workers "$w" "$mnt")"
-	done
-	t["partsync generate"]+=" $(bench_time gen)"
-	echo "round $r done, load $(bench_load)" >&2
-done
-loads+=("$(bench_load)")
-
-# shellcheck disable=SC2086
-fpart_s=$(bench_median ${t["fpart -f 2000"]})
-printf '%-26s %9s %12s %9s   %s\n' "" "median s" "files/s" "vs fpart" "runs (s)"
-for l in "${labels[@]}"; do
-	# shellcheck disable=SC2086
-	s=$(bench_median ${t[$l]})
-	name=$l
-	[ "$l" = "scan workers=0" ] && name="scan (default workers)"
-	printf '%-26s %9.2f %12.0f %8.1fx  %s\n' "$name" "$s" "$(echo "$files / $s" | bc -l)" \
-		"$(echo "$fpart_s / $s" | bc -l)" "$(printf '%.2f ' ${t[$l]})"
-done
-echo "load average (1 min) at each round's start and at the end: ${loads[*]}"
+bench_rounds "$files"
