@@ -6,6 +6,7 @@
 #   bench/scan/compare.sh DIR/local 8 64     warm local tree, 200,010 files
 #   bench/scan/slowfs.sh  DIR/slow 8 128     FUSE loopback with 1ms per metadata request, 20,010 files (root)
 #   bench/mem.sh          DIR/mem            peak memory of generate at 100k and 1M files
+#   go test -bench ScanAgainstAnchors          the Go benchmark: scan vs fpart and find, 200,010 files
 #
 # The copy benchmarks (run, rsync, fpsync, rclone) are bench/copy/.
 set -euo pipefail
@@ -23,4 +24,7 @@ bash "$here/scan/slowfs.sh" "$dir/slow" 8 128
 uptime
 echo "== memory of partsync generate"
 bash "$here/mem.sh" "$dir/mem"
+uptime
+echo "== Go benchmark: scan against fpart and find"
+(cd "$here/.." && go test -run '^$' -bench ScanAgainstAnchors -benchtime 3x ./bench/scan/)
 uptime
