@@ -11,7 +11,8 @@
 #   scanrate MNT                  (generator/scan.Walk, default workers, and each WORKERS given)
 #   partsync generate ... MNT     (the whole pipeline: scan, partitions, run dir, workflow)
 # and prints the median seconds, files/s, and the ratio to fpart. Unmounts on
-# exit. Needs root (FUSE), go, fpart and fusermount3 (Debian: fuse3).
+# exit. Needs root (slowfs mounts with mount(2); without root it needs
+# fusermount3 from Debian's fuse3), /dev/fuse, go and fpart.
 #
 # fpart makes one request at a time, about 2 per file (LOOKUP then GETATTR),
 # so it pays ~2.5 ms per file: 20,010 files take it ~50 s a run.
@@ -31,7 +32,7 @@ cleanup() {
 		kill "$fspid" 2>/dev/null || true # slowfs unmounts on SIGTERM
 		wait "$fspid" 2>/dev/null || true
 	fi
-	if mountpoint -q "$mnt"; then fusermount3 -u "$mnt" || umount -l "$mnt" || true; fi
+	if mountpoint -q "$mnt"; then umount "$mnt" || umount -l "$mnt" || true; fi
 	rm -rf "$bin"
 }
 trap cleanup EXIT
@@ -40,7 +41,7 @@ bench_build "$bin" slowfs
 files=$(bench_make_tree "$dir/slowtree" "$dirs")
 mkdir -p "$mnt"
 if mountpoint -q "$mnt"; then
-	echo "slowfs.sh: $mnt is already a mount point; unmount it first (fusermount3 -u $mnt)" >&2
+	echo "slowfs.sh: $mnt is already a mount point; unmount it first (umount $mnt)" >&2
 	exit 1
 fi
 "$bin/slowfs" -delay "$delay" "$dir/slowtree" "$mnt" 2>"$bin/slowfs.log" &

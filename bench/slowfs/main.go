@@ -13,7 +13,7 @@
 //	slowfs [-delay 1ms] [-readdirplus] [-max-background N] [-cache D] SRC MNT
 //
 // It serves until it gets SIGINT or SIGTERM or the mount is unmounted
-// (fusermount3 -u MNT), then prints the number of delayed requests by kind.
+// (umount MNT), then prints the number of delayed requests by kind.
 package main
 
 import (
@@ -65,6 +65,9 @@ func serve(src, mnt string, delay time.Duration, plus bool, maxBG int, cache tim
 			MaxBackground:      maxBG,
 			DisableReadDirPlus: !plus,
 			Debug:              debug,
+			// As root, mount(2) directly: no need for fusermount3 (it is the
+			// fallback when the direct mount is refused).
+			DirectMount: true,
 		},
 	}
 	raw := &slowRaw{RawFileSystem: fs.NewNodeFS(root, opts), delay: delay}
