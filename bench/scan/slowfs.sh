@@ -10,7 +10,9 @@
 #   fpart -f 2000 -o /dev/null MNT
 #   scanrate MNT                  (generator/scan.Walk, default workers, and each WORKERS given)
 #   partsync generate ... MNT     (the whole pipeline: scan, partitions, run dir, workflow)
-# and prints the median seconds, files/s, and the ratio to fpart. Unmounts on
+# and prints the median seconds, files/s, and the ratio to fpart; then checks
+# that generate makes the same partitions through the mount as on the tree
+# itself. Unmounts on
 # exit. Needs root (slowfs mounts with mount(2); without root it needs
 # fusermount3 from Debian's fuse3), /dev/fuse, go and fpart.
 #
@@ -71,3 +73,18 @@ labels=("fpart -f 2000" "scan workers=0 (default)")
 for w in "$@"; do labels+=("scan workers=$w"); done
 labels+=("partsync generate")
 bench_rounds "$files"
+
+# The timings mean something only if the scan through the mount is right: its
+# partitions must be those of the tree itself, byte for byte.
+rm -rf "$bin/check"
+for src in "$dir/slowtree" "$mnt"; do
+	"$bin/partsync" generate -d "$bin/check" --run-id "$(basename "$src")" --pvc "bench:$dir" --pvc "tmp:$bin" \
+		--output "$bin/check.yaml" "$src" "$dir/dst" 2>/dev/null
+done
+if diff -r "$bin/check/slowtree/parts" "$bin/check/slowmnt/parts" >/dev/null &&
+	diff "$bin/check/slowtree/skipped" "$bin/check/slowmnt/skipped" >/dev/null; then
+	echo "check: the partitions made through the mount are byte-identical to those of the tree ($(ls "$bin/check/slowmnt/parts" | wc -l) part files)"
+else
+	echo "check FAILED: the partitions made through the mount differ from those of the tree" >&2
+	exit 1
+fi
