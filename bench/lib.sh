@@ -26,7 +26,7 @@ bench_build() {
 	fi
 }
 
-# bench_make_tree DIR DIRS: build (once) the seeded tree of DIRS directories ×
+# bench_make_tree DIR DIRS: with $bin/scanrate, build (once) the seeded tree of DIRS directories ×
 # 30 sparse files of 1–16 KiB in DIR, flush it to disk, and print its file count.
 bench_make_tree() {
 	local tree=$1 dirs=$2
