@@ -2,6 +2,7 @@
 // generator/scan's Walk over a tree. It is a benchmark helper, not a product.
 //
 //	scanrate -make DIR    create 6,667 directories × 30 files of 1–16 KiB (seeded, sparse)
+//	scanrate -make -dirs N DIR    the same with N directories (N × 30 files)
 //	scanrate DIR          walk DIR and print "files seconds files/s"
 package main
 
@@ -9,17 +10,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/partsync/partsync/bench/benchtree"
 	"github.com/partsync/partsync/generator/scan"
 )
 
 func main() {
 	mk := flag.Bool("make", false, "create the benchmark tree in DIR instead of walking it")
 	workers := flag.Int("workers", 0, "scan.Options.Workers (0: the default)")
+	dirs := flag.Int("dirs", benchtree.Anchor, "with -make: directories of 30 files to create")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: scanrate [-make] [-workers N] DIR")
@@ -27,7 +28,7 @@ func main() {
 	}
 	var err error
 	if *mk {
-		err = makeTree(flag.Arg(0))
+		_, err = benchtree.Make(flag.Arg(0), *dirs)
 	} else {
 		err = walk(flag.Arg(0), *workers)
 	}
@@ -35,33 +36,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "scanrate:", err)
 		os.Exit(1)
 	}
-}
-
-// makeTree creates 6,667 directories (67 top-level ones of 100 or fewer) of 30
-// files each, 200,010 files, with sizes from 1 to 16 KiB. Files are sparse:
-// the scan reads metadata only.
-func makeTree(root string) error {
-	rng := rand.New(rand.NewPCG(42, 42))
-	for d := range 6667 {
-		dir := filepath.Join(root, fmt.Sprintf("top%02d", d/100), fmt.Sprintf("dir%04d", d))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		for f := range 30 {
-			fh, err := os.Create(filepath.Join(dir, fmt.Sprintf("file%02d.dat", f)))
-			if err != nil {
-				return err
-			}
-			err = fh.Truncate(1024 + rng.Int64N(15*1024+1))
-			if cerr := fh.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // walk times one scan.Walk over root.

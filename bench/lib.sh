@@ -1,0 +1,99 @@
+# lib.sh — helpers sourced by the bench/ scripts (not run on its own).
+
+# bench_repo: the repository root.
+bench_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# bench_setup: make the data directory $dir absolute (creating it), and a
+# scratch directory $bin (binaries, run directories) removed on exit.
+bench_setup() {
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	bin=$(mktemp -d)
+	bench_tmp=$bin
+	trap 'rm -rf "$bin"' EXIT
+}
+
+# bench_build DIR: build partsync, scanrate and peakrss into DIR; with
+# slowfs as a further argument, also bench/slowfs (its own module).
+bench_build() {
+	local bin=$1
+	shift
+	(cd "$bench_repo" && go build -o "$bin/partsync" ./cmd/partsync &&
+		go build -o "$bin/scanrate" ./bench/scan/scanrate &&
+		go build -o "$bin/peakrss" ./bench/peakrss)
+	if [ "${1:-}" = slowfs ]; then
+		(cd "$bench_repo/bench/slowfs" && go build -o "$bin/slowfs" .)
+	fi
+}
+
+# bench_make_tree DIR DIRS: with $bin/scanrate, build (once) the seeded tree of DIRS directories ×
+# 30 sparse files of 1–16 KiB in DIR, flush it to disk, and print its file count.
+bench_make_tree() {
+	local tree=$1 dirs=$2
+	if [ ! -e "$tree.complete" ]; then
+		echo "building $tree: $dirs directories × 30 files ..." >&2
+		rm -rf "$tree"
+		mkdir -p "$tree"
+		"$bin/scanrate" -make -dirs "$dirs" "$tree"
+		sync # writeback running during the timings would slow every side
+		touch "$tree.complete"
+	fi
+	find "$tree" -type f | wc -l # also warms the cache
+}
+
+# bench_time CMD...: run CMD with its output discarded; print its wall seconds.
+# A failing command stops the script: a benchmark of a failed run means nothing.
+bench_time() {
+	local s e
+	s=$(date +%s.%N)
+	if ! "$@" >/dev/null 2>"$bench_tmp/err"; then
+		echo "failed: $*" >&2
+		cat "$bench_tmp/err" >&2
+		return 1
+	fi
+	e=$(date +%s.%N)
+	echo "$e - $s" | bc -l
+}
+
+# bench_median N...: the median of the numbers given.
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'
+}
+
+# bench_rounds FILES: RUNS rounds (default 3), each running bench_step LABEL
+# for every LABEL in the array labels, in turn, so that every command sees the
+# same load; then a table of the median seconds, files/s and the ratio to the
+# first label (the anchor), with the load average at each round.
+bench_rounds() {
+	local files=$1 l r s anchor
+	local -A t
+	local loads=()
+	for r in $(seq "${RUNS:-3}"); do
+		loads+=("$(bench_load)")
+		for l in "${labels[@]}"; do
+			t[$l]+=" $(bench_time bench_step "$l")"
+		done
+		echo "round $r done, load $(bench_load)" >&2
+	done
+	loads+=("$(bench_load)")
+	# shellcheck disable=SC2086
+	anchor=$(bench_median ${t[${labels[0]}]})
+	printf '%-26s %9s %12s %9s   %s\n' "" "median s" "files/s" "vs ${labels[0]%% *}" "runs (s)"
+	for l in "${labels[@]}"; do
+		# shellcheck disable=SC2086
+		s=$(bench_median ${t[$l]})
+		# shellcheck disable=SC2086
+		printf '%-26s %9.3f %12.0f %8.2fx  %s\n' "$l" "$s" "$(echo "$files / $s" | bc -l)" \
+			"$(echo "$anchor / $s" | bc -l)" "$(printf '%.3f ' ${t[$l]})"
+	done
+	echo "load average (1 min) at each round's start and at the end: ${loads[*]}"
+}
+
+# bench_load: the 1-minute load average.
+bench_load() { cut -d' ' -f1 /proc/loadavg; }
+
+# bench_machine: one line about the machine.
+bench_machine() {
+	printf '%s cores, %s GiB RAM, kernel %s, %s, load %s\n' "$(nproc)" \
+		"$(free -g | awk '/^Mem:/{print $2}')" "$(uname -r)" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
