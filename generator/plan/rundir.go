@@ -50,8 +50,12 @@ func (d Dir) SkippedFile() string { return filepath.Join(string(d), "skipped") }
 // StatusDir holds one status file per finished partition.
 func (d Dir) StatusDir() string { return filepath.Join(string(d), "status") }
 
-// StatusFile is the status file of partition index.
+// StatusFile is the status file of partition index, or status/dirs.json
+// for DirsPart.
 func (d Dir) StatusFile(index int) string {
+	if index == DirsPart {
+		return filepath.Join(d.StatusDir(), "dirs.json")
+	}
 	return filepath.Join(d.StatusDir(), strconv.Itoa(index)+".json")
 }
 

@@ -16,8 +16,10 @@ type Rsync struct{}
 func (Rsync) Name() string { return "rsync" }
 
 // DefaultOptions keeps permissions, times, owners, links and special files
-// (-a; with --files-from -a does not recurse), and numeric ids as fpsync does.
-func (Rsync) DefaultOptions() []string { return []string{"-a", "--numeric-ids"} }
+// (-a; with --files-from -a does not recurse), numeric ids as fpsync does,
+// and hard links (-H): the partitioner keeps every link of an inode in one
+// partition, so one rsync process sees them all.
+func (Rsync) DefaultOptions() []string { return []string{"-a", "--numeric-ids", "-H"} }
 
 var rsyncRules = []optionRule{
 	{[]string{"--recursive"}, "breaks partitioning: each partition is an explicit file list"},
