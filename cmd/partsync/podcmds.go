@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -100,17 +99,11 @@ func transferCommand(s Streams) *cli.Command {
 			st, err := transfer.Run(c.Context, p, transfer.Spec{
 				Dir: dir, Part: part, Attempt: c.Int("attempt"), Argv: argv, Executor: "pod", Output: s.Err,
 			})
-			if err != nil && st != nil && errors.Is(err, transfer.ErrTransfer) {
-				code := st.ExitCode
-				if code <= 0 {
-					code = ExitFailed
-				}
-				return &toolExit{code: code, err: err}
+			if err != nil {
+				return withToolCode(st, err)
 			}
-			if err == nil {
-				fmt.Fprintf(s.Err, "partsync: part %d ok: %d files, %d bytes in %.1fs\n", part, st.Files, st.Bytes, st.Seconds)
-			}
-			return err
+			fmt.Fprintf(s.Err, "partsync: part %d ok: %d files, %d bytes in %.1fs\n", part, st.Files, st.Bytes, st.Seconds)
+			return nil
 		},
 	}
 }

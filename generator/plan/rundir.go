@@ -62,8 +62,11 @@ func (d Dir) StatusFile(index int) string {
 // LogsDir holds the tool output written by the local executor.
 func (d Dir) LogsDir() string { return filepath.Join(string(d), "logs") }
 
-// LogFile is the log of partition index.
+// LogFile is the log of partition index, or logs/dirs.log for DirsPart.
 func (d Dir) LogFile(index int) string {
+	if index == DirsPart {
+		return filepath.Join(d.LogsDir(), "dirs.log")
+	}
 	return filepath.Join(d.LogsDir(), "part."+strconv.Itoa(index)+".log")
 }
 

@@ -87,6 +87,12 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 			o.outcomeTemplate(p.RunID, p.Dir(), mounts),
 		),
 	}
+	if dirsArgv, err := transfer.DirsCommand(p); err != nil {
+		return nil, err
+	} else if dirsArgv != nil { // the directory step (dirs.go)
+		wf.Spec.Templates[0].Steps = append(wf.Spec.Templates[0].Steps, dirsStep(""))
+		wf.Spec.Templates = append(wf.Spec.Templates, o.dirsTemplate(p.RunID, p.Dir(), mounts, retry))
+	}
 	wf.Spec.Parallelism = ptr(int64(o.Jobs))
 	o.secure(&wf.Spec)
 	return wf, nil
