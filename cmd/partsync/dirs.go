@@ -70,11 +70,9 @@ func withToolCode(st *plan.Status, err error) error {
 func printDirs(w io.Writer, sum local.Summary) {
 	d := sum.Dirs
 	switch {
-	case d == nil && sum.Failed > 0:
-		fmt.Fprintf(w, "partsync: directory modes and mtimes NOT restored: a partition failed; they are restored once every partition has succeeded\n")
-	case d == nil:
-	case !d.Ran:
-		fmt.Fprintf(w, "partsync: directory step: %s\n", d.Reason)
+	case d == nil || !d.Ran && !d.Pending:
+	case d.Pending:
+		fmt.Fprintf(w, "partsync: directory modes and mtimes NOT restored: %s\n", d.Reason)
 	case d.OK:
 		fmt.Fprintf(w, "partsync: directory step ok: modes and mtimes of the directories restored in %.1fs\n", d.Seconds)
 	default:

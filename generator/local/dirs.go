@@ -26,6 +26,9 @@ type DirsStep struct {
 	// Reason says why the step did not run: the tool has no directories
 	// (rclone), the tree has none below SRC, or a partition has not succeeded.
 	Reason string `json:"reason,omitempty"`
+	// Pending is true when the step has work but did not run because a
+	// partition has not succeeded: the directories' metadata is not restored.
+	Pending bool `json:"pending,omitempty"`
 }
 
 // finishDirs runs the directory step when transfer.DirsReady says it may
@@ -40,7 +43,7 @@ func finishDirs(ctx context.Context, p *plan.Plan, o Options, sum *Summary) erro
 	argv, reason, err := transfer.DirsReady(p)
 	switch {
 	case errors.Is(err, transfer.ErrDirsNotReady):
-		step.Reason = err.Error()
+		step.Reason, step.Pending = err.Error(), true
 		return nil
 	case err != nil || argv == nil:
 		step.Reason = reason

@@ -142,11 +142,11 @@ func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return sum, fmt.Errorf("run %s interrupted: %w", p.RunID, err)
 	}
+	dirsErr := finishDirs(ctx, p, o, &sum) // runs only when every partition succeeded (dirs.go)
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("%w: %d of %d partitions of run %s", ErrPartitionsFailed, sum.Failed, sum.Partitions, p.RunID)
 	}
-	err := finishDirs(ctx, p, o, &sum)
-	return sum, err
+	return sum, dirsErr
 }
 
 type result struct {

@@ -176,7 +176,11 @@ func (p *Partitioner) room(n, size int64) error {
 
 // write appends e to the open partition.
 func (p *Partitioner) write(e scan.Entry) error {
-	if _, err := p.open.w.WriteString(e.Path); err != nil {
+	name := e.Path
+	if n, ok := p.opts.Tool.(tool.ListNamer); ok {
+		name = n.ListName(name)
+	}
+	if _, err := p.open.w.WriteString(name); err != nil {
 		return fmt.Errorf("write part %d: %w", len(p.parts), err)
 	}
 	if err := p.open.w.WriteByte(p.opts.Tool.Separator()); err != nil {
