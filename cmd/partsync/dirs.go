@@ -10,6 +10,7 @@ import (
 
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
 )
 
@@ -78,5 +79,19 @@ func printDirs(w io.Writer, sum local.Summary) {
 	default:
 		msg := strings.ReplaceAll(strings.TrimSpace(d.Error), "\n", "\n      ")
 		fmt.Fprintf(w, "partsync: directory step FAILED after %d attempt(s), exit code %d; log %s\n      %s\n", d.Attempts, d.ExitCode, d.Log, msg)
+	}
+}
+
+// printHardLinkNote says when hard links will not be links at the
+// destination: rclone copies each link as a file (or object) of its own,
+// and so does rsync when -o drops -H.
+func printHardLinkNote(w io.Writer, p *plan.Plan) {
+	n := p.Totals.HardLinked
+	switch {
+	case n == 0:
+	case p.Tool == "rclone":
+		fmt.Fprintf(w, "partsync: note: %d files have more than one hard link; rclone copies each link as a file (object) of its own\n", n)
+	case !tool.KeepsHardLinks(p.ToolOptions):
+		fmt.Fprintf(w, "partsync: note: %d files have more than one hard link, but -o has no -H: rsync copies each link as a file of its own; add -H to keep them linked\n", n)
 	}
 }

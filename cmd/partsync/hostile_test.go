@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -127,16 +128,24 @@ func buildHostile(t *testing.T, dir string) (hostiletree.Tree, map[string]walked
 // hostileCounts is a line for the logs: what the corpus holds.
 func hostileCounts(tree hostiletree.Tree) string {
 	n := tree.Count()
-	groups := map[string]int{}
+	groups := groupSizes(tree)
 	longest := 0
 	for _, e := range tree.Entries {
-		if e.LinkGroup != "" {
-			groups[e.LinkGroup]++
-		}
 		longest = max(longest, len(e.Path))
 	}
 	return fmt.Sprintf("%d entries: %d files (%d in %d hard-link groups), %d dirs, %d symlinks, %d fifos; longest relative path %d bytes",
 		len(tree.Entries), n[hostiletree.File], sumValues(groups), len(groups), n[hostiletree.Dir], n[hostiletree.Symlink], n[hostiletree.FIFO], longest)
+}
+
+// groupSizes counts the links of each hard-link group.
+func groupSizes(tree hostiletree.Tree) map[string]int {
+	groups := map[string]int{}
+	for _, e := range tree.Entries {
+		if e.LinkGroup != "" {
+			groups[e.LinkGroup]++
+		}
+	}
+	return groups
 }
 
 func sumValues(m map[string]int) int {
@@ -210,6 +219,9 @@ func TestHostileTreeRsync(t *testing.T) {
 	}
 	if len(groups) < 3 {
 		t.Errorf("the corpus has %d hard-link groups; the test needs several", len(groups))
+	}
+	if linked := int64(sumValues(groupSizes(tree))); p.Totals.HardLinked != linked || strings.Contains(res.stderr, "hard link") {
+		t.Errorf("hard_linked %d, want %d, and no note with -H; stderr:\n%s", p.Totals.HardLinked, linked, res.stderr)
 	}
 
 	// Directories filled by several partitions: their modes and mtimes
@@ -285,7 +297,7 @@ func TestHostileTreeRcloneS3(t *testing.T) {
 	tree, srcWalk := buildHostile(t, src)
 	cfg := s3.WriteRcloneConfig(t, t.TempDir(), "s3test")
 
-	mustPartsync(t, "run", "-m", "rclone", "-n", "4", "-f", "6", "--retries", "0", "-d", shared, "--run-id", "hostile-s3", "--rclone-config", cfg, src, "s3test:bucket/h")
+	res := mustPartsync(t, "run", "-m", "rclone", "-n", "4", "-f", "6", "--retries", "0", "-d", shared, "--run-id", "hostile-s3", "--rclone-config", cfg, src, "s3test:bucket/h")
 	runDir := filepath.Join(shared, "hostile-s3")
 	wantObjects, implied, wantSkipped := rcloneFate(tree, "h/")
 	objects := s3.Objects(t, "bucket", "")
@@ -298,6 +310,16 @@ func TestHostileTreeRcloneS3(t *testing.T) {
 		if sha256hex(data) != srcWalk[rel].SHA256 {
 			t.Errorf("object %q: bytes differ from the source", rel)
 		}
+	}
+	// Hard links: each link its own object with the same bytes, and a note.
+	var links int
+	for _, e := range tree.Entries {
+		if e.LinkGroup != "" && slices.Contains(wantObjects, e.Path) {
+			links++
+		}
+	}
+	if note := fmt.Sprintf("%d files have more than one hard link; rclone copies each link", links); links < 4 || !strings.Contains(res.stderr, note) {
+		t.Errorf("stderr lacks %q:\n%s", note, res.stderr)
 	}
 	if extra := minus(sortedKeys(objects), prefixed("h/", wantObjects)); len(extra) > 0 {
 		t.Errorf("objects the test did not expect: %q", extra)

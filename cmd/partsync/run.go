@@ -54,6 +54,7 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 	}
 	fmt.Fprintf(s.Err, "partsync: run %s: %s → %s with %s: %d partitions, %d entries (%s), %d skipped, %d excluded\n",
 		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
+	printHardLinkNote(s.Err, p)
 	progress := newProgress(s.Err)
 	o.Events = progress
 	sum, err := local.Execute(c.Context, p, o)

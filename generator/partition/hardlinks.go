@@ -28,12 +28,13 @@ type linkGroups struct {
 	groups [][]scan.Entry   // in the order their first link was seen
 }
 
-// hold keeps back a regular file with several links when the tool groups
-// them; it reports whether e was held.
+// hold counts a regular file with several links and keeps it back when the
+// tool groups them; it reports whether e was held.
 func (p *Partitioner) hold(e scan.Entry) bool {
 	if e.Type != scan.File || e.Nlink < 2 {
 		return false
 	}
+	p.totals.HardLinked++
 	if g, ok := p.opts.Tool.(tool.LinkGrouper); !ok || !g.GroupsHardLinks() {
 		return false
 	}
