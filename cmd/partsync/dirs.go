@@ -23,10 +23,7 @@ func dirsCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:  "dirs",
 		Usage: "(in a workflow pod, after every partition) re-apply the directories' modes and mtimes (and what else the tool options keep) from the source; record status/dirs.json",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"},
-			&cli.IntFlag{Name: "attempt", Usage: "retry number, 0 for the first attempt (Argo's {{retries}})"},
-		},
+		Flags: []cli.Flag{runDirFlag(), attemptFlag()},
 		Action: func(c *cli.Context) error {
 			dir := plan.Dir(c.String("run-dir"))
 			p, err := plan.Load(dir)
@@ -52,6 +49,15 @@ func dirsCommand(s Streams) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// runDirFlag and attemptFlag are the flags of the commands a workflow's pods run.
+func runDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"}
+}
+
+func attemptFlag() cli.Flag {
+	return &cli.IntFlag{Name: "attempt", Usage: "retry number, 0 for the first attempt (Argo's {{retries}})"}
 }
 
 // withToolCode makes a failed tool's exit code the pod's, so Argo shows the

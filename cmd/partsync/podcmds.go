@@ -75,9 +75,9 @@ func transferCommand(s Streams) *cli.Command {
 		ArgsUsage: "[-- TOOL ARGV...]",
 		Hidden:    false,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"},
+			runDirFlag(),
 			&cli.StringFlag{Name: "part", Required: true, Usage: "partition index"},
-			&cli.IntFlag{Name: "attempt", Usage: "retry number, 0 for the first attempt (Argo's {{retries}})"},
+			attemptFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			dir := plan.Dir(c.String("run-dir"))
@@ -114,7 +114,7 @@ func recordCommand(s Streams) *cli.Command {
 		Name:  "record",
 		Usage: "(the workflow's exit handler) write outcome.json: which partitions succeeded, failed or never finished",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"},
+			runDirFlag(),
 			&cli.StringFlag{Name: "workflow-status", Usage: "Argo's {{workflow.status}}"},
 			&cli.StringFlag{Name: "failures", Usage: "Argo's {{workflow.failures}} (JSON)"},
 		},
