@@ -20,7 +20,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     planFlags(),
+		Flags:     append(planFlags(), sizingFlags()...),
 		Action: func(c *cli.Context) error {
 			req, _, err := request(c, version)
 			if err != nil {
@@ -55,6 +55,7 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 	fmt.Fprintf(s.Err, "partsync: run %s: %s → %s with %s: %d partitions, %d entries (%s), %d skipped, %d excluded\n",
 		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
 	printHardLinkNote(s.Err, p)
+	printBalance(s.Err, p)
 	progress := newProgress(s.Err)
 	o.Events = progress
 	sum, err := local.Execute(c.Context, p, o)

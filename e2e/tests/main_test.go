@@ -138,6 +138,7 @@ func TestE2E(t *testing.T) {
 		{"RetryThenSucceed", testRetryThenSucceed},
 		{"AlwaysFailsRecordsOutcome", testAlwaysFails},
 		{"WorkflowTemplateFromUI", testWorkflowTemplateFromUI},
+		{"SplitWorkflowOfWorkflows", testSplitWorkflowOfWorkflows},
 		{"HelmChartApplies", testHelmChart},
 		{"KWOKFanOut1000", testKWOKFanOut},
 	}

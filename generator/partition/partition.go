@@ -30,6 +30,7 @@ type Options struct {
 	MaxFiles int64 // entries per partition (-f)
 	MaxBytes int64 // bytes of regular files per partition (-s)
 	Tool     tool.Tool
+	Cut      *Cut // cut by cost as well (--auto, see auto.go); nil: fpart's limits only
 }
 
 // Partitioner receives entries in scan order. It is not safe for concurrent use.
@@ -44,6 +45,7 @@ type Partitioner struct {
 	skipOut *os.File
 	dirs    *dirList   // the directory step's list (dirs.go)
 	links   linkGroups // files with several hard links, held until Close (hardlinks.go)
+	cost    *costState // nil without Options.Cut
 }
 
 // impliedDir is a directory the tool creates only for the files below it;
@@ -72,7 +74,11 @@ func New(dir plan.Dir, opts Options) (*Partitioner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create skipped list: %w", err)
 	}
-	return &Partitioner{dir: dir, opts: opts, skipped: bufio.NewWriter(f), skipOut: f}, nil
+	p := &Partitioner{dir: dir, opts: opts, skipped: bufio.NewWriter(f), skipOut: f}
+	if opts.Cut != nil {
+		p.cost = &costState{cut: *opts.Cut}
+	}
+	return p, nil
 }
 
 // Add places one scanned entry: in a partition, implied, or skipped.
@@ -154,16 +160,26 @@ func (p *Partitioner) list(e scan.Entry) error {
 	if e.Type == scan.File {
 		size = e.Size
 	}
+	if p.cost != nil && p.open != nil && p.cost.alone(size) {
+		return p.listAlone(e)
+	}
 	if err := p.room(1, size); err != nil {
 		return err
 	}
-	return p.write(e)
+	if err := p.write(e); err != nil {
+		return err
+	}
+	if p.cost != nil && p.cost.alone(size) {
+		return p.closePart()
+	}
+	return nil
 }
 
 // room closes the open partition when n more entries of size bytes would
 // overflow it, and makes sure one is open.
 func (p *Partitioner) room(n, size int64) error {
-	if p.open != nil && (p.open.stats.Entries+n > p.opts.MaxFiles || p.open.stats.Bytes+size > p.opts.MaxBytes) {
+	if p.open != nil && (p.open.stats.Entries+n > p.opts.MaxFiles || p.open.stats.Bytes+size > p.opts.MaxBytes ||
+		p.cost != nil && p.cost.full(p.open.stats, p.parts, size)) {
 		if err := p.closePart(); err != nil {
 			return err
 		}
