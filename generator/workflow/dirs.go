@@ -3,8 +3,10 @@ package workflow
 import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/transfer"
 )
 
 // The directory step runs after the fan-out, only when every transfer has
@@ -31,4 +33,18 @@ func (o Options) dirsTemplate(runID string, dir plan.Dir, mounts []corev1.Volume
 		RetryStrategy: retry,
 		Container:     o.container(argv, mounts, false),
 	}
+}
+
+// addDirsStep appends the directory step to spec's entry point (its first
+// template) when plan p's tool has one: after the fan-out of a Workflow, or
+// after every child of a split run's parent.
+func (o Options) addDirsStep(spec *wfv1.WorkflowSpec, p *plan.Plan, mounts []corev1.VolumeMount) error {
+	argv, err := transfer.DirsCommand(p)
+	if err != nil || argv == nil {
+		return err
+	}
+	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
+	spec.Templates[0].Steps = append(spec.Templates[0].Steps, dirsStep(""))
+	spec.Templates = append(spec.Templates, o.dirsTemplate(p.RunID, p.Dir(), mounts, retry))
+	return nil
 }

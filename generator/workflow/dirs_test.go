@@ -39,3 +39,19 @@ func TestDirsStep(t *testing.T) {
 		t.Errorf("rclone workflow has a directory step: %+v", main.Steps)
 	}
 }
+
+// TestDirsStepSplitRun: a run split into child workflows restores the
+// directories once, in the parent, after every child.
+func TestDirsStepSplitRun(t *testing.T) {
+	o := baseOptions()
+	o.MaxPartitions = 3
+	wf, err := Build(testPlan("rsync", "/mnt/dst/copy", 10), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	main := wf.GetTemplateByName(entrypoint)
+	last := main.Steps[len(main.Steps)-1].Steps[0]
+	if last.Name != dirsName || wf.GetTemplateByName(dirsName) == nil || len(main.Steps) < 3 {
+		t.Fatalf("parent steps %+v; want the directory step after the children", main.Steps)
+	}
+}

@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/partsync/partsync/generator/plan"
-	"github.com/partsync/partsync/generator/transfer"
 )
 
 // Names and paths inside the emitted workflow.
@@ -71,11 +70,8 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 			o.outcomeTemplate(p.RunID, p.Dir(), mounts),
 		),
 	}
-	if dirsArgv, err := transfer.DirsCommand(p); err != nil {
+	if err := o.addDirsStep(&wf.Spec, p, mounts); err != nil {
 		return nil, err
-	} else if dirsArgv != nil { // the directory step (dirs.go)
-		wf.Spec.Templates[0].Steps = append(wf.Spec.Templates[0].Steps, dirsStep(""))
-		wf.Spec.Templates = append(wf.Spec.Templates, o.dirsTemplate(p.RunID, p.Dir(), mounts, transferTmpl.RetryStrategy))
 	}
 	wf.Spec.Parallelism = ptr(int64(o.Jobs))
 	o.secure(&wf.Spec)
