@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/treecheck"
 )
 
@@ -79,10 +80,12 @@ func TestWorkflowArgvIsRunArgv(t *testing.T) {
 				t.Fatalf("%d partitions; the test needs several", p.Count())
 			}
 
-			// The fan-out: one step over withSequence, passing {{item}} as "part".
+			// The fan-out: one step over withSequence, passing {{item}} as "part";
+			// for rsync then the directory step.
 			main := workflowTemplate(t, wf, wf.Spec.Entrypoint)
-			if len(main.Steps) != 1 || len(main.Steps[0].Steps) != 1 {
-				t.Fatalf("entrypoint %q: want one step, got %+v", main.Name, main.Steps)
+			wantSteps := map[string]int{"rsync": 2, "rclone": 1}[tc.tool]
+			if len(main.Steps) != wantSteps || len(main.Steps[0].Steps) != 1 {
+				t.Fatalf("entrypoint %q: want %d step(s), got %+v", main.Name, wantSteps, main.Steps)
 			}
 			step := main.Steps[0].Steps[0]
 			if step.WithSequence == nil || step.WithSequence.Count == nil || step.WithSequence.Count.String() != strconv.Itoa(p.Count()) {
@@ -149,6 +152,18 @@ func TestWorkflowArgvIsRunArgv(t *testing.T) {
 				}
 				toolArgv[n] = st.Argv
 			}
+			var dirsArgv []string
+			if tc.tool == "rsync" { // be the directory step's pod
+				d := workflowTemplate(t, wf, main.Steps[1].Steps[0].Template).Container
+				argv := append(slices.Clone(d.Command), d.Args...)
+				for i := range argv {
+					argv[i] = strings.ReplaceAll(argv[i], "{{retries}}", "0")
+				}
+				if res := partsync(context.Background(), argv[1:]...); res.code != 0 {
+					t.Fatalf("directory pod: %s", res)
+				}
+				dirsArgv = dirsStatus(t, runDir).Argv
+			}
 			checkCopy(t, tree, tc.tool, dst, s3)
 
 			// The local executor on the same run directory path, after a fresh plan.
@@ -170,9 +185,24 @@ func TestWorkflowArgvIsRunArgv(t *testing.T) {
 					t.Errorf("part %d:\nrun ran      %q\nthe pod ran  %q", n, st.Argv, toolArgv[n])
 				}
 			}
+			if dirsArgv != nil {
+				if st := dirsStatus(t, runDir); !st.OK || !slices.Equal(st.Argv, dirsArgv) {
+					t.Errorf("directory step: run ran %q (ok %v), the pod ran %q", st.Argv, st.OK, dirsArgv)
+				}
+			}
 			checkCopy(t, tree, tc.tool, dst, s3)
 		})
 	}
+}
+
+// dirsStatus reads status/dirs.json, the directory step's.
+func dirsStatus(t *testing.T, runDir string) *plan.Status {
+	t.Helper()
+	st, ok, err := plan.LoadStatus(plan.Dir(runDir), plan.DirsPart)
+	if err != nil || !ok {
+		t.Fatalf("status of the directory step: %v (found %v)", err, ok)
+	}
+	return st
 }
 
 // checkCopy checks that dst holds the sample tree's regular files.

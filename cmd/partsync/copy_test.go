@@ -113,7 +113,7 @@ func TestRunRsyncFSToFS(t *testing.T) {
 			t.Errorf("part %d: %d bytes in %d files, over -s 96KiB", i, part.Bytes, part.Files)
 		}
 	}
-	if !slices.Equal(p.Excludes, sampleExcludes) || !slices.Equal(p.ToolOptions, []string{"-a", "--numeric-ids"}) {
+	if !slices.Equal(p.Excludes, sampleExcludes) || !slices.Equal(p.ToolOptions, []string{"-a", "--numeric-ids", "-H"}) {
 		t.Errorf("plan.json excludes %q, tool options %q", p.Excludes, p.ToolOptions)
 	}
 	summary := fmt.Sprintf("run rsync-fs: %d/%d partitions ok, 0 failed; %d files", p.Count(), p.Count(), tree.made.Files)

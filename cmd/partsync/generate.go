@@ -92,6 +92,7 @@ func generate(c *cli.Context, s Streams, req prepare.Request, o workflow.Options
 	if p.Totals.Skipped > 0 {
 		fmt.Fprintf(s.Err, "partsync: %d entries are in no partition; the reasons are in %s\n", p.Totals.Skipped, p.Dir().SkippedFile())
 	}
+	printHardLinkNote(s.Err, p)
 	printSplit(s.Err, p, o)
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -76,9 +75,9 @@ func transferCommand(s Streams) *cli.Command {
 		ArgsUsage: "[-- TOOL ARGV...]",
 		Hidden:    false,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"},
+			runDirFlag(),
 			&cli.StringFlag{Name: "part", Required: true, Usage: "partition index"},
-			&cli.IntFlag{Name: "attempt", Usage: "retry number, 0 for the first attempt (Argo's {{retries}})"},
+			attemptFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			dir := plan.Dir(c.String("run-dir"))
@@ -100,17 +99,11 @@ func transferCommand(s Streams) *cli.Command {
 			st, err := transfer.Run(c.Context, p, transfer.Spec{
 				Dir: dir, Part: part, Attempt: c.Int("attempt"), Argv: argv, Executor: "pod", Output: s.Err,
 			})
-			if err != nil && st != nil && errors.Is(err, transfer.ErrTransfer) {
-				code := st.ExitCode
-				if code <= 0 {
-					code = ExitFailed
-				}
-				return &toolExit{code: code, err: err}
+			if err != nil {
+				return withToolCode(st, err)
 			}
-			if err == nil {
-				fmt.Fprintf(s.Err, "partsync: part %d ok: %d files, %d bytes in %.1fs\n", part, st.Files, st.Bytes, st.Seconds)
-			}
-			return err
+			fmt.Fprintf(s.Err, "partsync: part %d ok: %d files, %d bytes in %.1fs\n", part, st.Files, st.Bytes, st.Seconds)
+			return nil
 		},
 	}
 }
@@ -121,7 +114,7 @@ func recordCommand(s Streams) *cli.Command {
 		Name:  "record",
 		Usage: "(the workflow's exit handler) write outcome.json: which partitions succeeded, failed or never finished",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"},
+			runDirFlag(),
 			&cli.StringFlag{Name: "workflow-status", Usage: "Argo's {{workflow.status}}"},
 			&cli.StringFlag{Name: "failures", Usage: "Argo's {{workflow.failures}} (JSON)"},
 		},

@@ -54,6 +54,7 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 	}
 	fmt.Fprintf(s.Err, "partsync: run %s: %s → %s with %s: %d partitions, %d entries (%s), %d skipped, %d excluded\n",
 		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
+	printHardLinkNote(s.Err, p)
 	printBalance(s.Err, p)
 	progress := newProgress(s.Err)
 	o.Events = progress
@@ -87,4 +88,5 @@ func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped in
 		msg := strings.ReplaceAll(strings.TrimSpace(f.Error), "\n", "\n      ")
 		fmt.Fprintf(w, "partsync: part %d FAILED after %d attempt(s), exit code %d; log %s\n      %s\n", f.Part, f.Attempts, f.ExitCode, f.Log, msg)
 	}
+	printDirs(w, sum)
 }

@@ -139,6 +139,17 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 			t.Errorf("part %d: the template's pod ran %q\ngenerate's pod runs     %q", i, st.Argv, want)
 		}
 	}
+	// The directory step, after the fan-out (an rsync run).
+	dirsVars := map[string]any{"retries": "0"}
+	for k, v := range vars {
+		dirsVars[k] = v
+	}
+	if r := argoPod(t, tmpl("dirs"), dirsVars, scratch); r.code != ExitOK {
+		t.Fatalf("directory pod: %s", r)
+	}
+	if st, ok, err := plan.LoadStatus(runDir, plan.DirsPart); err != nil || !ok || !st.OK || !slices.Contains(st.Argv, "--dirs") {
+		t.Errorf("directory step status %+v, %v, %v; want ok, rsync --dirs", st, ok, err)
+	}
 	exitVars := map[string]any{"workflow.status": "Succeeded", "workflow.failures": "[]"}
 	for k, v := range vars {
 		exitVars[k] = v
@@ -149,7 +160,7 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 	if _, err := os.Stat(runDir.OutcomeFile()); err != nil {
 		t.Errorf("no outcome.json: %v", err)
 	}
-	report, err := treecheck.Compare(src, dst, treecheck.Options{Mtimes: true, Ignore: tree.isExcluded})
+	report, err := treecheck.Compare(src, dst, treecheck.Options{Mtimes: true, Modes: true, Dirs: true, Ignore: tree.isExcluded})
 	if err != nil || report.Files != tree.made.Files {
 		t.Errorf("copy: %d of %d files verified: %v", report.Files, tree.made.Files, err)
 	}

@@ -117,6 +117,24 @@ func checkStatusFiles(t *testing.T, r run, parts []int) {
 	}
 }
 
+// checkDirsStep: the directory step ran after the fan-out, succeeded and
+// wrote its status.
+func checkDirsStep(t *testing.T, wf *wfv1.Workflow, r run) {
+	t.Helper()
+	var ran bool
+	for _, n := range wf.Status.Nodes {
+		if n.Type == wfv1.NodeTypePod && n.TemplateName == "dirs" {
+			ran = ran || n.Phase == wfv1.NodeSucceeded
+		}
+	}
+	if !ran {
+		t.Errorf("no succeeded pod node of the directory step (template dirs)")
+	}
+	if _, err := os.Stat(filepath.Join(r.RunDir, "status", "dirs.json")); err != nil {
+		t.Errorf("status of the directory step: %v", err)
+	}
+}
+
 func (s *suite) mustSucceed(t *testing.T, wf *wfv1.Workflow) {
 	t.Helper()
 	if wf.Status.Phase != wfv1.WorkflowSucceeded {
@@ -145,6 +163,7 @@ func testRsyncWorkflow(t *testing.T, s *suite) {
 		t.Errorf("outcome.json = %+v, want Succeeded with all %d partitions succeeded", o, r.Parts)
 	}
 	checkStatusFiles(t, r, seq(r.Parts))
+	checkDirsStep(t, wf, r)
 	t.Logf("rsync workflow: %d partitions in %s", r.Parts, wf.Status.FinishedAt.Sub(wf.Status.StartedAt.Time).Round(time.Second))
 }
 

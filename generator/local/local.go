@@ -63,6 +63,7 @@ type Summary struct {
 	Bytes      int64         `json:"bytes"`
 	Elapsed    time.Duration `json:"elapsed_ns"`
 	Failures   []Failure     `json:"failures"`
+	Dirs       *DirsStep     `json:"dirs,omitempty"` // the directory step after the partitions (dirs.go)
 }
 
 // Execute runs the partitions of p and returns the summary. The error wraps
@@ -141,10 +142,11 @@ func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return sum, fmt.Errorf("run %s interrupted: %w", p.RunID, err)
 	}
+	dirsErr := finishDirs(ctx, p, o, &sum) // runs only when every partition succeeded (dirs.go)
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("%w: %d of %d partitions of run %s", ErrPartitionsFailed, sum.Failed, sum.Partitions, p.RunID)
 	}
-	return sum, nil
+	return sum, dirsErr
 }
 
 type result struct {

@@ -3,7 +3,8 @@
 // in scan order, a file larger than MaxBytes in a partition of its own. Each
 // partition is written as it closes to parts/part.<N>, in the encoding the
 // tool reads; every entry the tool cannot express goes to the skipped file
-// with the reason. Memory holds one open partition, not the tree.
+// with the reason. Memory holds one open partition, not the tree (and the
+// files with several hard links, see hardlinks.go).
 package partition
 
 import (
@@ -42,6 +43,8 @@ type Partitioner struct {
 	pending []impliedDir // implied directories on the current path, outermost first
 	skipped *bufio.Writer
 	skipOut *os.File
+	dirs    *dirList   // the directory step's list (dirs.go)
+	links   linkGroups // files with several hard links, held until Close (hardlinks.go)
 	cost    *costState // nil without Options.Cut
 }
 
@@ -147,6 +150,12 @@ func WriteSkipLine(w io.Writer, s scan.Skip) error {
 }
 
 func (p *Partitioner) list(e scan.Entry) error {
+	if err := p.noteDir(e); err != nil {
+		return err
+	}
+	if p.hold(e) {
+		return nil
+	}
 	var size int64
 	if e.Type == scan.File {
 		size = e.Size
@@ -154,18 +163,40 @@ func (p *Partitioner) list(e scan.Entry) error {
 	if p.cost != nil && p.open != nil && p.cost.alone(size) {
 		return p.listAlone(e)
 	}
-	if p.open != nil && (p.open.stats.Entries+1 > p.opts.MaxFiles || p.open.stats.Bytes+size > p.opts.MaxBytes ||
+	if err := p.room(1, size); err != nil {
+		return err
+	}
+	if err := p.write(e); err != nil {
+		return err
+	}
+	if p.cost != nil && p.cost.alone(size) {
+		return p.closePart()
+	}
+	return nil
+}
+
+// room closes the open partition when n more entries of size bytes would
+// overflow it, and makes sure one is open.
+func (p *Partitioner) room(n, size int64) error {
+	if p.open != nil && (p.open.stats.Entries+n > p.opts.MaxFiles || p.open.stats.Bytes+size > p.opts.MaxBytes ||
 		p.cost != nil && p.cost.full(p.open.stats, p.parts, size)) {
 		if err := p.closePart(); err != nil {
 			return err
 		}
 	}
 	if p.open == nil {
-		if err := p.openPart(); err != nil {
-			return err
-		}
+		return p.openPart()
 	}
-	if _, err := p.open.w.WriteString(e.Path); err != nil {
+	return nil
+}
+
+// write appends e to the open partition.
+func (p *Partitioner) write(e scan.Entry) error {
+	name := e.Path
+	if n, ok := p.opts.Tool.(tool.ListNamer); ok {
+		name = n.ListName(name)
+	}
+	if _, err := p.open.w.WriteString(name); err != nil {
 		return fmt.Errorf("write part %d: %w", len(p.parts), err)
 	}
 	if err := p.open.w.WriteByte(p.opts.Tool.Separator()); err != nil {
@@ -175,11 +206,8 @@ func (p *Partitioner) list(e scan.Entry) error {
 	p.totals.Listed++
 	if e.Type == scan.File {
 		p.open.stats.Files++
-		p.open.stats.Bytes += size
-		p.totals.ListedBytes += size
-	}
-	if p.cost != nil && p.cost.alone(size) {
-		return p.closePart()
+		p.open.stats.Bytes += e.Size
+		p.totals.ListedBytes += e.Size
 	}
 	return nil
 }
@@ -199,18 +227,7 @@ func (p *Partitioner) closePart() error {
 	index := len(p.parts)
 	op := p.open
 	p.open = nil
-	err := op.w.Flush()
-	if err == nil {
-		err = op.tmp.Chmod(0o644)
-	}
-	if cerr := op.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(op.tmp.Name(), p.dir.PartFile(strconv.Itoa(index)))
-	}
-	if err != nil {
-		_ = os.Remove(op.tmp.Name())
+	if err := commit(op.tmp, op.w, p.dir.PartFile(strconv.Itoa(index))); err != nil {
 		return fmt.Errorf("write part %d: %w", index, err)
 	}
 	p.parts = append(p.parts, op.stats)
@@ -221,7 +238,7 @@ func (p *Partitioner) closePart() error {
 // partitions in order with the totals of what was listed, implied and skipped.
 func (p *Partitioner) Close() ([]plan.Partition, plan.Totals, error) {
 	var errs []error
-	errs = append(errs, p.leave(""))
+	errs = append(errs, p.leave(""), p.listLinks(), p.closeDirs())
 	if p.open != nil {
 		errs = append(errs, p.closePart())
 	}
@@ -241,5 +258,6 @@ func (p *Partitioner) Abort() {
 		_ = os.Remove(p.open.tmp.Name())
 		p.open = nil
 	}
+	p.dirs.abort()
 	_ = p.skipOut.Close()
 }

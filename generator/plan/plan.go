@@ -58,12 +58,13 @@ type Totals struct {
 	Others   int64 `json:"others"`   // fifos, sockets, devices visited
 	Bytes    int64 `json:"bytes"`    // bytes of regular files visited
 
-	Listed       int64 `json:"listed"`        // entries written to part files
-	ListedBytes  int64 `json:"listed_bytes"`  // bytes of the regular files written to part files
-	Implied      int64 `json:"implied"`       // directories the tool creates without a list line (rclone)
-	Excluded     int64 `json:"excluded"`      // entries matched by an exclude pattern (pruned dirs count once)
-	Skipped      int64 `json:"skipped"`       // lines in the skipped file
-	SkippedBytes int64 `json:"skipped_bytes"` // bytes of skipped regular files
+	Listed       int64 `json:"listed"`                // entries written to part files
+	ListedBytes  int64 `json:"listed_bytes"`          // bytes of the regular files written to part files
+	Implied      int64 `json:"implied"`               // directories the tool creates without a list line (rclone)
+	Excluded     int64 `json:"excluded"`              // entries matched by an exclude pattern (pruned dirs count once)
+	Skipped      int64 `json:"skipped"`               // lines in the skipped file
+	SkippedBytes int64 `json:"skipped_bytes"`         // bytes of skipped regular files
+	HardLinked   int64 `json:"hard_linked,omitempty"` // listed regular files with more than one link
 }
 
 // Partition is what one part file holds.

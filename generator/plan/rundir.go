@@ -50,16 +50,23 @@ func (d Dir) SkippedFile() string { return filepath.Join(string(d), "skipped") }
 // StatusDir holds one status file per finished partition.
 func (d Dir) StatusDir() string { return filepath.Join(string(d), "status") }
 
-// StatusFile is the status file of partition index.
+// StatusFile is the status file of partition index, or status/dirs.json
+// for DirsPart.
 func (d Dir) StatusFile(index int) string {
+	if index == DirsPart {
+		return filepath.Join(d.StatusDir(), "dirs.json")
+	}
 	return filepath.Join(d.StatusDir(), strconv.Itoa(index)+".json")
 }
 
 // LogsDir holds the tool output written by the local executor.
 func (d Dir) LogsDir() string { return filepath.Join(string(d), "logs") }
 
-// LogFile is the log of partition index.
+// LogFile is the log of partition index, or logs/dirs.log for DirsPart.
 func (d Dir) LogFile(index int) string {
+	if index == DirsPart {
+		return filepath.Join(d.LogsDir(), "dirs.log")
+	}
 	return filepath.Join(d.LogsDir(), "part."+strconv.Itoa(index)+".log")
 }
 

@@ -93,6 +93,7 @@ func Check(r Request) (Checked, error) {
 		}
 		c.Destination, err = c.Tool.CheckDestination(r.Destination)
 		add(err)
+		c.Tool = tool.ForDestination(c.Tool, c.Destination)
 		if err == nil && c.Destination.Remote != "" {
 			add(tool.CheckRemote(tool.RcloneConfigPath(r.RcloneConfig, r.Getenv), c.Destination.Remote, r.Getenv))
 		}

@@ -12,7 +12,11 @@ import (
 // Rclone copies to object storage or any rclone remote, or to a local path.
 // Part files are newline-separated (--files-from-raw); object stores keep
 // regular files only, so other entries are skipped with the reason.
-type Rclone struct{}
+type Rclone struct {
+	// keyRoom, when not 0, is the longest path an object key can hold
+	// below the destination's prefix (ForDestination).
+	keyRoom int
+}
 
 // Name implements Tool.
 func (Rclone) Name() string { return "rclone" }
@@ -64,7 +68,7 @@ func (Rclone) Separator() byte { return '\n' }
 
 // Classify lists regular files whose names a newline-separated list and an
 // object store can hold; directories are implied by the files below them.
-func (Rclone) Classify(e scan.Entry) Verdict {
+func (r Rclone) Classify(e scan.Entry) Verdict {
 	switch e.Type {
 	case scan.Dir:
 		if e.Children == 0 {
@@ -81,6 +85,12 @@ func (Rclone) Classify(e scan.Entry) Verdict {
 		return Verdict{Reason: "name holds a newline or carriage return: rclone's --files-from-raw list cannot express it; use -m rsync"}
 	case !utf8.ValidString(e.Path):
 		return Verdict{Reason: "name is not valid UTF-8: rclone would store it under another name; use -m rsync or rename it"}
+	}
+	if holdsEncodingChars(e.Path) {
+		return Verdict{Reason: "name holds ‛ or a Control Pictures character (U+2400–U+2421), which rclone uses to encode control characters and cannot take from a file list as they are; use -m rsync or rename it"}
+	}
+	if v := r.keyTooLong(e); v != nil {
+		return *v
 	}
 	return Verdict{List: true}
 }

@@ -16,8 +16,10 @@ type Rsync struct{}
 func (Rsync) Name() string { return "rsync" }
 
 // DefaultOptions keeps permissions, times, owners, links and special files
-// (-a; with --files-from -a does not recurse), and numeric ids as fpsync does.
-func (Rsync) DefaultOptions() []string { return []string{"-a", "--numeric-ids"} }
+// (-a; with --files-from -a does not recurse), numeric ids as fpsync does,
+// and hard links (-H): the partitioner keeps every link of an inode in one
+// partition, so one rsync process sees them all.
+func (Rsync) DefaultOptions() []string { return []string{"-a", "--numeric-ids", "-H"} }
 
 var rsyncRules = []optionRule{
 	{[]string{"--recursive"}, "breaks partitioning: each partition is an explicit file list"},
@@ -56,5 +58,11 @@ func (Rsync) Classify(scan.Entry) Verdict { return Verdict{List: true} }
 func (Rsync) Argv(job Job) []string {
 	argv := append([]string{"rsync"}, job.Options...)
 	// --mkpath creates DST's missing parents, as rclone does (rsync ≥ 3.2.3).
-	return append(argv, "--mkpath", "--from0", "--files-from="+job.PartFile, withSlash(job.Source), withSlash(job.Destination))
+	// --chmod=Du+w keeps every directory writable by its owner while the
+	// partitions run: a partition that gave a directory its read-only mode
+	// (0555) would otherwise make the others, running at the same time as
+	// the same non-root user, fail to create entries in it. The directory
+	// step (DirsArgv, without it) gives every directory its own mode once all
+	// partitions are done.
+	return append(argv, "--chmod=Du+w", "--mkpath", "--from0", "--files-from="+job.PartFile, withSlash(job.Source), withSlash(job.Destination))
 }

@@ -141,7 +141,7 @@ func TestClassify(t *testing.T) {
 
 func TestArgv(t *testing.T) {
 	job := Job{Source: "/src", Destination: "/dst", PartFile: "/run/parts/part.{{inputs.parameters.part}}", Options: []string{"-a", "--numeric-ids"}}
-	want := []string{"rsync", "-a", "--numeric-ids", "--mkpath", "--from0", "--files-from=/run/parts/part.{{inputs.parameters.part}}", "/src/", "/dst/"}
+	want := []string{"rsync", "-a", "--numeric-ids", "--chmod=Du+w", "--mkpath", "--from0", "--files-from=/run/parts/part.{{inputs.parameters.part}}", "/src/", "/dst/"}
 	if got := (Rsync{}).Argv(job); !reflect.DeepEqual(got, want) {
 		t.Errorf("rsync argv = %q; want %q", got, want)
 	}
@@ -155,7 +155,7 @@ func TestArgv(t *testing.T) {
 	opts[0] = "-a"
 	a := (Rsync{}).Argv(Job{Source: "/s", Destination: "/d", PartFile: "p0", Options: opts})
 	b := (Rsync{}).Argv(Job{Source: "/s", Destination: "/d", PartFile: "p1", Options: opts})
-	if a[4] == b[4] {
+	if a[5] == b[5] {
 		t.Errorf("argv of two jobs share storage: %q %q", a, b)
 	}
 }

@@ -33,12 +33,12 @@ func Command(p *plan.Plan, index string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.Argv(tool.Job{
-		Source:      p.Source,
-		Destination: p.Destination,
-		PartFile:    p.Dir().PartFile(index),
-		Options:     p.ToolOptions,
-	}), nil
+	return t.Argv(job(p, p.Dir().PartFile(index))), nil
+}
+
+// job is what the tool needs to copy the entries listed in partFile.
+func job(p *plan.Plan, partFile string) tool.Job {
+	return tool.Job{Source: p.Source, Destination: p.Destination, PartFile: partFile, Options: p.ToolOptions}
 }
 
 // PodArgv is the container argv of a transfer pod: partsync itself, which
@@ -71,14 +71,17 @@ const errorLines = 8
 // The error wraps ErrTransfer when the tool failed; other errors mean the
 // status could not be written.
 func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
-	if s.Part < 0 || s.Part >= p.Count() {
+	var part plan.Partition // the directory step (DirsPart) copies no file
+	switch {
+	case s.Part >= 0 && s.Part < p.Count():
+		part = p.Partitions[s.Part]
+	case s.Part != plan.DirsPart:
 		return nil, fmt.Errorf("%w: part %d: the run has partitions 0 to %d", ErrTransfer, s.Part, p.Count()-1)
 	}
 	if len(s.Argv) == 0 {
 		return nil, fmt.Errorf("%w: part %d: empty command", ErrTransfer, s.Part)
 	}
 	host, _ := os.Hostname()
-	part := p.Partitions[s.Part]
 	st := &plan.Status{
 		Part: s.Part, Attempts: s.Attempt + 1, Files: part.Files, Bytes: part.Bytes,
 		Argv: s.Argv, Executor: s.Executor, Host: host,

@@ -176,6 +176,9 @@ func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
 			len(ranges), o.MaxPartitions, ChildrenAtOnce)),
 		Spec: o.spec(main, jobsLimit, childTmpl, o.outcomeTemplate(p.RunID, p.Dir(), mounts)),
 	}
+	if err := o.addDirsStep(&wf.Spec, p, mounts); err != nil { // after every child
+		return nil, err
+	}
 	o.secure(&wf.Spec)
 	return wf, nil
 }

@@ -119,9 +119,11 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 			{Steps: []wfv1.WorkflowStep{{Name: scanName, Template: scanName}}},
 			{Steps: []wfv1.WorkflowStep{{Name: jobsLimitName, Template: jobsLimitName}}},
 			{Steps: []wfv1.WorkflowStep{fanOut(count)}},
+			dirsStep("'" + param(ParamTool) + "' == '" + tool.Rsync{}.Name() + "'"), // the scan has checked the tool's name
 		},
 	}
-	spec := o.spec(main, o.scanTemplate(t, mounts, rclone), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts))
+	spec := o.spec(main, o.scanTemplate(t, mounts, rclone), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts),
+		o.dirsTemplate(workflowNameExpr, dir, mounts, retry))
 	spec.Arguments = wfv1.Arguments{Parameters: t.parameters(o)}
 	spec.WorkflowMetadata = &wfv1.WorkflowMetadata{
 		Labels: map[string]string{"app.kubernetes.io/name": "partsync", "app.kubernetes.io/managed-by": "partsync"},

@@ -289,13 +289,20 @@ func TestJobsSemaphore(t *testing.T) {
 	if cm.Name != ref.Name || cm.Data[ref.Key] != "{{workflow.parameters.jobs}}" || !limit.Resource.SetOwnerReference || limit.Resource.Action != "create" {
 		t.Errorf("semaphore %s/%s does not read the ConfigMap the jobs-limit step creates: %+v", ref.Name, ref.Key, cm)
 	}
-	// The steps run in order: scan (which checks jobs), the limit, the fan-out.
+	// The steps run in order: scan (which checks jobs and the tool), the
+	// limit, the fan-out, and for rsync runs the directory step.
 	var order []string
 	for _, g := range main.Steps {
 		order = append(order, g.Steps[0].Name)
 	}
-	if !slices.Equal(order, []string{scanName, jobsLimitName, transferName}) {
+	if !slices.Equal(order, []string{scanName, jobsLimitName, transferName, dirsName}) {
 		t.Errorf("steps %q", order)
+	}
+	for tool, want := range map[string]string{"rsync": "'rsync' == 'rsync'", "rclone": "'rclone' == 'rsync'"} {
+		got, err := argotemplate.Replace(mustJSON(t, main.Steps[3].Steps[0].When), map[string]any{"workflow.parameters.tool": tool}, false)
+		if err != nil || got != mustJSON(t, want) {
+			t.Errorf("the directory step's when for %s is %s, %v; want %q", tool, got, err, want)
+		}
 	}
 	count := main.Steps[2].Steps[0].WithSequence.Count.String()
 	summary := `{"run_id":"partsync-abcde","partitions":1234,"files":5}`

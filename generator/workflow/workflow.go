@@ -70,6 +70,9 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 			o.outcomeTemplate(p.RunID, p.Dir(), mounts),
 		),
 	}
+	if err := o.addDirsStep(&wf.Spec, p, mounts); err != nil {
+		return nil, err
+	}
 	wf.Spec.Parallelism = ptr(int64(o.Jobs))
 	o.secure(&wf.Spec)
 	return wf, nil

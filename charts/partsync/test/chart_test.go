@@ -389,8 +389,8 @@ func TestImageVersionsAgree(t *testing.T) {
 	}
 	for _, e := range entries {
 		doc := shipped(t, e.Name())
-		if strings.Count(doc, "image: "+image+"\n") != 3 || strings.Count(doc, "--image="+image+"\n") != 1 {
-			t.Errorf("templates/%s does not run %s in its three pods", e.Name(), image)
+		if strings.Count(doc, "image: "+image+"\n") != 4 || strings.Count(doc, "--image="+image+"\n") != 1 {
+			t.Errorf("templates/%s does not run %s in its four pods (scan, transfer, dirs, exit handler)", e.Name(), image)
 		}
 	}
 }

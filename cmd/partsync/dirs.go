@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/local"
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/tool"
+	"github.com/partsync/partsync/generator/transfer"
+)
+
+// dirsCommand is the workflow's step after the fan-out: once every
+// partition has succeeded it re-applies each directory's metadata from the
+// source, with the argv `run` uses for the same step (transfer.DirsCommand).
+// It fails when a partition has not succeeded, and does nothing when the
+// tool keeps no directories (rclone) or the tree has none.
+func dirsCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:  "dirs",
+		Usage: "(in a workflow pod, after every partition) re-apply the directories' modes and mtimes (and what else the tool options keep) from the source; record status/dirs.json",
+		Flags: []cli.Flag{runDirFlag(), attemptFlag()},
+		Action: func(c *cli.Context) error {
+			dir := plan.Dir(c.String("run-dir"))
+			p, err := plan.Load(dir)
+			if err != nil {
+				return err
+			}
+			argv, reason, err := transfer.DirsReady(p)
+			if err != nil {
+				return err
+			}
+			if argv == nil {
+				fmt.Fprintf(s.Err, "partsync: directory step: %s\n", reason)
+				return nil
+			}
+			fmt.Fprintf(s.Err, "partsync: directory step attempt %d: %q\n", c.Int("attempt")+1, argv)
+			st, err := transfer.Run(c.Context, p, transfer.Spec{
+				Dir: dir, Part: plan.DirsPart, Attempt: c.Int("attempt"), Argv: argv, Executor: "pod", Output: s.Err,
+			})
+			if err != nil {
+				return withToolCode(st, err)
+			}
+			fmt.Fprintf(s.Err, "partsync: directory step ok in %.1fs\n", st.Seconds)
+			return nil
+		},
+	}
+}
+
+// runDirFlag and attemptFlag are the flags of the commands a workflow's pods run.
+func runDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"}
+}
+
+func attemptFlag() cli.Flag {
+	return &cli.IntFlag{Name: "attempt", Usage: "retry number, 0 for the first attempt (Argo's {{retries}})"}
+}
+
+// withToolCode makes a failed tool's exit code the pod's, so Argo shows the
+// code rsync or rclone returned; other errors keep their own codes.
+func withToolCode(st *plan.Status, err error) error {
+	if st == nil || !errors.Is(err, transfer.ErrTransfer) {
+		return err
+	}
+	code := st.ExitCode
+	if code <= 0 {
+		code = ExitFailed
+	}
+	return &toolExit{code: code, err: err}
+}
+
+// printDirs reports the directory step of a local run.
+func printDirs(w io.Writer, sum local.Summary) {
+	d := sum.Dirs
+	switch {
+	case d == nil || !d.Ran && !d.Pending:
+	case d.Pending:
+		fmt.Fprintf(w, "partsync: directory modes and mtimes NOT restored: %s\n", d.Reason)
+	case d.OK:
+		fmt.Fprintf(w, "partsync: directory step ok: modes and mtimes of the directories restored in %.1fs\n", d.Seconds)
+	default:
+		msg := strings.ReplaceAll(strings.TrimSpace(d.Error), "\n", "\n      ")
+		fmt.Fprintf(w, "partsync: directory step FAILED after %d attempt(s), exit code %d; log %s\n      %s\n", d.Attempts, d.ExitCode, d.Log, msg)
+	}
+}
+
+// printHardLinkNote says when hard links will not be links at the
+// destination: rclone copies each link as a file (or object) of its own,
+// and so does rsync when -o drops -H.
+func printHardLinkNote(w io.Writer, p *plan.Plan) {
+	n := p.Totals.HardLinked
+	switch {
+	case n == 0:
+	case p.Tool == "rclone":
+		fmt.Fprintf(w, "partsync: note: %d files have more than one hard link; rclone copies each link as a file (object) of its own\n", n)
+	case !tool.KeepsHardLinks(p.ToolOptions):
+		fmt.Fprintf(w, "partsync: note: %d files have more than one hard link, but -o has no -H: rsync copies each link as a file of its own; add -H to keep them linked\n", n)
+	}
+}

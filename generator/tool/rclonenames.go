@@ -1,0 +1,84 @@
+package tool
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/partsync/partsync/generator/scan"
+)
+
+// MaxObjectKey is the longest object name, in bytes, that S3, Google Cloud
+// Storage, Azure Blob Storage and OCI Object Storage accept.
+const MaxObjectKey = 1024
+
+// ForDestination returns the tool as it copies to d. rclone to a remote
+// then knows the key prefix its objects get, and skips, with the reason,
+// files whose key would be longer than MaxObjectKey: the object store would
+// refuse them and fail their whole partition. Other tools and local
+// destinations are returned unchanged.
+func ForDestination(t Tool, d Destination) Tool {
+	r, ok := t.(Rclone)
+	if !ok || d.Remote == "" {
+		return t
+	}
+	// remote:bucket/prefix: the key is prefix/ + the path below SRC.
+	_, path, _ := strings.Cut(d.Spec, ":")
+	_, prefix, _ := strings.Cut(strings.Trim(path, "/"), "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	r.keyRoom = MaxObjectKey - len(prefix)
+	return r
+}
+
+// keyTooLong is the verdict on a path whose object key would be too long,
+// or nil.
+func (r Rclone) keyTooLong(e scan.Entry) *Verdict {
+	if r.keyRoom == 0 || len(e.Path) <= r.keyRoom {
+		return nil
+	}
+	return &Verdict{Reason: "path is " + strconv.Itoa(len(e.Path)) + " bytes: with the destination's prefix the object key exceeds the " +
+		strconv.Itoa(MaxObjectKey) + "-byte limit of object stores (S3, GCS, Azure, OCI); use -m rsync or shorten the path"}
+}
+
+// ListNamer is a Tool whose file lists name files in a form of the tool's
+// own rather than by their raw bytes.
+type ListNamer interface {
+	ListName(path string) string
+}
+
+// rclone's standard (internal) names: a control character c becomes the
+// Control Pictures character U+2400+c (DEL U+2421), and a name that holds
+// one of those characters literally gets a quote before it. rclone compares
+// the --files-from-raw lines with these names, so a raw control character in
+// a list never matches and the file is left out without a word.
+const (
+	ctlPictures  = 0x2400
+	ctlDel       = 0x2421
+	rcloneQuote  = '‛' // U+201B
+	ctlFirstCode = 0x20
+)
+
+// ListName implements ListNamer: control characters as rclone names them.
+func (Rclone) ListName(path string) string {
+	if strings.IndexFunc(path, isCtl) < 0 {
+		return path
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == 0x7f:
+			return ctlDel
+		case r < ctlFirstCode:
+			return ctlPictures + r
+		}
+		return r
+	}, path)
+}
+
+func isCtl(r rune) bool { return r < ctlFirstCode || r == 0x7f }
+
+// holdsEncodingChars reports whether a name holds the characters rclone
+// uses to encode control characters, which it would read back differently.
+func holdsEncodingChars(path string) bool {
+	return strings.IndexFunc(path, func(r rune) bool { return r == rcloneQuote || r >= ctlPictures && r <= ctlDel }) >= 0
+}

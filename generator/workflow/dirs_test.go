@@ -1,0 +1,57 @@
+package workflow
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestDirsStep: an rsync workflow runs `partsync dirs` after the fan-out,
+// retried like a transfer, with the destination writable; an rclone
+// workflow has no such step.
+func TestDirsStep(t *testing.T) {
+	wf, err := Build(testPlan("rsync", "/mnt/dst/copy", 4), baseOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	main := wf.GetTemplateByName(entrypoint)
+	if len(main.Steps) != 2 || main.Steps[0].Steps[0].Name != transferName || main.Steps[1].Steps[0].Name != dirsName || main.Steps[1].Steps[0].When != "" {
+		t.Fatalf("rsync steps %+v; want the fan-out, then the directory step", main.Steps)
+	}
+	d := wf.GetTemplateByName(dirsName)
+	if d == nil || d.Container == nil || d.RetryStrategy == nil || d.RetryStrategy.Limit.IntValue() != 3 {
+		t.Fatalf("directory template %+v: want a container retried 3 times", d)
+	}
+	argv := append(slices.Clone(d.Container.Command), d.Container.Args...)
+	if want := []string{"partsync", "dirs", "--run-dir", "/mnt/shared/runs/r1", "--attempt", "{{retries}}"}; !slices.Equal(argv, want) {
+		t.Errorf("directory step runs %q; want %q", argv, want)
+	}
+	for _, m := range d.Container.VolumeMounts {
+		if m.MountPath == "/mnt/dst" && m.ReadOnly {
+			t.Errorf("the directory step cannot write the destination: %+v", m)
+		}
+	}
+
+	wf, err = Build(testPlan("rclone", "/mnt/dst/copy", 4), baseOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if main := wf.GetTemplateByName(entrypoint); len(main.Steps) != 1 || wf.GetTemplateByName(dirsName) != nil {
+		t.Errorf("rclone workflow has a directory step: %+v", main.Steps)
+	}
+}
+
+// TestDirsStepSplitRun: a run split into child workflows restores the
+// directories once, in the parent, after every child.
+func TestDirsStepSplitRun(t *testing.T) {
+	o := baseOptions()
+	o.MaxPartitions = 3
+	wf, err := Build(testPlan("rsync", "/mnt/dst/copy", 10), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	main := wf.GetTemplateByName(entrypoint)
+	last := main.Steps[len(main.Steps)-1].Steps[0]
+	if last.Name != dirsName || wf.GetTemplateByName(dirsName) == nil || len(main.Steps) < 3 {
+		t.Fatalf("parent steps %+v; want the directory step after the children", main.Steps)
+	}
+}
