@@ -260,3 +260,62 @@ func TestSourceChangesAfterScan(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusOfWorkflowRun reads a run the way a workflow leaves it: one
+// pod (`partsync transfer`) finished, the others never ran, and the exit
+// handler (`partsync record`) wrote outcome.json. status shows the
+// workflow's result and the pending partitions, and exits 7.
+func TestStatusOfWorkflowRun(t *testing.T) {
+	needTools(t, "rsync")
+	base := t.TempDir()
+	src, dst, shared := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "runs")
+	sourceTree(t, src)
+	mustPartsync(t, "generate", "-f", "6", "-d", shared, "--run-id", "wf", "--pvc", "data:"+base, src, dst)
+	runDir := filepath.Join(shared, "wf")
+	mustPartsync(t, "transfer", "--run-dir", runDir, "--part", "1")
+	mustPartsync(t, "record", "--run-dir", runDir, "--workflow-status", "Failed", "--failures", `[{"displayName":"copy(0)"}]`)
+	p := loadPlan(t, runDir)
+	res := partsync(context.Background(), "status", runDir)
+	if res.code != ExitPending {
+		t.Fatalf("exit %d, want %d (pending)\n%s", res.code, ExitPending, res)
+	}
+	pending := make([]int, 0, p.Count())
+	for i := range p.Count() {
+		if i != 1 {
+			pending = append(pending, i)
+		}
+	}
+	for _, want := range []string{
+		"run wf: " + src + " → " + dst + " with rsync",
+		fmt.Sprintf("partitions: %d: 1 ok, 0 failed, %d pending", p.Count(), p.Count()-1),
+		"workflow: Failed (exit handler at ",
+		"pending: " + ranges(pending) + "\n",
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	r := statusJSON(t, ExitPending, runDir)
+	if r.Outcome == nil || r.Outcome.WorkflowStatus != "Failed" || string(r.Outcome.ArgoFailures) == "" || r.FilesDone != p.Partitions[1].Files {
+		t.Errorf("status json: outcome %+v, files done %d (part 1 has %d)", r.Outcome, r.FilesDone, p.Partitions[1].Files)
+	}
+	if bad := partsync(context.Background(), "status", "--output", "yaml", runDir); bad.code != ExitUsage {
+		t.Errorf("--output yaml: %s", bad)
+	}
+	// A status file that is not what partsync writes is reported and counted as pending.
+	writeFile(t, filepath.Join(runDir, "status", "1.json"), []byte(`{"part":1,"ok":true,"exit_code":23,"attempts":1}`), 0o644, time.Now())
+	if r := statusJSON(t, ExitPending, runDir); len(r.Broken) != 1 || r.Broken[0].Part != 1 || len(r.Missing) != p.Count() {
+		t.Errorf("a corrupt status: broken %+v, missing %v", r.Broken, r.Missing)
+	}
+}
+
+func TestRanges(t *testing.T) {
+	for _, tc := range []struct {
+		in   []int
+		want string
+	}{{nil, "none"}, {[]int{3}, "3"}, {[]int{0, 1, 2, 5, 7, 8}, "0-2,5,7-8"}} {
+		if got := ranges(tc.in); got != tc.want {
+			t.Errorf("ranges(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
