@@ -58,6 +58,10 @@ func resumeRun(c *cli.Context, s Streams) error {
 	o := poolOptions(c)
 	o.Only = todo
 	_, err = executeLocal(c, s, p, o)
+	if after, rerr := plan.ReadReport(dir); rerr == nil {
+		fmt.Fprintf(s.Err, "partsync: run %s as a whole: %d of %d partitions ok, %d failed, %d without status\n",
+			p.RunID, len(after.Succeeded), after.Partitions, len(after.Failed), len(after.Missing))
+	}
 	return err
 }
 

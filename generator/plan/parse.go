@@ -27,8 +27,8 @@ func ParseStatus(data []byte, index, count int) (*Status, error) {
 		return nil, fmt.Errorf("%w: status/%d.json is about part %d", ErrCorrupt, index, s.Part)
 	case s.Part < 0 || s.Part >= count:
 		return nil, fmt.Errorf("%w: status of part %d: the run has %d partitions", ErrCorrupt, index, count)
-	case s.Attempts < 1:
-		return nil, fmt.Errorf("%w: status of part %d: attempts %d, want at least 1", ErrCorrupt, index, s.Attempts)
+	case s.Attempts < 0:
+		return nil, fmt.Errorf("%w: status of part %d: attempts %d", ErrCorrupt, index, s.Attempts)
 	case s.OK && s.ExitCode != 0 && s.Warning == "":
 		return nil, fmt.Errorf("%w: status of part %d: ok with exit code %d and no warning", ErrCorrupt, index, s.ExitCode)
 	case !s.OK && s.ExitCode == 0:

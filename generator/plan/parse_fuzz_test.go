@@ -60,7 +60,7 @@ func FuzzParseStatus(f *testing.F) {
 			}
 			return
 		}
-		if s.Part != index || index < 0 || index >= count || s.Attempts < 1 || s.OK && s.ExitCode != 0 && s.Warning == "" || !s.OK && s.ExitCode == 0 {
+		if s.Part != index || index < 0 || index >= count || s.Attempts < 0 || s.OK && s.ExitCode != 0 && s.Warning == "" || !s.OK && s.ExitCode == 0 {
 			t.Fatalf("ParseStatus(%q, %d, %d) accepted %+v", data, index, count, s)
 		}
 		out, err := json.Marshal(s)
