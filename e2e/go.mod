@@ -17,6 +17,7 @@ tool (
 require (
 	github.com/argoproj/argo-workflows/v3 v3.7.18
 	github.com/johannesboyne/gofakes3 v1.2.0
+	github.com/tidwall/gjson v1.18.0
 	golang.org/x/sys v0.46.0
 	k8s.io/api v0.33.1
 	k8s.io/apiextensions-apiserver v0.32.2
@@ -210,6 +211,8 @@ require (
 	github.com/spf13/viper v1.20.1 // indirect
 	github.com/stoewer/go-strcase v1.3.0 // indirect
 	github.com/subosito/gotenv v1.6.0 // indirect
+	github.com/tidwall/match v1.1.1 // indirect
+	github.com/tidwall/pretty v1.2.1 // indirect
 	github.com/tmc/grpc-websocket-proxy v0.0.0-20220101234140-673ab2c3ae75 // indirect
 	github.com/upper/db/v4 v4.10.0 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect

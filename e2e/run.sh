@@ -65,6 +65,10 @@ mv -f "$bin/server" "$bin/etcd"
 go build -o "$bin/node-agent" ./cmd/node-agent
 mkdir -p "$bin/image"
 (cd "$repo" && go build -o "$bin/image/partsync" ./cmd/partsync)
+# The real helm, at the version the chart's test module pins (its go.mod's
+# tool directive), for the chart scenario: helm install into the stack.
+(cd "$repo/charts/partsync/test" && GOFLAGS="$GOFLAGS -mod=mod" go build \
+	-ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v3.18.0" -o "$bin/helm" helm.sh/helm/v3/cmd/helm)
 go vet ./...
 go test -c -o "$cache/e2e.test" ./tests
 crd_dir=$(go list -m -f '{{.Dir}}' github.com/argoproj/argo-workflows/v3)/manifests/base/crds/full

@@ -95,8 +95,9 @@ func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, 
 	if sizeErr != nil || optsErr != nil {
 		r.MaxBytes = max(r.MaxBytes, 1) // report the other problems too
 	}
+	autoErr := autoOptions(c, &r) // --auto, --max-partitions (sizing.go)
 	checked, err := prepare.Check(r)
-	return r, checked, errors.Join(sizeErr, optsErr, err, checkJobs(c))
+	return r, checked, errors.Join(sizeErr, optsErr, autoErr, err, checkJobs(c))
 }
 
 // nonBlank drops blank values: an empty line in PARTSYNC_EXCLUDE or an empty

@@ -18,7 +18,7 @@ func generateCommand(s Streams) *cli.Command {
 		Name:      "generate",
 		Usage:     "scan SRC, write the run directory, and print an Argo Workflow that copies it to DST",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(planFlags(), clusterFlags(version)...), summaryFlag()),
+		Flags:     append(append(append(planFlags(), sizingFlags()...), clusterFlags(version)...), summaryFlag()),
 		Action: func(c *cli.Context) error {
 			req, checked, err := request(c, version)
 			wopts, werr := clusterOptions(c)
@@ -51,6 +51,7 @@ func clusterOptions(c *cli.Context) (workflow.Options, error) {
 		ServiceAccount: c.String("service-account"),
 		Retries:        c.Int("retries"),
 		Backoff:        c.Duration("backoff"),
+		MaxPartitions:  c.Int("max-partitions"), // 0 where the flag is absent (template): no split
 	}
 	var errs []error
 	for _, v := range c.StringSlice("pvc") {
@@ -91,6 +92,7 @@ func generate(c *cli.Context, s Streams, req prepare.Request, o workflow.Options
 	if p.Totals.Skipped > 0 {
 		fmt.Fprintf(s.Err, "partsync: %d entries are in no partition; the reasons are in %s\n", p.Totals.Skipped, p.Dir().SkippedFile())
 	}
+	printSplit(s.Err, p, o)
 	return nil
 }
 
@@ -108,7 +110,11 @@ func emit(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options) error {
 	if err := plan.WriteFileAtomic(p.Dir().WorkflowFile(), doc); err != nil {
 		return err
 	}
-	if err := workflow.Lint(c.Context, []string{p.Dir().WorkflowFile()}, o.Namespace, s.Err); err != nil {
+	files, err := writeChild(p, o, wf.Name) // a split run's child, linted too (sizing.go)
+	if err != nil {
+		return err
+	}
+	if err := workflow.Lint(c.Context, append([]string{p.Dir().WorkflowFile()}, files...), o.Namespace, s.Err); err != nil {
 		return fmt.Errorf("internal error, the generated workflow fails Argo's validation (please report it): %w", err)
 	}
 	if out := c.String("output"); out != "" {

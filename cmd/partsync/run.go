@@ -20,7 +20,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(planFlags(), resumeFlag()),
+		Flags:     append(append(planFlags(), sizingFlags()...), resumeFlag()),
 		Action: func(c *cli.Context) error {
 			if c.IsSet("resume") {
 				return resumeRun(c, s)
@@ -57,6 +57,7 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 	}
 	fmt.Fprintf(s.Err, "partsync: run %s: %s → %s with %s: %d partitions, %d entries (%s), %d skipped, %d excluded\n",
 		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
+	printBalance(s.Err, p)
 	return executeLocal(c, s, p, o)
 }
 

@@ -36,6 +36,10 @@ type Summary struct {
 	SkippedBytes int64  `json:"skipped_bytes"`
 	Excluded     int64  `json:"excluded"` // entries matched by -x
 	Scanned      int64  `json:"scanned"`  // every entry the scan visited
+	// Workflows is the parent and its children when the run exceeds
+	// --max-partitions; absent for one workflow.
+	Workflows int          `json:"workflows,omitempty"`
+	Sizing    *plan.Sizing `json:"sizing,omitempty"` // --auto: the cost model and the balance
 }
 
 // summaryFlag is generate's --summary-json.
@@ -67,6 +71,10 @@ func summarize(p *plan.Plan, o workflow.Options, output string) Summary {
 	for _, part := range p.Partitions {
 		s.Files += part.Files
 	}
+	if n := o.Workflows(p); n > 1 {
+		s.Workflows = n
+	}
+	s.Sizing = p.Sizing
 	return s
 }
 

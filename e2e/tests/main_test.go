@@ -139,6 +139,7 @@ func TestE2E(t *testing.T) {
 		{"AlwaysFailsRecordsOutcome", testAlwaysFails},
 		{"ArgoRetryRunsOnlyFailed", testArgoRetryRunsOnlyFailed},
 		{"WorkflowTemplateFromUI", testWorkflowTemplateFromUI},
+		{"SplitWorkflowOfWorkflows", testSplitWorkflowOfWorkflows},
 		{"HelmChartApplies", testHelmChart},
 		{"KWOKFanOut1000", testKWOKFanOut},
 	}

@@ -29,6 +29,7 @@ type Options struct {
 	MaxFiles int64 // entries per partition (-f)
 	MaxBytes int64 // bytes of regular files per partition (-s)
 	Tool     tool.Tool
+	Cut      *Cut // cut by cost as well (--auto, see auto.go); nil: fpart's limits only
 }
 
 // Partitioner receives entries in scan order. It is not safe for concurrent use.
@@ -41,6 +42,7 @@ type Partitioner struct {
 	pending []impliedDir // implied directories on the current path, outermost first
 	skipped *bufio.Writer
 	skipOut *os.File
+	cost    *costState // nil without Options.Cut
 }
 
 // impliedDir is a directory the tool creates only for the files below it;
@@ -69,7 +71,11 @@ func New(dir plan.Dir, opts Options) (*Partitioner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create skipped list: %w", err)
 	}
-	return &Partitioner{dir: dir, opts: opts, skipped: bufio.NewWriter(f), skipOut: f}, nil
+	p := &Partitioner{dir: dir, opts: opts, skipped: bufio.NewWriter(f), skipOut: f}
+	if opts.Cut != nil {
+		p.cost = &costState{cut: *opts.Cut}
+	}
+	return p, nil
 }
 
 // Add places one scanned entry: in a partition, implied, or skipped.
@@ -145,7 +151,11 @@ func (p *Partitioner) list(e scan.Entry) error {
 	if e.Type == scan.File {
 		size = e.Size
 	}
-	if p.open != nil && (p.open.stats.Entries+1 > p.opts.MaxFiles || p.open.stats.Bytes+size > p.opts.MaxBytes) {
+	if p.cost != nil && p.open != nil && p.cost.alone(size) {
+		return p.listAlone(e)
+	}
+	if p.open != nil && (p.open.stats.Entries+1 > p.opts.MaxFiles || p.open.stats.Bytes+size > p.opts.MaxBytes ||
+		p.cost != nil && p.cost.full(p.open.stats, p.parts, size)) {
 		if err := p.closePart(); err != nil {
 			return err
 		}
@@ -167,6 +177,9 @@ func (p *Partitioner) list(e scan.Entry) error {
 		p.open.stats.Files++
 		p.open.stats.Bytes += size
 		p.totals.ListedBytes += size
+	}
+	if p.cost != nil && p.cost.alone(size) {
+		return p.closePart()
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ type Plan struct {
 
 	Totals     Totals      `json:"totals"`
 	Partitions []Partition `json:"partitions"`
+	Sizing     *Sizing     `json:"sizing,omitempty"` // --auto runs only (sizing.go)
 }
 
 // Totals counts what the scan found and where each entry went.

@@ -42,6 +42,9 @@ type Request struct {
 	Version      string
 	Getenv       func(string) string // os.Getenv in production
 	Now          func() time.Time    // time.Now in production
+
+	// Auto cuts the partitions by cost (--auto, see auto.go); nil: by -f/-s only.
+	Auto *partition.Auto
 }
 
 // Checked is a validated request.
@@ -75,6 +78,9 @@ func Check(r Request) (Checked, error) {
 	}
 	if r.MaxBytes < 1 {
 		add(fmt.Errorf("%w: -s/--size %d: give at least 1 byte", partition.ErrLimits, r.MaxBytes))
+	}
+	if r.Auto != nil {
+		add(r.Auto.Check())
 	}
 	if r.RunID != "" {
 		add(plan.CheckRunID(r.RunID))
@@ -177,6 +183,9 @@ func Prepare(ctx context.Context, r Request) (*plan.Plan, error) {
 
 // fill scans and partitions into dir.
 func fill(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, error) {
+	if r.Auto != nil {
+		return fillAuto(ctx, dir, r, c)
+	}
 	parts, err := partition.New(dir, partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool})
 	if err != nil {
 		return nil, err
@@ -190,6 +199,11 @@ func fill(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, 
 	if err != nil {
 		return nil, err
 	}
+	return newPlan(dir, r, c, stats, partitions, totals), nil
+}
+
+// newPlan is the plan of the partitions a scan with stats made.
+func newPlan(dir plan.Dir, r Request, c Checked, stats scan.Stats, partitions []plan.Partition, totals plan.Totals) *plan.Plan {
 	totals.Entries, totals.Files, totals.Dirs = stats.Entries, stats.Files, stats.Dirs
 	totals.Symlinks, totals.Others, totals.Bytes = stats.Symlinks, stats.Others, stats.Bytes
 	totals.Excluded = stats.Excluded
@@ -210,5 +224,5 @@ func fill(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, 
 		MaxBytes:      r.MaxBytes,
 		Totals:        totals,
 		Partitions:    partitions,
-	}, nil
+	}
 }

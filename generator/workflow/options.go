@@ -30,6 +30,9 @@ type Options struct {
 	RunAs              *Identity     // uid and gid of the pods; nil: the image's non-root user
 	Retries            int           // retryStrategy.limit of each transfer
 	Backoff            time.Duration // first retry delay
+	// MaxPartitions is the most partitions one Workflow runs; a larger run
+	// becomes a workflow of workflows (children.go). 0: no limit.
+	MaxPartitions int
 }
 
 // PVC is a PersistentVolumeClaim mounted at the same path in every pod.
@@ -131,6 +134,9 @@ func (o Options) validate() error {
 	}
 	if o.Retries < 0 {
 		errs = append(errs, fmt.Errorf("%w: --retries %d: give 0 or more", ErrCluster, o.Retries))
+	}
+	if o.MaxPartitions < 0 {
+		errs = append(errs, fmt.Errorf("%w: --max-partitions %d: give at least 1", ErrCluster, o.MaxPartitions))
 	}
 	if o.Backoff <= 0 {
 		errs = append(errs, fmt.Errorf("%w: --backoff %s: give a positive duration such as 30s", ErrCluster, o.Backoff))

@@ -108,7 +108,7 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 			Key:                  jobsKey,
 		},
 	}}}
-	jobsLimit, err := jobsLimitTemplate()
+	jobsLimit, err := jobsLimitTemplate(param(ParamJobs))
 	if err != nil {
 		return nil, err
 	}
@@ -227,8 +227,9 @@ func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rc
 }
 
 // jobsLimitTemplate creates the ConfigMap that holds the run's semaphore
-// limit. It runs after the scan, which has checked that jobs is a number ≥ 1.
-func jobsLimitTemplate() (wfv1.Template, error) {
+// limit, jobs. In a WorkflowTemplate it runs after the scan, which has
+// checked that the form's jobs is a number ≥ 1.
+func jobsLimitTemplate(jobs string) (wfv1.Template, error) {
 	cm := corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -239,7 +240,7 @@ func jobsLimitTemplate() (wfv1.Template, error) {
 				LabelRunID: workflowNameExpr, LabelRole: jobsLimitName,
 			},
 		},
-		Data: map[string]string{jobsKey: param(ParamJobs)},
+		Data: map[string]string{jobsKey: jobs},
 	}
 	manifest, err := Marshal(cm)
 	if err != nil {

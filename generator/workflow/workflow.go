@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/partsync/partsync/generator/plan"
-	"github.com/partsync/partsync/generator/transfer"
 )
 
 // Names and paths inside the emitted workflow.
@@ -50,40 +49,24 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	if o.split(p) {
+		return o.buildParent(p)
+	}
 	mounts, err := o.mounts(TargetOf(p))
 	if err != nil {
 		return nil, err
 	}
-	toolArgv, err := transfer.Command(p, partExpr)
+	transferTmpl, err := o.transferOf(p, partExpr, mounts)
 	if err != nil {
 		return nil, err
 	}
-	podArgv := transfer.PodArgv(p.Dir(), partExpr, attemptExpr, toolArgv)
-
-	labels := map[string]string{
-		"app.kubernetes.io/name":       "partsync",
-		"app.kubernetes.io/managed-by": "partsync",
-		LabelRunID:                     p.RunID,
-		LabelTool:                      p.Tool,
-	}
 	count := intstr.FromString(strconv.Itoa(p.Count()))
-	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
 	wf := &wfv1.Workflow{
-		TypeMeta: metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      WorkflowName(p.RunID),
-			Namespace: o.Namespace,
-			Labels:    labels,
-			Annotations: map[string]string{
-				"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: %s → %s", p.RunID, p.Source, p.Destination),
-				"workflows.argoproj.io/description": fmt.Sprintf(
-					"Copies %s to %s with %s in %d partitions of at most %d entries / %d bytes, %d at once. Plan: %s",
-					p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, p.MaxBytes, o.Jobs, p.Dir().PlanFile()),
-			},
-		},
+		TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow"},
+		ObjectMeta: runMeta(p, o, ""),
 		Spec: o.spec(
 			wfv1.Template{Name: entrypoint, Steps: []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{fanOut(count)}}}},
-			o.transferTemplate(p.RunID, podArgv, mounts, p.Tool == "rclone", retry),
+			transferTmpl,
 			o.outcomeTemplate(p.RunID, p.Dir(), mounts),
 		),
 	}

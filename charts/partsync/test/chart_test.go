@@ -293,7 +293,7 @@ func TestChartObjects(t *testing.T) {
 			for _, r := range role.Rules {
 				rules = append(rules, strings.Join(r.APIGroups, ",")+"/"+strings.Join(r.Resources, ",")+":"+strings.Join(r.Verbs, ","))
 			}
-			want := []string{"argoproj.io/workflowtaskresults:create,patch", "/configmaps:create", "argoproj.io/workflows/finalizers:update"}
+			want := []string{"argoproj.io/workflowtaskresults:create,patch", "/configmaps:create", "argoproj.io/workflows/finalizers:update", "argoproj.io/workflows:create,get"}
 			if !slices.Equal(rules, want) {
 				t.Errorf("role rules %q; want exactly %q", rules, want)
 			}

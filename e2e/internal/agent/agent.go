@@ -18,14 +18,12 @@ import (
 	"syscall"
 	"time"
 
-	wfclientset "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -59,12 +57,12 @@ type Config struct {
 // Agent serves one Node.
 type Agent struct {
 	cfg  Config
+	rc   *rest.Config
 	kube kubernetes.Interface
-	wf   wfclientset.Interface
-	dyn  dynamic.Interface
 
 	mu      sync.Mutex
 	running map[types.UID]*podRun
+	asSA    map[string]*saClients // by namespace/name
 }
 
 type podRun struct {
@@ -78,18 +76,10 @@ func New(rc *rest.Config, cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	wf, err := wfclientset.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("argo client: %w", err)
-	}
-	dyn, err := dynamic.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("dynamic client: %w", err)
-	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Agent{cfg: cfg, kube: kube, wf: wf, dyn: dyn, running: map[types.UID]*podRun{}}, nil
+	return &Agent{cfg: cfg, rc: rc, kube: kube, running: map[types.UID]*podRun{}, asSA: map[string]*saClients{}}, nil
 }
 
 // Run registers the node and serves its pods until ctx ends. Running pods

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/partsync/partsync/e2e/internal/sandbox"
@@ -367,11 +368,17 @@ func (a *Agent) volume(ctx context.Context, pod *corev1.Pod, vm corev1.VolumeMou
 		}
 	case vol.Secret != nil:
 		sec, err := a.kube.CoreV1().Secrets(pod.Namespace).Get(ctx, vol.Secret.SecretName, metav1.GetOptions{})
-		if err != nil {
+		optional := vol.Secret.Optional != nil && *vol.Secret.Optional
+		items := vol.Secret.Items
+		switch {
+		case apierrors.IsNotFound(err) && optional:
+			// As a kubelet: a missing optional Secret is an empty volume.
+			sec, items = &corev1.Secret{}, nil
+		case err != nil:
 			return sandbox.Mount{}, false, fmt.Errorf("secret %s: %w", vol.Secret.SecretName, err)
 		}
 		src = filepath.Join(dir, "volumes", vol.Name)
-		if err := materialise(src, sec.Data, vol.Secret.Items, fileMode(vol.Secret.DefaultMode)); err != nil {
+		if err := materialise(src, sec.Data, items, fileMode(vol.Secret.DefaultMode)); err != nil {
 			return sandbox.Mount{}, false, err
 		}
 		readOnly = true
@@ -524,19 +531,20 @@ func (a *Agent) reportOutputs(ctx context.Context, pod *corev1.Pod, spec sandbox
 		},
 		NodeResult: result,
 	}
-	client := a.wf.ArgoprojV1alpha1().WorkflowTaskResults(pod.Namespace)
+	clients, err := a.clientsFor(pod)
+	if err != nil {
+		return err
+	}
+	// As Argo's executor: create, and when it exists, merge-patch (the
+	// verbs the executor's Role grants: create and patch).
+	client := clients.wf.ArgoprojV1alpha1().WorkflowTaskResults(pod.Namespace)
 	_, err = client.Create(ctx, tr, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
-		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			cur, gerr := client.Get(ctx, nodeID, metav1.GetOptions{})
-			if gerr != nil {
-				return gerr
-			}
-			cur.Labels = tr.Labels
-			cur.NodeResult = result
-			_, uerr := client.Update(ctx, cur, metav1.UpdateOptions{})
-			return uerr
-		})
+		var patch []byte
+		patch, err = json.Marshal(map[string]any{"metadata": map[string]any{"labels": tr.Labels}, "outputs": result.Outputs})
+		if err == nil {
+			_, err = client.Patch(ctx, nodeID, types.MergePatchType, patch, metav1.PatchOptions{})
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("task result %s: %w", nodeID, err)

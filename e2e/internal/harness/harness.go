@@ -29,6 +29,7 @@ import (
 
 	wfclientset "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiextclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -314,7 +315,10 @@ func (s *Stack) startAPIServer(ctx context.Context) error {
 		fmt.Sprintf("--secure-port=%d", apiserverPort),
 		"--cert-dir="+pki,
 		"--token-auth-file="+tokens,
-		"--authorization-mode=AlwaysAllow",
+		// Real RBAC: the harness's own token is in system:masters; the
+		// node agent acts as each pod's service account, so a Role that
+		// misses a rule fails here as in a cluster.
+		"--authorization-mode=RBAC",
 		"--service-account-key-file="+saKey,
 		"--service-account-signing-key-file="+saKey,
 		"--service-account-issuer=https://kubernetes.default.svc",
@@ -401,12 +405,35 @@ func (s *Stack) setupNamespace(ctx context.Context) error {
 }
 
 // EnsureServiceAccount creates a ServiceAccount in the stack's namespace if
-// it does not exist.
+// it does not exist, bound to a Role with what the README tells users the
+// pods of a partsync workflow need (Argo's executor reports outputs; a
+// template run and a split run create their semaphore ConfigMap; a split
+// run creates its child workflows and waits for them).
 func (s *Stack) EnsureServiceAccount(ctx context.Context, name string) error {
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	_, err := s.Kube.CoreV1().ServiceAccounts(s.cfg.Namespace).Create(ctx, sa, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("service account %s: %w", name, err)
+	}
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-executor"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflowtaskresults"}, Verbs: []string{"create", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create"}},
+			// A run past --max-partitions creates its child workflows and reads their phase.
+			{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows"}, Verbs: []string{"create", "get"}},
+		},
+	}
+	if _, err := s.Kube.RbacV1().Roles(s.cfg.Namespace).Create(ctx, role, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("role %s: %w", role.Name, err)
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: s.cfg.Namespace}},
+	}
+	if _, err := s.Kube.RbacV1().RoleBindings(s.cfg.Namespace).Create(ctx, binding, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("role binding %s: %w", binding.Name, err)
 	}
 	return nil
 }

@@ -1,0 +1,72 @@
+package prepare
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/partsync/partsync/generator/partition"
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/scan"
+)
+
+// fillAuto sizes the partitions automatically in two passes over one scan:
+// pass 1 streams the scan into the manifest while it adds up the cost of
+// every entry the tool lists; pass 2 replays the manifest into a
+// partitioner that cuts at cost boundaries (partition.Cut), -f/-s still
+// bounding each partition. The partitions are then renumbered largest first.
+func fillAuto(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, error) {
+	a := *r.Auto
+	m, err := createManifest(dir.ManifestFile())
+	if err != nil {
+		return nil, err
+	}
+	est := a.NewEstimate()
+	visit := func(e scan.Entry) error {
+		if c.Tool.Classify(e).List {
+			var size int64
+			if e.Type == scan.File {
+				size = e.Size
+			}
+			est.Add(size)
+		}
+		return m.Entry(e)
+	}
+	stats, err := scan.Walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, visit, m.Skip)
+	if cerr := m.Close(); err == nil && cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", c.Source, err)
+	}
+	cut := est.Cut()
+	parts, err := partition.New(dir, partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool, Cut: &cut})
+	if err != nil {
+		return nil, err
+	}
+	if err := replayManifest(ctx, dir.ManifestFile(), parts.Add, parts.Skip); err != nil {
+		parts.Abort()
+		return nil, err
+	}
+	partitions, totals, err := parts.Close()
+	if err != nil {
+		return nil, err
+	}
+	if partitions, err = partition.LargestFirst(dir, partitions, a); err != nil {
+		return nil, err
+	}
+	p := newPlan(dir, r, c, stats, partitions, totals)
+	// -f/-s bound an --auto run only when given: say what the partitions hold.
+	p.MaxFiles, p.MaxBytes = 0, 0
+	for _, part := range partitions {
+		p.MaxFiles, p.MaxBytes = max(p.MaxFiles, part.Entries), max(p.MaxBytes, part.Bytes)
+	}
+	p.Sizing = &plan.Sizing{
+		FileCost:      a.FileCost,
+		MinCost:       a.MinCost,
+		MaxPartitions: a.MaxPartitions,
+		Aimed:         a.Parts(),
+		TotalCost:     cut.Total,
+		Balance:       a.BalanceOf(partitions),
+	}
+	return p, nil
+}

@@ -1,0 +1,229 @@
+package prepare
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/partsync/partsync/generator/scan"
+)
+
+// The manifest is the spill file of automatic sizing: pass 1 writes every
+// entry and skip of the scan to it in scan order while counting the cost,
+// pass 2 replays it into the partitioner, so the tree is scanned once. It is
+// compact without a compressor: a path is stored as the length of the prefix
+// it shares with the previous path (scan order is depth first, so most of a
+// path is shared) and the rest, numbers as varints. It stays in the run
+// directory as the manifest that later incremental runs compare with.
+//
+//	header  "partsync-manifest 1\n"
+//	entry   'E' shared suffixLen suffix type mode size mtime(ns) inode dev nlink children
+//	skip    'S' shared suffixLen suffix reasonLen reason
+//
+// mode, inode, dev, nlink, lengths are uvarints; size, mtime and children varints.
+const manifestHeader = "partsync-manifest 1\n"
+
+// ErrManifest is wrapped when a manifest cannot be read back.
+var ErrManifest = errors.New("bad manifest")
+
+// manifestWriter appends records to a manifest.
+type manifestWriter struct {
+	f    *os.File
+	w    *bufio.Writer
+	prev string
+	buf  []byte
+}
+
+func createManifest(path string) (*manifestWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create manifest: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	if _, err := w.WriteString(manifestHeader); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("write manifest: %w", err)
+	}
+	return &manifestWriter{f: f, w: w}, nil
+}
+
+// path appends the kind and the path, prefix-compressed against the last one.
+func (m *manifestWriter) path(kind byte, p string) {
+	shared := 0
+	for shared < len(p) && shared < len(m.prev) && p[shared] == m.prev[shared] {
+		shared++
+	}
+	m.buf = append(m.buf[:0], kind)
+	m.buf = binary.AppendUvarint(m.buf, uint64(shared))
+	m.buf = binary.AppendUvarint(m.buf, uint64(len(p)-shared))
+	m.buf = append(m.buf, p[shared:]...)
+	m.prev = p
+}
+
+// Entry appends a scanned entry.
+func (m *manifestWriter) Entry(e scan.Entry) error {
+	m.path('E', e.Path)
+	m.buf = append(m.buf, byte(e.Type))
+	m.buf = binary.AppendUvarint(m.buf, uint64(e.Mode))
+	m.buf = binary.AppendVarint(m.buf, e.Size)
+	var mtime int64
+	if !e.ModTime.IsZero() {
+		mtime = e.ModTime.UnixNano()
+	}
+	m.buf = binary.AppendVarint(m.buf, mtime)
+	m.buf = binary.AppendUvarint(m.buf, e.Inode)
+	m.buf = binary.AppendUvarint(m.buf, e.Dev)
+	m.buf = binary.AppendUvarint(m.buf, e.Nlink)
+	m.buf = binary.AppendVarint(m.buf, int64(e.Children))
+	if _, err := m.w.Write(m.buf); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+// Skip appends an entry the scan could not read.
+func (m *manifestWriter) Skip(s scan.Skip) error {
+	m.path('S', s.Path)
+	m.buf = binary.AppendUvarint(m.buf, uint64(len(s.Reason)))
+	m.buf = append(m.buf, s.Reason...)
+	if _, err := m.w.Write(m.buf); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+// Close flushes and closes the manifest.
+func (m *manifestWriter) Close() error {
+	err := m.w.Flush()
+	if cerr := m.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+// replayManifest calls visit and skip for the records of the manifest at
+// path, in the order they were written.
+func replayManifest(ctx context.Context, path string, visit func(scan.Entry) error, skip func(scan.Skip) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read manifest: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	head := make([]byte, len(manifestHeader))
+	if _, err := io.ReadFull(r, head); err != nil || string(head) != manifestHeader {
+		return fmt.Errorf("%w: %s does not start with %q", ErrManifest, path, manifestHeader)
+	}
+	var prev []byte
+	for n := 0; ; n++ {
+		if n%65536 == 0 && ctx.Err() != nil {
+			return fmt.Errorf("read manifest: %w", ctx.Err())
+		}
+		kind, err := r.ReadByte()
+		if err == io.EOF {
+			return nil
+		}
+		d := decoder{r: r}
+		shared := d.uvarint()
+		if d.err == nil && shared > uint64(len(prev)) {
+			d.err = fmt.Errorf("shared prefix %d longer than the previous path", shared)
+		}
+		if d.err == nil {
+			prev = d.appendBytes(prev[:shared], d.uvarint())
+		}
+		if d.err != nil {
+			return fmt.Errorf("%w: %s record %d: %v", ErrManifest, path, n, d.err)
+		}
+		switch kind {
+		case 'E':
+			e := scan.Entry{Path: string(prev), Type: scan.Type(d.byte()), Mode: fs.FileMode(d.uvarint()), Size: d.varint()}
+			if ns := d.varint(); ns != 0 {
+				e.ModTime = time.Unix(0, ns)
+			}
+			e.Inode, e.Dev, e.Nlink = d.uvarint(), d.uvarint(), d.uvarint()
+			e.Children = int(d.varint())
+			if d.err != nil {
+				return fmt.Errorf("%w: %s record %d: %v", ErrManifest, path, n, d.err)
+			}
+			if err := visit(e); err != nil {
+				return err
+			}
+		case 'S':
+			reason := d.appendBytes(nil, d.uvarint())
+			if d.err != nil {
+				return fmt.Errorf("%w: %s record %d: %v", ErrManifest, path, n, d.err)
+			}
+			if err := skip(scan.Skip{Path: string(prev), Reason: string(reason)}); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%w: %s record %d: unknown kind %q", ErrManifest, path, n, kind)
+		}
+	}
+}
+
+// decoder reads varints and bytes, keeping the first error.
+type decoder struct {
+	r   *bufio.Reader
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, err := binary.ReadUvarint(d.r)
+	d.err = eof(err)
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, err := binary.ReadVarint(d.r)
+	d.err = eof(err)
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	b, err := d.r.ReadByte()
+	d.err = eof(err)
+	return b
+}
+
+// appendBytes reads n bytes onto b; a length beyond any path or reason is corruption.
+func (d *decoder) appendBytes(b []byte, n uint64) []byte {
+	if d.err != nil {
+		return b
+	}
+	if n > 1<<20 {
+		d.err = fmt.Errorf("length %d out of range", n)
+		return b
+	}
+	start := len(b)
+	b = append(b, make([]byte, n)...)
+	_, err := io.ReadFull(d.r, b[start:])
+	d.err = eof(err)
+	return b
+}
+
+// eof turns an end of file inside a record into a truncation error.
+func eof(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

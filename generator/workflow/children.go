@@ -1,0 +1,237 @@
+package workflow
+
+import (
+	"fmt"
+	"strconv"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/transfer"
+)
+
+// A run of more partitions than Options.MaxPartitions becomes a workflow of
+// workflows, so that no workflow's status outgrows what Argo handles (~1.1 KB
+// per node against etcd's and the API's limits; stalls are reported at
+// 6-7k nodes). The parent Workflow
+//
+//  1. creates the semaphore ConfigMap <parent>-jobs holding -n (owned by the
+//     parent), as the WorkflowTemplate does;
+//  2. creates one child Workflow per MaxPartitions partitions with a
+//     resource template (action create, owned by the parent, so deleting
+//     the parent deletes them), withItems over the children's ranges, and
+//     waits for each to succeed or fail; ChildrenAtOnce run at once;
+//  3. records the outcome of the whole run in its exit handler.
+//
+// A child is the transfer fan-out of a plain Workflow, withSequence over its
+// range; every transfer holds the parent's semaphore, so all children
+// together run at most -n transfers. The child's manifest is the same for
+// every child (the parent fills in its range and name), so the parent grows
+// by one short item per child and not with the partitions.
+//
+// The parent substitutes its own {{…}} tags in the manifest; the child's own
+// references to its inputs are expression tags ({{=…}}), which Argo's
+// validator leaves alone and the parent's substitution leaves unresolved
+// because the parent has no such variable. {{item}} and {{retries}} need no
+// such care: the parent resolves neither in a template.
+
+// Names in a workflow of workflows.
+const (
+	childName       = "child"
+	childrenName    = "children"
+	childIndexParam = "index"
+	childFirstParam = "first"
+	childLastParam  = "last"
+	childPartExpr   = "{{=inputs.parameters." + partParam + "}}"
+	// ChildrenAtOnce is how many children run at once: one fills the -n
+	// transfer slots, one finishes its tail, one absorbs a straggler. The
+	// semaphore, not this, bounds the transfers.
+	ChildrenAtOnce = 3
+)
+
+// Range is the partitions First..Last (inclusive) of one child workflow.
+type Range struct {
+	First int `json:"first"`
+	Last  int `json:"last"`
+}
+
+// ChildRanges splits count partitions into ranges of at most size, in order.
+func ChildRanges(count, size int) []Range {
+	var out []Range
+	for first := 0; first < count; first += size {
+		out = append(out, Range{First: first, Last: min(first+size, count) - 1})
+	}
+	return out
+}
+
+// split reports whether plan p needs a workflow of workflows.
+func (o Options) split(p *plan.Plan) bool { return o.MaxPartitions > 0 && p.Count() > o.MaxPartitions }
+
+// Workflows is the number of Workflows a run of p makes: 1, or the parent
+// and its children.
+func (o Options) Workflows(p *plan.Plan) int {
+	if !o.split(p) {
+		return 1
+	}
+	return 1 + len(ChildRanges(p.Count(), o.MaxPartitions))
+}
+
+// runLabels are the labels of every workflow of a run.
+func runLabels(p *plan.Plan) map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/name":       "partsync",
+		"app.kubernetes.io/managed-by": "partsync",
+		LabelRunID:                     p.RunID,
+		LabelTool:                      p.Tool,
+	}
+}
+
+// runMeta is the metadata of the Workflow generate prints; extra goes into
+// its description.
+func runMeta(p *plan.Plan, o Options, extra string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:      WorkflowName(p.RunID),
+		Namespace: o.Namespace,
+		Labels:    runLabels(p),
+		Annotations: map[string]string{
+			"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: %s → %s", p.RunID, p.Source, p.Destination),
+			"workflows.argoproj.io/description": fmt.Sprintf(
+				"Copies %s to %s with %s in %d partitions of at most %d entries / %d bytes, %d at once%s. Plan: %s",
+				p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, p.MaxBytes, o.Jobs, extra, p.Dir().PlanFile()),
+		},
+	}
+}
+
+// transferOf is the transfer template of plan p, its partition given by the
+// Argo tag part.
+func (o Options) transferOf(p *plan.Plan, part string, mounts []corev1.VolumeMount) (wfv1.Template, error) {
+	toolArgv, err := transfer.Command(p, part)
+	if err != nil {
+		return wfv1.Template{}, err
+	}
+	podArgv := transfer.PodArgv(p.Dir(), part, attemptExpr, toolArgv)
+	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
+	return o.transferTemplate(p.RunID, podArgv, mounts, p.Tool == "rclone", retry), nil
+}
+
+// buildParent returns the parent Workflow of a run split into children.
+func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
+	mounts, err := o.mounts(TargetOf(p))
+	if err != nil {
+		return nil, err
+	}
+	child, err := o.childWorkflow(p, workflowNameExpr, param2(childIndexParam), param2(childFirstParam), param2(childLastParam))
+	if err != nil {
+		return nil, err
+	}
+	manifest, err := Marshal(child)
+	if err != nil {
+		return nil, err
+	}
+	ranges := ChildRanges(p.Count(), o.MaxPartitions)
+	items := make([]wfv1.Item, len(ranges))
+	for i, r := range ranges {
+		if items[i], err = wfv1.ParseItem(fmt.Sprintf(`{"index":%d,"first":%d,"last":%d}`, i, r.First, r.Last)); err != nil {
+			return nil, fmt.Errorf("child %d: %w", i, err)
+		}
+	}
+	jobsLimit, err := jobsLimitTemplate(strconv.Itoa(o.Jobs))
+	if err != nil {
+		return nil, err
+	}
+	arg := func(name string) wfv1.Parameter {
+		return wfv1.Parameter{Name: name, Value: wfv1.AnyStringPtr("{{item." + name + "}}")}
+	}
+	main := wfv1.Template{
+		Name:        entrypoint,
+		Parallelism: ptr(int64(ChildrenAtOnce)),
+		Steps: []wfv1.ParallelSteps{
+			{Steps: []wfv1.WorkflowStep{{Name: jobsLimitName, Template: jobsLimitName}}},
+			{Steps: []wfv1.WorkflowStep{{
+				Name:      childrenName,
+				Template:  childName,
+				Arguments: wfv1.Arguments{Parameters: []wfv1.Parameter{arg(childIndexParam), arg(childFirstParam), arg(childLastParam)}},
+				WithItems: items,
+			}}},
+		},
+	}
+	childTmpl := wfv1.Template{
+		Name:     childName,
+		Inputs:   wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: childIndexParam}, {Name: childFirstParam}, {Name: childLastParam}}},
+		Metadata: wfv1.Metadata{Labels: map[string]string{LabelRunID: p.RunID, LabelRole: childName}},
+		Resource: &wfv1.ResourceTemplate{
+			Action:            "create",
+			SetOwnerReference: true,
+			Manifest:          string(manifest),
+			SuccessCondition:  "status.phase == Succeeded",
+			FailureCondition:  "status.phase in (Failed, Error)",
+		},
+	}
+	wf := &wfv1.Workflow{
+		TypeMeta: metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow"},
+		ObjectMeta: runMeta(p, o, fmt.Sprintf(", in %d child workflows of at most %d partitions (%d at once)",
+			len(ranges), o.MaxPartitions, ChildrenAtOnce)),
+		Spec: o.spec(main, jobsLimit, childTmpl, o.outcomeTemplate(p.RunID, p.Dir(), mounts)),
+	}
+	o.secure(&wf.Spec)
+	return wf, nil
+}
+
+// param2 is an Argo tag for an input parameter of the template it is in.
+func param2(name string) string { return "{{inputs.parameters." + name + "}}" }
+
+// BuildChild returns child i of a split run as its parent creates it in a
+// workflow named parent: for tests and linting; the parent embeds the same
+// document with its own tags in place of the name and range.
+func BuildChild(p *plan.Plan, o Options, parent string, i int) (*wfv1.Workflow, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	ranges := ChildRanges(p.Count(), max(o.MaxPartitions, 1))
+	if i < 0 || i >= len(ranges) {
+		return nil, fmt.Errorf("child %d: the run has %d children", i, len(ranges))
+	}
+	return o.childWorkflow(p, parent, strconv.Itoa(i), strconv.Itoa(ranges[i].First), strconv.Itoa(ranges[i].Last))
+}
+
+// childWorkflow is the Workflow that runs partitions first..last of p,
+// holding the semaphore of the parent workflow named parent.
+func (o Options) childWorkflow(p *plan.Plan, parent, index, first, last string) (*wfv1.Workflow, error) {
+	mounts, err := o.mounts(TargetOf(p))
+	if err != nil {
+		return nil, err
+	}
+	transferTmpl, err := o.transferOf(p, childPartExpr, mounts)
+	if err != nil {
+		return nil, err
+	}
+	transferTmpl.Synchronization = &wfv1.Synchronization{Semaphores: []*wfv1.SemaphoreRef{{
+		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: parent + "-jobs"},
+			Key:                  jobsKey,
+		},
+	}}}
+	step := fanOut(intstr.IntOrString{})
+	step.WithSequence = &wfv1.Sequence{Start: ptr(intstr.FromString(first)), End: ptr(intstr.FromString(last))}
+	labels := runLabels(p)
+	labels[LabelRole] = childName
+	labels["partsync.io/parent"] = parent
+	wf := &wfv1.Workflow{
+		TypeMeta: metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow"},
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName: parent + "-c" + index + "-",
+			Labels:       labels,
+			Annotations: map[string]string{
+				"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: partitions %s to %s", p.RunID, first, last),
+			},
+		},
+		Spec: o.spec(wfv1.Template{Name: entrypoint, Steps: []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{step}}}}, transferTmpl),
+	}
+	wf.Spec.OnExit = "" // the parent records the outcome of the whole run
+	wf.Spec.Parallelism = ptr(int64(o.Jobs))
+	o.secure(&wf.Spec)
+	return wf, nil
+}
