@@ -32,6 +32,7 @@ func Run(ctx context.Context, args []string, s Streams) error {
 			templateCommand(s),
 			transferCommand(s),
 			recordCommand(s),
+			statusCommand(s),
 			dirsCommand(s),
 			demoCommand(s),
 		},
@@ -42,7 +43,7 @@ func Run(ctx context.Context, args []string, s Streams) error {
 	}
 	err := app.RunContext(ctx, args)
 	if err == nil && len(args) > 1 && app.Command(args[1]) == nil && args[1][0] != '-' {
-		return fmt.Errorf("%w: unknown command %q; commands: generate, run, lint, template, transfer, record, dirs, demo", ErrUsage, args[1])
+		return fmt.Errorf("%w: unknown command %q; commands: generate, run, status, lint, template, transfer, record, dirs, demo", ErrUsage, args[1])
 	}
 	return err
 }

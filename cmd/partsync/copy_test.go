@@ -272,10 +272,12 @@ func TestRunRcloneFSToS3(t *testing.T) {
 	}
 
 	// No credential anywhere.
+	status := mustPartsync(t, "status", "--output", "json", "-d", shared, "to-s3")
 	for _, secret := range []string{s3SecretKey, s3AccessKey} {
 		for name, text := range map[string]string{
 			"run stdout": res.stdout, "run stderr": res.stderr,
 			"generate stdout (the workflow)": gen.stdout, "generate stderr": gen.stderr,
+			"status --output json": status.stdout,
 		} {
 			if strings.Contains(text, secret) {
 				t.Errorf("%s holds the credential %q", name, secret)

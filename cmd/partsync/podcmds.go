@@ -103,6 +103,9 @@ func transferCommand(s Streams) *cli.Command {
 				return withToolCode(st, err)
 			}
 			fmt.Fprintf(s.Err, "partsync: part %d ok: %d files, %d bytes in %.1fs\n", part, st.Files, st.Bytes, st.Seconds)
+			if st.Warning != "" {
+				fmt.Fprintf(s.Err, "partsync: part %d warning: %s\n", part, st.Warning)
+			}
 			return nil
 		},
 	}

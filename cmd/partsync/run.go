@@ -20,8 +20,11 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(planFlags(), sizingFlags()...),
+		Flags:     append(append(planFlags(), sizingFlags()...), resumeFlag()),
 		Action: func(c *cli.Context) error {
+			if c.IsSet("resume") {
+				return resumeRun(c, s)
+			}
 			req, _, err := request(c, version)
 			if err != nil {
 				return err
@@ -56,12 +59,7 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
 	printHardLinkNote(s.Err, p)
 	printBalance(s.Err, p)
-	progress := newProgress(s.Err)
-	o.Events = progress
-	sum, err := local.Execute(c.Context, p, o)
-	progress.Finish()
-	printSummary(s.Err, sum, p.Dir().SkippedFile(), p.Totals.Skipped)
-	return sum, err
+	return executeLocal(c, s, p, o)
 }
 
 // lookPath finds the tool's program, with the fix when it is missing.

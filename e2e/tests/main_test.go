@@ -137,6 +137,7 @@ func TestE2E(t *testing.T) {
 		{"RsyncForeignOwners", testRsyncForeignOwners},
 		{"RetryThenSucceed", testRetryThenSucceed},
 		{"AlwaysFailsRecordsOutcome", testAlwaysFails},
+		{"ArgoRetryRunsOnlyFailed", testArgoRetryRunsOnlyFailed},
 		{"WorkflowTemplateFromUI", testWorkflowTemplateFromUI},
 		{"SplitWorkflowOfWorkflows", testSplitWorkflowOfWorkflows},
 		{"HelmChartApplies", testHelmChart},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 )
 
@@ -20,8 +21,12 @@ type Status struct {
 	Finished string   `json:"finished"`
 	Argv     []string `json:"argv"`            // what ran
 	Error    string   `json:"error,omitempty"` // first lines of the tool's error output
-	Executor string   `json:"executor"`        // "local" or "pod"
-	Host     string   `json:"host,omitempty"`  // node or pod name
+	// Warning says why an ok partition is not complete: entries of its part
+	// file that no longer existed in the source when the tool ran.
+	Warning  string   `json:"warning,omitempty"`
+	Vanished []string `json:"vanished,omitempty"` // those entries, relative to the source
+	Executor string   `json:"executor"`           // "local" or "pod"
+	Host     string   `json:"host,omitempty"`     // node or pod name
 }
 
 // SaveStatus writes the status file of s.Part atomically.
@@ -42,9 +47,8 @@ func LoadStatus(dir Dir, index int) (s *Status, ok bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("read status of part %d: %w", index, err)
 	}
-	s = &Status{}
-	if err := json.Unmarshal(data, s); err != nil {
-		return nil, false, fmt.Errorf("status of part %d: %s: %w", index, dir.StatusFile(index), err)
+	if s, err = ParseStatus(data, index, math.MaxInt); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", dir.StatusFile(index), err)
 	}
 	return s, true, nil
 }

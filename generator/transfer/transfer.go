@@ -90,12 +90,13 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 	st.Started = plan.Stamp(start)
 
 	errTail := &headLines{max: errorLines}
+	vanished := &onlyVanished{tool: p.Tool}
 	cmd := exec.CommandContext(ctx, s.Argv[0], s.Argv[1:]...)
 	if len(s.Env) > 0 {
 		cmd.Env = append(os.Environ(), s.Env...)
 	}
 	cmd.Stdout = s.Output
-	cmd.Stderr = io.MultiWriter(s.Output, errTail)
+	cmd.Stderr = io.MultiWriter(s.Output, errTail, vanished)
 	// Let the tool finish its current file on cancel; kill it if it lingers.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
@@ -109,6 +110,11 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 		st.Error = strings.TrimSpace(errTail.String())
 		if st.Error == "" {
 			st.Error = runErr.Error()
+		}
+	}
+	if ctx.Err() == nil {
+		if err := checkVanished(p, s.Part, st, vanished); err != nil {
+			return st, fmt.Errorf("part %d: %w", s.Part, err)
 		}
 	}
 	if err := plan.SaveStatus(s.Dir, st); err != nil {

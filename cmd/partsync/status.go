@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/plan"
+)
+
+// ExitPending is the exit code of `status` for a run in which no partition
+// failed but some have no status yet: not started, running, or killed.
+// (0: every partition succeeded; 5, ExitFailed: a partition's latest attempt failed.)
+const ExitPending = 7
+
+// statusCommand prints the progress of a run from its run directory.
+func statusCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "show a run's progress and failed partitions from its run directory (local runs and workflows alike); exit 0 done, 5 failed, 7 pending",
+		ArgsUsage: "RUN_ID|RUN_DIR",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "shared-dir", Aliases: []string{"d"}, Value: defaultSharedDir, EnvVars: env("shared-dir"), Usage: "directory that holds run directories"},
+			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json (on stdout)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("%w: status needs one RUN_ID or run directory, got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice())
+			}
+			format := c.String("output")
+			if format != "text" && format != "json" {
+				return fmt.Errorf("%w: --output %q: give text or json", ErrUsage, format)
+			}
+			dir, err := plan.Find(c.String("shared-dir"), c.Args().First())
+			if err != nil {
+				return err
+			}
+			r, err := plan.ReadReport(dir)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(s.Out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(r); err != nil {
+					return fmt.Errorf("status: %w", err)
+				}
+			} else {
+				printReport(s.Out, r)
+			}
+			return reportExit(r)
+		},
+	}
+}
+
+// reportExit is the documented exit of `status`: nil when every partition
+// succeeded, ExitFailed when one failed, ExitPending when some have not finished.
+func reportExit(r *plan.Report) error {
+	switch {
+	case len(r.Failed) > 0:
+		return &toolExit{code: ExitFailed, err: fmt.Errorf("run %s: %d of %d partitions failed: %s", r.RunID, len(r.Failed), r.Partitions, ranges(r.Failed))}
+	case len(r.Missing) > 0:
+		return &toolExit{code: ExitPending, err: fmt.Errorf("run %s: %d of %d partitions have not finished: %s", r.RunID, len(r.Missing), r.Partitions, ranges(r.Missing))}
+	}
+	return nil
+}
+
+// printReport writes the text form of a report.
+func printReport(w io.Writer, r *plan.Report) {
+	fmt.Fprintf(w, "run %s: %s → %s with %s\n", r.RunID, r.Source, r.Destination, r.Tool)
+	fmt.Fprintf(w, "partitions: %d: %d ok, %d failed, %d pending (no status: not started, running or killed)\n",
+		r.Partitions, len(r.Succeeded), len(r.Failed), len(r.Missing))
+	fmt.Fprintf(w, "done: %d of %d files, %s of %s\n", r.FilesDone, r.FilesTotal, bytesize.Format(r.BytesDone), bytesize.Format(r.BytesTotal))
+	if r.Vanished > 0 {
+		fmt.Fprintf(w, "vanished: %d listed entries were gone from the source when their partition ran (warnings below)\n", r.Vanished)
+	}
+	if r.Skipped > 0 {
+		fmt.Fprintf(w, "skipped: %d entries in no partition; reasons in %s\n", r.Skipped, plan.Dir(r.RunDir).SkippedFile())
+	}
+	if o := r.Outcome; o != nil {
+		fmt.Fprintf(w, "workflow: %s (exit handler at %s)\n", o.WorkflowStatus, o.RecordedAt)
+	}
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "FAILED part %d: exit code %d after %d attempt(s) (%s %s, %s)\n      %s\n",
+			f.Part, f.ExitCode, f.Attempts, f.Executor, f.Host, f.Finished, indent(f.Message))
+	}
+	for _, f := range r.Warnings {
+		fmt.Fprintf(w, "warning part %d: %s\n", f.Part, indent(f.Message))
+	}
+	for _, b := range r.Broken {
+		fmt.Fprintf(w, "unreadable status of part %d (counted as pending): %s\n", b.Part, b.Error)
+	}
+	if len(r.Missing) > 0 {
+		fmt.Fprintf(w, "pending: %s\n", ranges(r.Missing))
+	}
+	if len(r.Failed)+len(r.Missing) > 0 {
+		fmt.Fprintf(w, "resume: partsync run --resume %s -d %s   (a workflow: argo retry WORKFLOW)\n", r.RunID, filepath.Dir(r.RunDir))
+	}
+}
+
+func indent(msg string) string { return strings.ReplaceAll(msg, "\n", "\n      ") }
+
+// ranges writes sorted partition numbers compactly: 0-3,7,9-10.
+func ranges(parts []int) string {
+	var b strings.Builder
+	for i := 0; i < len(parts); {
+		j := i
+		for j+1 < len(parts) && parts[j+1] == parts[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(parts[i]))
+		if j > i {
+			b.WriteString("-" + strconv.Itoa(parts[j]))
+		}
+		i = j + 1
+	}
+	if b.Len() == 0 {
+		return "none"
+	}
+	return b.String()
+}

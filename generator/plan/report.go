@@ -1,0 +1,130 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Report is the state of a run read from its run directory alone, the same
+// for the local executor and a workflow since both write status/<N>.json.
+type Report struct {
+	RunID       string `json:"run_id"`
+	RunDir      string `json:"run_dir"`
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Tool        string `json:"tool"`
+	Progress
+	// Done are the partitions whose latest attempt succeeded: their files and bytes.
+	FilesDone  int64 `json:"files_done"`
+	BytesDone  int64 `json:"bytes_done"`
+	FilesTotal int64 `json:"files_total"`
+	BytesTotal int64 `json:"bytes_total"`
+	// Vanished counts the listed entries that were gone from the source
+	// when their partition ran (counted in FilesDone: nothing more to do).
+	Vanished int64 `json:"vanished"`
+	// Skipped counts the entries of the skipped file (in no partition).
+	Skipped  int64          `json:"skipped"`
+	Failures []PartReport   `json:"failures"`
+	Warnings []PartReport   `json:"warnings"` // ok partitions with a warning (vanished entries)
+	Outcome  *Outcome       `json:"outcome,omitempty"`
+	Broken   []BrokenStatus `json:"broken,omitempty"` // unreadable status files: counted as missing
+}
+
+// PartReport is one partition's latest status, shortened for a report.
+type PartReport struct {
+	Part     int    `json:"part"`
+	ExitCode int    `json:"exit_code"`
+	Attempts int    `json:"attempts"`
+	Executor string `json:"executor"`
+	Host     string `json:"host,omitempty"`
+	Finished string `json:"finished"`
+	Message  string `json:"message"` // first lines of the error, or the warning
+}
+
+// BrokenStatus is a status file that could not be read.
+type BrokenStatus struct {
+	Part  int    `json:"part"`
+	Error string `json:"error"`
+}
+
+// reportLines is how many lines of an error a report keeps.
+const reportLines = 5
+
+// ReadReport reads plan.json, every status file and outcome.json of dir. A
+// status file that cannot be parsed is listed in Broken and its partition
+// counted as missing, so that `run --resume` runs it again.
+func ReadReport(dir Dir) (*Report, error) {
+	p, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{
+		RunID: p.RunID, RunDir: string(dir), Source: p.Source, Destination: p.Destination, Tool: p.Tool,
+		Progress: Progress{Partitions: p.Count(), Succeeded: []int{}, Failed: []int{}, Missing: []int{}},
+		Skipped:  p.Totals.Skipped, Failures: []PartReport{}, Warnings: []PartReport{},
+	}
+	for i, part := range p.Partitions {
+		r.FilesTotal += part.Files
+		r.BytesTotal += part.Bytes
+		s, ok, err := LoadStatus(dir, i)
+		switch {
+		case err != nil && errors.Is(err, ErrCorrupt):
+			r.Broken = append(r.Broken, BrokenStatus{Part: i, Error: err.Error()})
+			r.Missing = append(r.Missing, i)
+		case err != nil:
+			return nil, err
+		case !ok:
+			r.Missing = append(r.Missing, i)
+		case s.OK:
+			r.Succeeded = append(r.Succeeded, i)
+			r.FilesDone += part.Files
+			r.Vanished += int64(len(s.Vanished))
+			r.BytesDone += part.Bytes
+			if s.Warning != "" {
+				r.Warnings = append(r.Warnings, partReport(s, s.Warning))
+			}
+		default:
+			r.Failed = append(r.Failed, i)
+			r.Failures = append(r.Failures, partReport(s, s.Error))
+		}
+	}
+	data, err := os.ReadFile(dir.OutcomeFile())
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("read outcome: %w", err)
+	default:
+		if r.Outcome, err = ParseOutcome(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", dir.OutcomeFile(), err)
+		}
+	}
+	return r, nil
+}
+
+// Pending lists the partitions a resume runs: those without a successful
+// latest attempt, in order.
+func (r *Report) Pending() []int {
+	out := make([]int, 0, len(r.Failed)+len(r.Missing))
+	i, j := 0, 0
+	for i < len(r.Failed) || j < len(r.Missing) {
+		if j == len(r.Missing) || i < len(r.Failed) && r.Failed[i] < r.Missing[j] {
+			out = append(out, r.Failed[i])
+			i++
+		} else {
+			out = append(out, r.Missing[j])
+			j++
+		}
+	}
+	return out
+}
+
+func partReport(s *Status, msg string) PartReport {
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	if len(lines) > reportLines {
+		lines = append(lines[:reportLines], fmt.Sprintf("… (%d more lines)", len(lines)-reportLines))
+	}
+	return PartReport{Part: s.Part, ExitCode: s.ExitCode, Attempts: s.Attempts, Executor: s.Executor, Host: s.Host,
+		Finished: s.Finished, Message: strings.Join(lines, "\n")}
+}
