@@ -119,7 +119,7 @@ func emit(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options) error {
 		return fmt.Errorf("internal error, the generated workflow fails Argo's validation (please report it): %w", err)
 	}
 	if out := c.String("output"); out != "" {
-		return plan.WriteFileAtomic(out, doc)
+		return writeOutput(out, doc)
 	}
 	_, err = s.Out.Write(doc)
 	return err

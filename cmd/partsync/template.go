@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/partition"
-	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/scan"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/workflow"
@@ -50,7 +49,7 @@ func templateCommand(s Streams) *cli.Command {
 				return fmt.Errorf("internal error, the WorkflowTemplate fails Argo's validation (please report it): %w", err)
 			}
 			if out := c.String("output"); out != "" {
-				return plan.WriteFileAtomic(out, doc)
+				return writeOutput(out, doc)
 			}
 			_, err = s.Out.Write(doc)
 			return err
