@@ -20,7 +20,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     planFlags(),
+		Flags:     append(planFlags(), liveFlag()),
 		Action: func(c *cli.Context) error {
 			req, _, err := request(c, version)
 			if err != nil {
@@ -48,13 +48,15 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 			return local.Summary{}, err
 		}
 	}
+	progress := newProgress(s.Err)
+	if liveAllowed(c) {
+		return runLive(c, s, req, o, progress)
+	}
 	p, err := prepare.Prepare(c.Context, req)
 	if err != nil {
 		return local.Summary{}, err
 	}
-	fmt.Fprintf(s.Err, "partsync: run %s: %s → %s with %s: %d partitions, %d entries (%s), %d skipped, %d excluded\n",
-		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
-	progress := newProgress(s.Err)
+	fmt.Fprintln(s.Err, scanLine(p))
 	o.Events = progress
 	sum, err := local.Execute(c.Context, p, o)
 	progress.Finish()

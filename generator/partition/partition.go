@@ -29,6 +29,10 @@ type Options struct {
 	MaxFiles int64 // entries per partition (-f)
 	MaxBytes int64 // bytes of regular files per partition (-s)
 	Tool     tool.Tool
+	// Closed, when not nil, is called when part file index is in place
+	// (live mode: the local executor starts it while the scan goes on).
+	// An error stops the partitioning.
+	Closed func(index int, p plan.Partition) error
 }
 
 // Partitioner receives entries in scan order. It is not safe for concurrent use.
@@ -201,6 +205,11 @@ func (p *Partitioner) closePart() error {
 		return fmt.Errorf("write part %d: %w", index, err)
 	}
 	p.parts = append(p.parts, op.stats)
+	if p.opts.Closed != nil {
+		if err := p.opts.Closed(index, op.stats); err != nil {
+			return fmt.Errorf("part %d: %w", index, err)
+		}
+	}
 	return nil
 }
 

@@ -42,6 +42,12 @@ type Request struct {
 	Version      string
 	Getenv       func(string) string // os.Getenv in production
 	Now          func() time.Time    // time.Now in production
+	// Sink, when not nil, hears of each partition as it closes (live
+	// mode, see Sink). Only a one-pass partitioning may set it: one whose
+	// partitions are final when they close.
+	Sink Sink
+	// Walk scans the source; nil means scan.Walk. Tests wrap it.
+	Walk WalkFunc
 }
 
 // Checked is a validated request.
@@ -161,27 +167,41 @@ func Prepare(ctx context.Context, r Request) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := fill(ctx, dir, r, c)
+	hdr := header(dir, r, c, now)
+	var p *plan.Plan
+	err = begin(r.Sink, hdr)
+	if err == nil {
+		p, err = fill(ctx, hdr, r, c)
+	}
+	if err == nil {
+		err = plan.Save(p)
+	}
 	if err != nil {
+		end(r.Sink, nil, err) // stops the transfers before their directory goes
 		if derr := plan.Discard(dir); derr != nil {
 			return nil, errors.Join(err, derr)
 		}
 		return nil, err
 	}
-	p.CreatedAt = plan.Stamp(now)
-	if err := plan.Save(p); err != nil {
-		return nil, errors.Join(err, plan.Discard(dir))
-	}
+	end(r.Sink, p, nil)
 	return p, nil
 }
 
-// fill scans and partitions into dir.
-func fill(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, error) {
-	parts, err := partition.New(dir, partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool})
+// fill scans and partitions into the run directory of hdr.
+func fill(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan, error) {
+	po := partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool}
+	if r.Sink != nil {
+		po.Closed = r.Sink.Partition
+	}
+	parts, err := partition.New(hdr.Dir(), po)
 	if err != nil {
 		return nil, err
 	}
-	stats, err := scan.Walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, parts.Add, parts.Skip)
+	walk := r.Walk
+	if walk == nil {
+		walk = scan.Walk
+	}
+	stats, err := walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, parts.Add, parts.Skip)
 	if err != nil {
 		parts.Abort()
 		return nil, fmt.Errorf("scan %s: %w", c.Source, err)
@@ -196,19 +216,7 @@ func fill(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, 
 	if partitions == nil {
 		partitions = []plan.Partition{}
 	}
-	return &plan.Plan{
-		FormatVersion: plan.FormatVersion,
-		Generator:     "partsync " + r.Version,
-		RunID:         filepath.Base(string(dir)),
-		RunDir:        string(dir),
-		Source:        c.Source,
-		Destination:   c.Destination.Spec,
-		Tool:          c.Tool.Name(),
-		ToolOptions:   c.Options,
-		Excludes:      r.Excludes,
-		MaxFiles:      r.MaxFiles,
-		MaxBytes:      r.MaxBytes,
-		Totals:        totals,
-		Partitions:    partitions,
-	}, nil
+	p := *hdr
+	p.Totals, p.Partitions = totals, partitions
+	return &p, nil
 }
