@@ -76,6 +76,16 @@ func TestRunLiveAndScanFirstAgree(t *testing.T) {
 					t.Fatalf("part %d differs between the modes (%v, %v)", i, errA, errB)
 				}
 			}
+			if whole, _ := filepath.Glob(filepath.Join(shared, "live", "parts", "part.*")); rsync {
+				found := false
+				for _, f := range whole {
+					data, _ := os.ReadFile(f)
+					found = found || bytes.Contains(data, []byte("/\x00"))
+				}
+				if !found {
+					t.Error("no part file holds a whole-directory line DIR/; the copy above did not exercise them")
+				}
+			}
 			if !reflect.DeepEqual(readSkipped(t, filepath.Join(shared, "live")), readSkipped(t, filepath.Join(shared, "scan-first"))) {
 				t.Error("the skipped lists differ between the modes")
 			}

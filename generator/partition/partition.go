@@ -33,6 +33,10 @@ type Options struct {
 	// (live mode: the local executor starts it while the scan goes on).
 	// An error stops the partitioning.
 	Closed func(index int, p plan.Partition) error
+	// WholeDirs writes a directory and all its entries, when none is a
+	// directory and all are in one partition, as the tool's one-line form
+	// (tool.WholeDirs); the tool must implement it. See wholedir.go.
+	WholeDirs bool
 }
 
 // Partitioner receives entries in scan order. It is not safe for concurrent use.
@@ -43,6 +47,7 @@ type Partitioner struct {
 	totals  plan.Totals
 	open    *openPart
 	pending []impliedDir // implied directories on the current path, outermost first
+	whole   *wholeDir    // the directory that may become one line, if any
 	skipped *bufio.Writer
 	skipOut *os.File
 }
@@ -59,6 +64,7 @@ type openPart struct {
 	stats plan.Partition
 	tmp   *os.File
 	w     *bufio.Writer
+	size  int64 // bytes written to w
 }
 
 // New starts partitioning into the run directory dir.
@@ -129,6 +135,7 @@ func (p *Partitioner) leave(path string) error {
 
 // Skip records an entry that is in no partition.
 func (p *Partitioner) Skip(s scan.Skip) error {
+	p.whole = nil // a directory with a skipped entry is listed entry by entry
 	p.totals.Skipped++
 	if err := WriteSkipLine(p.skipped, s); err != nil {
 		return fmt.Errorf("write skipped list: %w", err)
@@ -149,6 +156,9 @@ func (p *Partitioner) list(e scan.Entry) error {
 	if e.Type == scan.File {
 		size = e.Size
 	}
+	if err := p.settleWhole(e); err != nil {
+		return err
+	}
 	if p.open != nil && (p.open.stats.Entries+1 > p.opts.MaxFiles || p.open.stats.Bytes+size > p.opts.MaxBytes) {
 		if err := p.closePart(); err != nil {
 			return err
@@ -159,12 +169,14 @@ func (p *Partitioner) list(e scan.Entry) error {
 			return err
 		}
 	}
+	p.startWhole(e)
 	if _, err := p.open.w.WriteString(e.Path); err != nil {
 		return fmt.Errorf("write part %d: %w", len(p.parts), err)
 	}
 	if err := p.open.w.WriteByte(p.opts.Tool.Separator()); err != nil {
 		return fmt.Errorf("write part %d: %w", len(p.parts), err)
 	}
+	p.open.size += int64(len(e.Path)) + 1
 	p.open.stats.Entries++
 	p.totals.Listed++
 	if e.Type == scan.File {
@@ -187,6 +199,7 @@ func (p *Partitioner) openPart() error {
 
 // closePart flushes the open partition and renames it into place.
 func (p *Partitioner) closePart() error {
+	p.whole = nil // its entries span two partitions: each keeps its lines
 	index := len(p.parts)
 	op := p.open
 	p.open = nil
@@ -217,7 +230,7 @@ func (p *Partitioner) closePart() error {
 // partitions in order with the totals of what was listed, implied and skipped.
 func (p *Partitioner) Close() ([]plan.Partition, plan.Totals, error) {
 	var errs []error
-	errs = append(errs, p.leave(""))
+	errs = append(errs, p.leave(""), p.settleWhole(scan.Entry{}))
 	if p.open != nil {
 		errs = append(errs, p.closePart())
 	}

@@ -190,6 +190,7 @@ func Prepare(ctx context.Context, r Request) (*plan.Plan, error) {
 // fill scans and partitions into the run directory of hdr.
 func fill(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan, error) {
 	po := partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool}
+	_, po.WholeDirs = c.Tool.(tool.WholeDirs)
 	if r.Sink != nil {
 		po.Closed = r.Sink.Partition
 	}
