@@ -20,7 +20,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(planFlags(), liveFlag()),
+		Flags:     runPlanFlags(),
 		Action: func(c *cli.Context) error {
 			req, _, err := request(c, version)
 			if err != nil {
