@@ -303,7 +303,27 @@ func readPart(t *testing.T, runDir string, n int, sep byte) []string {
 	if data[len(data)-1] != sep {
 		t.Errorf("part %d does not end with its separator %q", n, sep)
 	}
-	return strings.Split(strings.TrimSuffix(string(data), string(sep)), string(sep))
+	var paths []string
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), string(sep)), string(sep)) {
+		dir, whole := strings.CutSuffix(line, "/")
+		if !whole || sep != 0 {
+			paths = append(paths, line)
+			continue
+		}
+		// rsync's DIR/ line: the directory and every entry directly in it.
+		paths = append(paths, dir)
+		kids, err := os.ReadDir(filepath.Join(loadPlan(t, runDir).Source, dir))
+		if err != nil {
+			t.Fatalf("part %d: whole-directory line %q: %v", n, line, err)
+		}
+		for _, k := range kids {
+			if k.IsDir() {
+				t.Errorf("part %d: whole-directory line %q, but %s holds the directory %s", n, line, dir, k.Name())
+			}
+			paths = append(paths, dir+"/"+k.Name())
+		}
+	}
+	return paths
 }
 
 // readSkipped parses the skipped file: a Go-quoted path, a tab, the reason.

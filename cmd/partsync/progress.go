@@ -22,6 +22,9 @@ type progress struct {
 	bar   *progressbar.ProgressBar // nil when w is not a terminal
 	total int
 	done  int
+	// scanning is true while a live run's scan is still closing
+	// partitions: the total is a lower bound (see liveprogress.go).
+	scanning bool
 }
 
 func newProgress(w io.Writer) *progress {
@@ -40,11 +43,15 @@ func (p *progress) Started(partitions int, files, bytes int64) {
 	defer p.mu.Unlock()
 	p.total = partitions
 	if isTerminal(p.w) {
-		p.bar = progressbar.NewOptions64(bytes,
+		max := bytes
+		if p.scanning {
+			max = -1 // unknown: no percentage until the scan ends
+		}
+		p.bar = progressbar.NewOptions64(max,
 			progressbar.OptionSetWriter(p.w),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionShowCount(),
-			progressbar.OptionSetDescription(fmt.Sprintf("0/%d partitions", partitions)),
+			progressbar.OptionSetDescription(p.count()),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionClearOnFinish(),
@@ -62,7 +69,7 @@ func (p *progress) Attempted(st *plan.Status, final bool) {
 	if p.bar != nil {
 		if final {
 			_ = p.bar.Add64(st.Bytes)
-			p.bar.Describe(fmt.Sprintf("%d/%d partitions", p.done, p.total))
+			p.bar.Describe(p.count())
 		}
 		if !st.OK {
 			_ = p.bar.Clear()
@@ -77,8 +84,8 @@ func (p *progress) Attempted(st *plan.Status, final bool) {
 	case !st.OK:
 		state = fmt.Sprintf("failed (exit %d), will retry", st.ExitCode)
 	}
-	fmt.Fprintf(p.w, "partsync: part %d attempt %d %s: %d files, %s in %.1fs [%d/%d done]\n",
-		st.Part, st.Attempts, state, st.Files, bytesize.Format(st.Bytes), st.Seconds, p.done, p.total)
+	fmt.Fprintf(p.w, "partsync: part %d attempt %d %s: %d files, %s in %.1fs [%s done]\n",
+		st.Part, st.Attempts, state, st.Files, bytesize.Format(st.Bytes), st.Seconds, p.count())
 }
 
 // Finish removes the bar before the summary is printed.

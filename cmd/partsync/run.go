@@ -20,7 +20,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(planFlags(), sizingFlags()...), resumeFlag()),
+		Flags:     append(append(runPlanFlags(), sizingFlags()...), resumeFlag()),
 		Action: func(c *cli.Context) error {
 			if c.IsSet("resume") {
 				return resumeRun(c, s)
@@ -51,12 +51,14 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 			return local.Summary{}, err
 		}
 	}
+	if liveAllowed(c) {
+		return runLive(c, s, req, o, newProgress(s.Err))
+	}
 	p, err := prepare.Prepare(c.Context, req)
 	if err != nil {
 		return local.Summary{}, err
 	}
-	fmt.Fprintf(s.Err, "partsync: run %s: %s → %s with %s: %d partitions, %d entries (%s), %d skipped, %d excluded\n",
-		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
+	fmt.Fprintln(s.Err, scanLine(p))
 	printHardLinkNote(s.Err, p)
 	printBalance(s.Err, p)
 	return executeLocal(c, s, p, o)

@@ -70,14 +70,9 @@ type Summary struct {
 // ErrPartitionsFailed when any partition failed after its retries; the other
 // partitions still ran.
 func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
-	if o.Jobs < 1 {
-		return Summary{}, fmt.Errorf("-n/--jobs %d: give at least 1", o.Jobs)
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 30 * time.Minute
-	}
-	if o.Events == nil {
-		o.Events = nopEvents{}
+	o, err := o.withDefaults()
+	if err != nil {
+		return Summary{}, err
 	}
 	todo := o.Only
 	if todo == nil {
@@ -86,7 +81,6 @@ func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
 			todo[i] = i
 		}
 	}
-	sum := Summary{RunID: p.RunID, Partitions: len(todo), Failures: []Failure{}}
 	var files, bytes int64
 	for _, i := range todo {
 		files += p.Partitions[i].Files
@@ -95,30 +89,63 @@ func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
 	o.Events.Started(len(todo), files, bytes)
 
 	start := time.Now()
-	queue := make(chan int)
-	results := make(chan result)
-	var wg sync.WaitGroup
-	for range min(o.Jobs, max(len(todo), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range queue {
-				results <- runPart(ctx, p, i, o)
-			}
-		}()
-	}
+	queue := make(chan job)
 	go func() {
 		defer close(queue)
 		for _, i := range todo {
 			select {
-			case queue <- i:
+			case queue <- job{p, i}:
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
+	sum, infraErrs := runPool(ctx, queue, min(o.Jobs, max(len(todo), 1)), o)
+	sum.RunID, sum.Partitions, sum.Elapsed = p.RunID, len(todo), time.Since(start)
+	err = finish(ctx, p, o, &sum, outcome(ctx, sum, infraErrs))
+	return sum, err
+}
+
+// withDefaults checks o and fills in its defaults.
+func (o Options) withDefaults() (Options, error) {
+	if o.Jobs < 1 {
+		return o, fmt.Errorf("-n/--jobs %d: give at least 1", o.Jobs)
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Minute
+	}
+	if o.Events == nil {
+		o.Events = nopEvents{}
+	}
+	return o, nil
+}
+
+// job is one partition to run: its index, and a plan that holds it.
+type job struct {
+	p *plan.Plan
+	i int
+}
+
+// runPool runs the jobs of queue with the given number of workers until the
+// queue is closed, and sums up their results. It returns the errors that are
+// not the tool's own failures (a status file that could not be written).
+func runPool(ctx context.Context, queue <-chan job, workers int, o Options) (Summary, []error) {
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range queue {
+				r := runPart(ctx, j.p, j.i, o)
+				r.failure = failureOf(j.p, r)
+				results <- r
+			}
+		}()
+	}
 	go func() { wg.Wait(); close(results) }()
 
+	sum := Summary{Failures: []Failure{}}
 	var infraErrs []error
 	for r := range results {
 		switch {
@@ -127,32 +154,50 @@ func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
 			fallthrough
 		case r.status == nil || !r.status.OK:
 			sum.Failed++
-			sum.Failures = append(sum.Failures, failureOf(p, r))
+			sum.Failures = append(sum.Failures, r.failure)
 		default:
 			sum.OK++
 			sum.Files += r.status.Files
 			sum.Bytes += r.status.Bytes
 		}
 	}
-	sum.Elapsed = time.Since(start)
 	sort.Slice(sum.Failures, func(a, b int) bool { return sum.Failures[a].Part < sum.Failures[b].Part })
+	return sum, infraErrs
+}
+
+// outcome is the error of a run that ended with sum.
+func outcome(ctx context.Context, sum Summary, infraErrs []error) error {
 	if err := errors.Join(infraErrs...); err != nil {
-		return sum, err
+		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return sum, fmt.Errorf("run %s interrupted: %w", p.RunID, err)
+		return fmt.Errorf("run %s interrupted: %w", sum.RunID, err)
 	}
-	dirsErr := finishDirs(ctx, p, o, &sum) // runs only when every partition succeeded (dirs.go)
 	if sum.Failed > 0 {
-		return sum, fmt.Errorf("%w: %d of %d partitions of run %s", ErrPartitionsFailed, sum.Failed, sum.Partitions, p.RunID)
+		return fmt.Errorf("%w: %d of %d partitions of run %s", ErrPartitionsFailed, sum.Failed, sum.Partitions, sum.RunID)
 	}
-	return sum, dirsErr
+	return nil
+}
+
+// finish ends a run whose pool ended with err: unless it was interrupted or
+// broken, the directory step runs (dirs.go; it restores the directories
+// only when every partition of the run has succeeded, and otherwise says
+// why not in sum.Dirs).
+func finish(ctx context.Context, p *plan.Plan, o Options, sum *Summary, err error) error {
+	if err != nil && !errors.Is(err, ErrPartitionsFailed) {
+		return err
+	}
+	if derr := finishDirs(ctx, p, o, sum); err == nil {
+		err = derr
+	}
+	return err
 }
 
 type result struct {
-	part   int
-	status *plan.Status
-	err    error
+	part    int
+	status  *plan.Status
+	err     error
+	failure Failure // when the partition failed
 }
 
 // runPart tries partition i until it succeeds or its retries are used up.

@@ -31,6 +31,14 @@ type Options struct {
 	MaxBytes int64 // bytes of regular files per partition (-s)
 	Tool     tool.Tool
 	Cut      *Cut // cut by cost as well (--auto, see auto.go); nil: fpart's limits only
+	// Closed, when not nil, is called when part file index is in place
+	// (live mode: the local executor starts it while the scan goes on).
+	// An error stops the partitioning.
+	Closed func(index int, p plan.Partition) error
+	// WholeDirs writes a directory and all its entries, when none is a
+	// directory and all are in one partition, as the tool's one-line form
+	// (tool.WholeDirs); the tool must implement it. See wholedir.go.
+	WholeDirs bool
 }
 
 // Partitioner receives entries in scan order. It is not safe for concurrent use.
@@ -41,6 +49,7 @@ type Partitioner struct {
 	totals  plan.Totals
 	open    *openPart
 	pending []impliedDir // implied directories on the current path, outermost first
+	whole   *wholeDir    // the directory that may become one line, if any
 	skipped *bufio.Writer
 	skipOut *os.File
 	dirs    *dirList   // the directory step's list (dirs.go)
@@ -60,6 +69,7 @@ type openPart struct {
 	stats plan.Partition
 	tmp   *os.File
 	w     *bufio.Writer
+	size  int64 // bytes written to w
 }
 
 // New starts partitioning into the run directory dir.
@@ -134,6 +144,7 @@ func (p *Partitioner) leave(path string) error {
 
 // Skip records an entry that is in no partition.
 func (p *Partitioner) Skip(s scan.Skip) error {
+	p.whole = nil // a directory with a skipped entry is listed entry by entry
 	p.totals.Skipped++
 	if err := WriteSkipLine(p.skipped, s); err != nil {
 		return fmt.Errorf("write skipped list: %w", err)
@@ -160,12 +171,19 @@ func (p *Partitioner) list(e scan.Entry) error {
 	if e.Type == scan.File {
 		size = e.Size
 	}
+	// Settle a pending whole directory first (with the open partition
+	// it is in); an entry listed alone, held aside (hard links) or in
+	// another partition never counts for it.
+	if err := p.settleWhole(e); err != nil {
+		return err
+	}
 	if p.cost != nil && p.open != nil && p.cost.alone(size) {
 		return p.listAlone(e)
 	}
 	if err := p.room(1, size); err != nil {
 		return err
 	}
+	p.startWhole(e)
 	if err := p.write(e); err != nil {
 		return err
 	}
@@ -202,6 +220,7 @@ func (p *Partitioner) write(e scan.Entry) error {
 	if err := p.open.w.WriteByte(p.opts.Tool.Separator()); err != nil {
 		return fmt.Errorf("write part %d: %w", len(p.parts), err)
 	}
+	p.open.size += int64(len(name)) + 1
 	p.open.stats.Entries++
 	p.totals.Listed++
 	if e.Type == scan.File {
@@ -224,6 +243,7 @@ func (p *Partitioner) openPart() error {
 
 // closePart flushes the open partition and renames it into place.
 func (p *Partitioner) closePart() error {
+	p.whole = nil // its entries span two partitions: each keeps its lines
 	index := len(p.parts)
 	op := p.open
 	p.open = nil
@@ -231,6 +251,11 @@ func (p *Partitioner) closePart() error {
 		return fmt.Errorf("write part %d: %w", index, err)
 	}
 	p.parts = append(p.parts, op.stats)
+	if p.opts.Closed != nil {
+		if err := p.opts.Closed(index, op.stats); err != nil {
+			return fmt.Errorf("part %d: %w", index, err)
+		}
+	}
 	return nil
 }
 
@@ -238,7 +263,9 @@ func (p *Partitioner) closePart() error {
 // partitions in order with the totals of what was listed, implied and skipped.
 func (p *Partitioner) Close() ([]plan.Partition, plan.Totals, error) {
 	var errs []error
-	errs = append(errs, p.leave(""), p.listLinks(), p.closeDirs())
+	// The pending whole directory is settled before the held-aside hard
+	// links are written into the open partition.
+	errs = append(errs, p.leave(""), p.settleWhole(scan.Entry{}), p.listLinks(), p.closeDirs())
 	if p.open != nil {
 		errs = append(errs, p.closePart())
 	}

@@ -14,8 +14,9 @@ import (
 // every entry the tool lists; pass 2 replays the manifest into a
 // partitioner that cuts at cost boundaries (partition.Cut), -f/-s still
 // bounding each partition. The partitions are then renumbered largest first.
-func fillAuto(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, error) {
+func fillAuto(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan, error) {
 	a := *r.Auto
+	dir := hdr.Dir()
 	m, err := createManifest(dir.ManifestFile())
 	if err != nil {
 		return nil, err
@@ -39,7 +40,9 @@ func fillAuto(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Pl
 		return nil, fmt.Errorf("scan %s: %w", c.Source, err)
 	}
 	cut := est.Cut()
-	parts, err := partition.New(dir, partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool, Cut: &cut})
+	po := partitionOptions(r, c)
+	po.Cut = &cut
+	parts, err := partition.New(dir, po)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +57,7 @@ func fillAuto(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Pl
 	if partitions, err = partition.LargestFirst(dir, partitions, a); err != nil {
 		return nil, err
 	}
-	p := newPlan(dir, r, c, stats, partitions, totals)
+	p := newPlan(hdr, stats, partitions, totals)
 	// -f/-s bound an --auto run only when given: say what the partitions hold.
 	p.MaxFiles, p.MaxBytes = 0, 0
 	for _, part := range partitions {

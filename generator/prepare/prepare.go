@@ -45,6 +45,12 @@ type Request struct {
 
 	// Auto cuts the partitions by cost (--auto, see auto.go); nil: by -f/-s only.
 	Auto *partition.Auto
+	// Sink, when not nil, hears of each partition as it closes (live
+	// mode, see Sink). Only a one-pass partitioning may set it: one whose
+	// partitions are final when they close (not Auto).
+	Sink Sink
+	// Walk scans the source; nil means scan.Walk. Tests wrap it.
+	Walk WalkFunc
 }
 
 // Checked is a validated request.
@@ -168,30 +174,44 @@ func Prepare(ctx context.Context, r Request) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := fill(ctx, dir, r, c)
+	hdr := header(dir, r, c, now)
+	var p *plan.Plan
+	err = begin(r.Sink, hdr)
+	if err == nil {
+		p, err = fill(ctx, hdr, r, c)
+	}
+	if err == nil {
+		err = plan.Save(p)
+	}
 	if err != nil {
+		end(r.Sink, nil, err) // stops the transfers before their directory goes
 		if derr := plan.Discard(dir); derr != nil {
 			return nil, errors.Join(err, derr)
 		}
 		return nil, err
 	}
-	p.CreatedAt = plan.Stamp(now)
-	if err := plan.Save(p); err != nil {
-		return nil, errors.Join(err, plan.Discard(dir))
-	}
+	end(r.Sink, p, nil)
 	return p, nil
 }
 
-// fill scans and partitions into dir.
-func fill(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, error) {
+// fill scans and partitions into the run directory of hdr.
+func fill(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan, error) {
 	if r.Auto != nil {
-		return fillAuto(ctx, dir, r, c)
+		return fillAuto(ctx, hdr, r, c)
 	}
-	parts, err := partition.New(dir, partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool})
+	po := partitionOptions(r, c)
+	if r.Sink != nil {
+		po.Closed = r.Sink.Partition
+	}
+	parts, err := partition.New(hdr.Dir(), po)
 	if err != nil {
 		return nil, err
 	}
-	stats, err := scan.Walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, parts.Add, parts.Skip)
+	walk := r.Walk
+	if walk == nil {
+		walk = scan.Walk
+	}
+	stats, err := walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, parts.Add, parts.Skip)
 	if err != nil {
 		parts.Abort()
 		return nil, fmt.Errorf("scan %s: %w", c.Source, err)
@@ -200,30 +220,25 @@ func fill(ctx context.Context, dir plan.Dir, r Request, c Checked) (*plan.Plan, 
 	if err != nil {
 		return nil, err
 	}
-	return newPlan(dir, r, c, stats, partitions, totals), nil
+	return newPlan(hdr, stats, partitions, totals), nil
 }
 
-// newPlan is the plan of the partitions a scan with stats made.
-func newPlan(dir plan.Dir, r Request, c Checked, stats scan.Stats, partitions []plan.Partition, totals plan.Totals) *plan.Plan {
+// partitionOptions are the partitioner's options for the request.
+func partitionOptions(r Request, c Checked) partition.Options {
+	po := partition.Options{MaxFiles: r.MaxFiles, MaxBytes: r.MaxBytes, Tool: c.Tool}
+	_, po.WholeDirs = c.Tool.(tool.WholeDirs)
+	return po
+}
+
+// newPlan is the header hdr completed with the partitions a scan with stats made.
+func newPlan(hdr *plan.Plan, stats scan.Stats, partitions []plan.Partition, totals plan.Totals) *plan.Plan {
 	totals.Entries, totals.Files, totals.Dirs = stats.Entries, stats.Files, stats.Dirs
 	totals.Symlinks, totals.Others, totals.Bytes = stats.Symlinks, stats.Others, stats.Bytes
 	totals.Excluded = stats.Excluded
 	if partitions == nil {
 		partitions = []plan.Partition{}
 	}
-	return &plan.Plan{
-		FormatVersion: plan.FormatVersion,
-		Generator:     "partsync " + r.Version,
-		RunID:         filepath.Base(string(dir)),
-		RunDir:        string(dir),
-		Source:        c.Source,
-		Destination:   c.Destination.Spec,
-		Tool:          c.Tool.Name(),
-		ToolOptions:   c.Options,
-		Excludes:      r.Excludes,
-		MaxFiles:      r.MaxFiles,
-		MaxBytes:      r.MaxBytes,
-		Totals:        totals,
-		Partitions:    partitions,
-	}
+	p := *hdr
+	p.Totals, p.Partitions = totals, partitions
+	return &p
 }

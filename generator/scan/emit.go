@@ -88,7 +88,7 @@ func (e *emitter) emit(f *frame, i int) error {
 		}
 		return e.doSkip(c.path, dirReason(ls.err))
 	}
-	ent.Children = ls.visible
+	ent.Children, ent.Excluded = ls.visible, int(ls.excluded)
 	if err := e.doVisit(ent); err != nil {
 		return err
 	}

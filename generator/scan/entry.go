@@ -61,6 +61,10 @@ type Entry struct {
 	// that are passed to visit (not excluded, not skipped), or -1 when the
 	// directory could not be read (a Skip for it follows).
 	Children int
+	// Excluded is set for a Dir only: the entries directly inside it that
+	// matched an exclude pattern. Children + Excluded + the skipped ones
+	// is what the directory holds.
+	Excluded int
 }
 
 // Skip is an entry that is in no partition, with the reason (permission

@@ -24,6 +24,7 @@ func (Rsync) DefaultOptions() []string { return []string{"-a", "--numeric-ids", 
 var rsyncRules = []optionRule{
 	{[]string{"--recursive"}, "breaks partitioning: each partition is an explicit file list"},
 	{[]string{"--files-from", "--from0", "--no-relative", "--no-R"}, "partsync sets the file list itself"},
+	{[]string{"--no-dirs", "--no-d"}, "a part file lists a whole directory as DIR/, which needs --dirs (implied by --files-from)"},
 	{[]string{"--include*", "--exclude*", "--filter", "--cvs-exclude"}, "would skip files silently; use partsync's -x/--exclude so every skipped file is counted"},
 	{[]string{"--delete*", "--remove-source-files", "--del", "--prune-empty-dirs"}, "is unsafe when each partition sees only part of the tree"},
 	{[]string{"--rsh", "--rsync-path", "--server", "--daemon"}, "partsync copies between local paths only"},

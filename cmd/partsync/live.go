@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/local"
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/prepare"
+)
+
+// run's own partition defaults. A local run pays rsync's start (three
+// processes and a handshake, ~50-70 ms of CPU here) per partition and has
+// -n workers on one machine, so it wants fewer, larger partitions than
+// generate's fpsync defaults (2000, 4G): on the 200,010-file set a re-run
+// onto a complete destination took 13 s of CPU with -f 2000 and 7.4 s with
+// -f 10000 -s 512MiB; -s 512MiB keeps 4.3 GB of larger files in ~9
+// partitions for -n 8 (bench/copy/README.md).
+const (
+	runDefaultFiles = 10000
+	runDefaultSize  = "512MiB"
+)
+
+// runPlanFlags are planFlags with run's own -f and -s defaults, and --live.
+func runPlanFlags() []cli.Flag {
+	flags := planFlags()
+	for _, f := range flags {
+		switch f := f.(type) {
+		case *cli.Int64Flag:
+			if f.Name == "files" {
+				f.Value = runDefaultFiles
+			}
+		case *cli.StringFlag:
+			if f.Name == "size" {
+				f.Value = runDefaultSize
+			}
+		}
+	}
+	return append(flags, liveFlag())
+}
+
+// liveFlag is run's --live.
+func liveFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "live", Value: true, EnvVars: env("live"),
+		Usage: "start each partition as soon as the scan closes it, while the scan goes on (--live=false: scan first, then copy)"}
+}
+
+// liveAllowed says whether a local run streams its partitions to the
+// workers while the scan runs. It may whenever partitions are final when
+// they close (fixed -f/-s, one pass); a sizing mode that needs the scan's
+// totals before the first partition closes must return false here.
+// Commands without --live (demo) run live.
+func liveAllowed(c *cli.Context) bool {
+	if c.Bool("auto") { // --auto cuts by the scan's totals: two passes
+		return false
+	}
+	return !c.IsSet("live") || c.Bool("live")
+}
+
+// runLive prepares and executes the run at once: the workers copy the first
+// partitions while the scan closes the next. When the scan fails, the
+// transfers it started are stopped and the run directory is removed, as
+// after any failed prepare; the error is the scan's.
+func runLive(c *cli.Context, s Streams, req prepare.Request, o local.Options, progress *progress) (local.Summary, error) {
+	progress.scanning = true
+	o.Events = progress
+	live, err := local.NewLive(c.Context, o)
+	if err != nil {
+		return local.Summary{}, err
+	}
+	req.Sink = live
+	p, perr := prepare.Prepare(c.Context, req)
+	if perr == nil {
+		progress.Note(scanLine(p))
+		var note strings.Builder
+		printHardLinkNote(&note, p)
+		if n := strings.TrimSuffix(note.String(), "\n"); n != "" {
+			progress.Note(n)
+		}
+	}
+	sum, err := live.Wait()
+	progress.Finish()
+	if perr != nil {
+		if sum.Partitions > 0 {
+			fmt.Fprintf(s.Err, "partsync: %v\n", err)
+		}
+		return sum, perr
+	}
+	printSummary(s.Err, sum, p.Dir().SkippedFile(), p.Totals.Skipped)
+	printWarnings(s.Err, p.Dir(), nil, p.Count())
+	return sum, err
+}
+
+// scanLine describes the finished scan of run p.
+func scanLine(p *plan.Plan) string {
+	return fmt.Sprintf("partsync: run %s: %s → %s with %s: %d partitions, %d entries (%s), %d skipped, %d excluded",
+		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
+}
