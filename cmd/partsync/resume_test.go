@@ -181,6 +181,13 @@ func otherTool(tool string) string {
 
 func sortedInts(xs ...int) []int { slices.Sort(xs); return xs }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // TestSourceChangesAfterScan generates a run (the scan), then changes the
 // source before any transfer: two files deleted, a directory deleted, one
 // file rewritten with other content, one file added. `status` says every
@@ -236,8 +243,16 @@ func TestSourceChangesAfterScan(t *testing.T) {
 			for i := range 5 {
 				wantGone = append(wantGone, fmt.Sprintf("d/f-%d", i))
 			}
+			addedCopied := false
 			if tool == "rsync" {
-				wantGone = append(wantGone, "d") // rsync lists directories
+				// Every directory of this tree fits in one partition, so its
+				// part files hold whole-directory lines (DIR/): rsync copies
+				// such a directory as it is at transfer time. The vanished
+				// directory is reported by its line; files deleted from, or
+				// added to, a directory that still exists are not reported
+				// one by one (a known gap, in the README), and the added
+				// file is copied.
+				wantGone, addedCopied = []string{"d/"}, true
 			}
 			slices.Sort(vanished)
 			slices.Sort(wantGone)
@@ -247,12 +262,16 @@ func TestSourceChangesAfterScan(t *testing.T) {
 			if got, err := os.ReadFile(filepath.Join(dst, "b/f-0")); err != nil || string(got) != "rewritten after the scan, and longer than before" {
 				t.Errorf("rewritten file at the destination: %q, %v", got, err)
 			}
-			if _, err := os.Stat(filepath.Join(dst, "b/added")); !os.IsNotExist(err) {
+			_, err := os.Stat(filepath.Join(dst, "b/added"))
+			switch {
+			case addedCopied && err != nil:
+				t.Errorf("a file added after the scan to a whole-directory line was not copied: %v", err)
+			case !addedCopied && !os.IsNotExist(err):
 				t.Errorf("a file added after the scan was copied (%v); it is in no partition", err)
 			}
-			if rep, err := treecheck.Compare(src, dst, treecheck.Options{}); err == nil || rep.Files != 13 {
-				// Everything but b/added arrived: 20 files - 7 gone = 13 in the source besides b/added.
-				t.Errorf("compare: %d files verified, err %v; want 13 verified and b/added missing", rep.Files, err)
+			if rep, err := treecheck.Compare(src, dst, treecheck.Options{}); addedCopied != (err == nil) || rep.Files != int64(13+btoi(addedCopied)) {
+				// 20 files - 7 gone = 13 in the source besides b/added.
+				t.Errorf("compare: %d files verified, err %v; want %d verified", rep.Files, err, 13+btoi(addedCopied))
 			}
 			rep := statusJSON(t, ExitOK, "-d", shared, "chg")
 			if len(rep.Warnings) == 0 || rep.FilesDone != rep.FilesTotal || rep.Vanished != int64(len(wantGone)) {

@@ -25,7 +25,7 @@ func ParseStatus(data []byte, index, count int) (*Status, error) {
 	switch {
 	case s.Part != index:
 		return nil, fmt.Errorf("%w: status/%d.json is about part %d", ErrCorrupt, index, s.Part)
-	case s.Part < 0 || s.Part >= count:
+	case s.Part != DirsPart && (s.Part < 0 || s.Part >= count):
 		return nil, fmt.Errorf("%w: status of part %d: the run has %d partitions", ErrCorrupt, index, count)
 	case s.Attempts < 0:
 		return nil, fmt.Errorf("%w: status of part %d: attempts %d", ErrCorrupt, index, s.Attempts)
@@ -50,8 +50,9 @@ func ParseOutcome(data []byte) (*Outcome, error) {
 
 // ParsePart splits the content of a part file into its paths. Every path
 // ends with sep (NUL for rsync, newline for rclone), is relative to the
-// source, and has no empty, "." or ".." element: a truncated or foreign file
-// is an error, never a shorter list.
+// source, and has no empty, "." or ".." element (a path may end with one
+// '/': a whole-directory line): a truncated or foreign file is an error,
+// never a shorter list.
 func ParsePart(data []byte, sep byte) ([]string, error) {
 	if len(data) == 0 {
 		return nil, nil
@@ -63,7 +64,9 @@ func ParsePart(data []byte, sep byte) ([]string, error) {
 	paths := make([]string, len(fields))
 	for i, f := range fields {
 		p := string(f)
-		if err := checkRelative(p); err != nil {
+		// A trailing '/' is a whole-directory line (rsync: the directory
+		// and every entry directly in it); the path before it is checked.
+		if err := checkRelative(strings.TrimSuffix(p, "/")); err != nil {
 			return nil, fmt.Errorf("%w: part file line %d: %v", ErrCorrupt, i+1, err)
 		}
 		paths[i] = p

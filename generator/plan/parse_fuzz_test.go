@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +30,7 @@ func FuzzParsePart(f *testing.F) {
 		}
 		var again []byte
 		for _, p := range paths {
-			if err := checkRelative(p); err != nil || bytes.IndexByte([]byte(p), sep) >= 0 {
+			if err := checkRelative(strings.TrimSuffix(p, "/")); err != nil || bytes.IndexByte([]byte(p), sep) >= 0 {
 				t.Fatalf("ParsePart(%q) accepted %q: %v", data, p, err)
 			}
 			again = append(append(again, p...), sep)

@@ -23,10 +23,10 @@ import (
 // directory as the manifest that later incremental runs compare with.
 //
 //	header  "partsync-manifest 1\n"
-//	entry   'E' shared suffixLen suffix type mode size mtime(ns) inode dev nlink children
+//	entry   'E' shared suffixLen suffix type mode size mtime(ns) inode dev nlink children excluded
 //	skip    'S' shared suffixLen suffix reasonLen reason
 //
-// mode, inode, dev, nlink, lengths are uvarints; size, mtime and children varints.
+// mode, inode, dev, nlink, lengths are uvarints; size, mtime, children and excluded varints.
 const manifestHeader = "partsync-manifest 1\n"
 
 // ErrManifest is wrapped when a manifest cannot be read back.
@@ -81,6 +81,7 @@ func (m *manifestWriter) Entry(e scan.Entry) error {
 	m.buf = binary.AppendUvarint(m.buf, e.Dev)
 	m.buf = binary.AppendUvarint(m.buf, e.Nlink)
 	m.buf = binary.AppendVarint(m.buf, int64(e.Children))
+	m.buf = binary.AppendVarint(m.buf, int64(e.Excluded)) // whole-directory lines need it
 	if _, err := m.w.Write(m.buf); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
@@ -151,6 +152,7 @@ func replayManifest(ctx context.Context, path string, visit func(scan.Entry) err
 			}
 			e.Inode, e.Dev, e.Nlink = d.uvarint(), d.uvarint(), d.uvarint()
 			e.Children = int(d.varint())
+			e.Excluded = int(d.varint())
 			if d.err != nil {
 				return fmt.Errorf("%w: %s record %d: %v", ErrManifest, path, n, d.err)
 			}

@@ -78,6 +78,9 @@ func checkVanished(p *plan.Plan, part int, st *plan.Status, out *onlyVanished) e
 		return err
 	}
 	partFile := p.Dir().PartFile(strconv.Itoa(part))
+	if part == plan.DirsPart { // the directory step's list: a directory may vanish too
+		partFile = p.Dir().DirsFile()
+	}
 	data, err := os.ReadFile(partFile)
 	if err != nil {
 		return fmt.Errorf("part %d: %w", part, err)
