@@ -45,8 +45,8 @@ func testKWOKFanOut(t *testing.T, s *suite) {
 	s.mustSucceed(t, wf)
 	atts := s.checkOnePodPerPartition(t, wf, rec, parts)
 	checkParallelism(t, atts, jobs)
-	if n := podsOnNode(rec, harness.KWOKNode); n != parts+1 {
-		t.Errorf("%d pods on the KWOK node, want %d (transfers and the exit handler)", n, parts+1)
+	if n := podsOnNode(rec, harness.KWOKNode); n != parts+2 {
+		t.Errorf("%d pods on the KWOK node, want %d (transfers, the directory step and the exit handler)", n, parts+2)
 	}
 	size := s.workflowSize(t, name)
 	nodes, err := json.Marshal(wf.Status.Nodes)
