@@ -195,7 +195,8 @@ func btoi(b bool) int {
 // `run --resume` succeeds: the partitions that lost entries succeed with a
 // warning naming them (in the summary, the status file and `status`), the
 // rewritten file arrives with its new content, and the added file is in no
-// partition, so it is not copied (a later run picks it up).
+// partition, so rclone does not copy it (a later run picks it up); rsync's
+// whole-directory lines copy their directory as it is at transfer time.
 func TestSourceChangesAfterScan(t *testing.T) {
 	for _, tool := range []string{"rsync", "rclone"} {
 		t.Run(tool, func(t *testing.T) {
