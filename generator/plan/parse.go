@@ -36,6 +36,11 @@ func ParseStatus(data []byte, index, count int) (*Status, error) {
 	case s.Files < 0 || s.Bytes < 0:
 		return nil, fmt.Errorf("%w: status of part %d: negative counts (%d files, %d bytes)", ErrCorrupt, index, s.Files, s.Bytes)
 	}
+	// An empty list and no list are the same status; keep one form so a
+	// status written back reads as the same value.
+	if len(s.Vanished) == 0 {
+		s.Vanished = nil
+	}
 	return &s, nil
 }
 
