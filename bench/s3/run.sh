@@ -5,7 +5,8 @@
 # the seeded small set (bench/copy/mkset: 200,010 files of 1–16 KiB, 1.74 GB).
 #
 # Each tool, in each repetition (default 3; the order rotates), copies into a
-# fresh S3 server (bench/s3/server: gofakes3, in memory, 127.0.0.1), then
+# fresh S3 server (bench/s3/server: gofakes3, objects as files in DIR/bucket,
+# 127.0.0.1), then
 # copies again onto the complete bucket (re-run); the object count is checked
 # after the first copy. Prints medians and ratios against the rclone anchor,
 # and leaves the raw times in DIR/results.tsv.
@@ -50,7 +51,8 @@ want=$(find "$src" -type f | wc -l) # also warms the cache
 # start_server: a fresh, empty S3 server; writes the rclone config for it.
 start_server() {
 	rm -f "$bin/url"
-	"$bin/s3server" -addr 127.0.0.1:0 -url-file "$bin/url" >>"$dir/log" 2>&1 &
+	rm -rf "$dir/bucket"
+	"$bin/s3server" -addr 127.0.0.1:0 -url-file "$bin/url" -dir "$dir/bucket" >>"$dir/log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 100); do [ -s "$bin/url" ] && break; sleep 0.05; done
 	[ -s "$bin/url" ] || { echo "run.sh: the S3 server did not start; see $dir/log" >&2; exit 1; }
