@@ -13,18 +13,19 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// This file is `argo lint --offline --strict` without Argo's API client:
-// Argo v3.7's cmd/argo/lint reaches its validator through
-// pkg/apiclient, whose offline client only keeps the files' templates in
-// memory and calls workflow/validate, but whose package also links the
-// Argo server client, the workflow archive (SQLite, Postgres, MySQL),
-// HDFS and the events stack: ~60 MB of partsync's 108 MB binary, paged in
-// at every start. The functions below are the offline path of Argo v3.7.18
-// step by step (pkg/apiclient/offline-client.go and offline-*-client.go,
-// cmd/argo/lint/lint.go's Lint and lintData): the same manifest walk, the
-// same parser (strict for the linted documents, lax when collecting
-// templates), the same template getters, the same validate calls with the
-// same options, and the same object names in messages.
+// This file is `argo lint --offline --strict` without Argo's API client.
+// Argo v3.7's cmd/argo/lint reaches its validator through pkg/apiclient,
+// whose offline client only keeps the files' templates in memory and calls
+// workflow/validate, but whose package also links the Argo server client,
+// the workflow archive (SQLite, Postgres, MySQL) and the events stack: 40 of
+// the 108 MB partsync was, paged in at every start. The functions below are
+// the offline path of Argo v3.7.18 step by step (pkg/apiclient's
+// offline-client.go and offline-*-client.go, cmd/argo/lint/lint.go's Lint
+// and lintData): the same manifest walk, the same parser (strict for the
+// linted documents, lax when collecting templates), the same template
+// getters, the same validate calls with the same options, and the same
+// object names in messages. TestLintSameAsArgo runs Argo's own code beside
+// it, so an Argo upgrade that changes that path fails the test.
 
 // lintResult is the outcome of one manifest file (Argo's lint.LintResult).
 type lintResult struct {
