@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/clusterflags"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/workflow"
@@ -55,12 +56,12 @@ func clusterOptions(c *cli.Context) (workflow.Options, error) {
 	}
 	var errs []error
 	for _, v := range c.StringSlice("pvc") {
-		pvc, err := workflow.ParsePVC(v)
+		pvc, err := clusterflags.ParsePVC(v)
 		errs = append(errs, err)
 		o.PVCs = append(o.PVCs, pvc)
 	}
 	if name := c.String("rclone-config-secret"); name != "" {
-		ref, err := workflow.ParseSecretRef(name)
+		ref, err := clusterflags.ParseSecretRef(name)
 		errs = append(errs, err)
 		o.RcloneConfigSecret = ref
 	}
@@ -70,7 +71,7 @@ func clusterOptions(c *cli.Context) (workflow.Options, error) {
 	case c.Bool("run-as-root"):
 		o.RunAs = &workflow.Identity{UID: 0, GID: 0}
 	case user != "" && user != "image":
-		id, err := workflow.ParseIdentity(user)
+		id, err := clusterflags.ParseIdentity(user)
 		errs = append(errs, err)
 		o.RunAs = id
 	}

@@ -244,6 +244,19 @@ func TestHostileTreeRsync(t *testing.T) {
 		t.Errorf("the summary does not report the directory step:\n%s", res.stderr)
 	}
 
+	// Nothing changed after the scan: comparing the whole-directory lines
+	// with the source, odd names included, finds nothing to report.
+	var whole int64
+	for n, part := range p.Partitions {
+		whole += part.WholeDirs
+		if st := loadStatus(t, runDir, n); st.Warning != "" {
+			t.Errorf("part %d: warning %q on an unchanged source", n, st.Warning)
+		}
+	}
+	if whole == 0 {
+		t.Errorf("no whole-directory line in the plan: the corpus does not exercise their check")
+	}
+
 	tt := p.Totals
 	if tt.Entries != int64(len(srcWalk)) || tt.Listed != tt.Entries || tt.Skipped != 0 || len(readSkipped(t, runDir)) != 0 {
 		t.Errorf("totals %+v: want all %d entries listed, none skipped", tt, len(srcWalk))
@@ -338,6 +351,19 @@ func TestHostileTreeRcloneS3(t *testing.T) {
 		reasons[reason]++
 	}
 	p := loadPlan(t, runDir)
+	// Nothing changed after the scan: comparing the whole-directory lines
+	// with the source, odd names included, finds nothing to report.
+	var whole int64
+	for n, part := range p.Partitions {
+		whole += part.WholeDirs
+		if st := loadStatus(t, runDir, n); st.Warning != "" {
+			t.Errorf("part %d: warning %q on an unchanged source", n, st.Warning)
+		}
+	}
+	if whole == 0 {
+		t.Errorf("no whole-directory line in the plan: the corpus does not exercise their check")
+	}
+
 	tt := p.Totals
 	if tt.Entries != int64(len(srcWalk)) || tt.Listed != int64(len(wantObjects)) || tt.Implied != int64(len(implied)) || tt.Skipped != int64(len(wantSkipped)) {
 		t.Errorf("totals %+v; want %d entries = %d listed + %d implied + %d skipped", tt, len(srcWalk), len(wantObjects), len(implied), len(wantSkipped))

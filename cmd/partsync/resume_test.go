@@ -13,11 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/transfer"
 	"github.com/partsync/partsync/generator/treecheck"
 )
 
@@ -188,97 +190,147 @@ func btoi(b bool) int {
 	return 0
 }
 
-// TestSourceChangesAfterScan generates a run (the scan), then changes the
-// source before any transfer: two files deleted, a directory deleted, one
-// file rewritten with other content, one file added. `status` says every
-// partition is pending (exit 7). Executing the generated run with
-// `run --resume` succeeds: the partitions that lost entries succeed with a
-// warning naming them (in the summary, the status file and `status`), the
-// rewritten file arrives with its new content, and the added file is in no
-// partition, so rclone does not copy it (a later run picks it up); rsync's
-// whole-directory lines copy their directory as it is at transfer time.
+// TestSourceChangesAfterScan: between a generate and its transfers, files
+// are deleted (two files, and a whole directory), one is rewritten and one
+// is added. Every partition succeeds; what vanished is named in the status
+// files, the summary and `status`. Every directory of this tree fits in one
+// partition, so for rsync its part files hold whole-directory lines (DIR/),
+// which rsync copies as they are at transfer time: the files deleted from
+// such a directory are named from its sidecar (parts/part.N.whole) like any
+// other vanished entry, and the file added to one is copied and named as
+// added. rclone lists every file on its own line: the added file is in no
+// partition and not copied (a later run picks it up). Both ways a pod or a
+// local worker runs a partition are tested: `run --resume` on the generated
+// run, and `partsync transfer` per partition with the argv the workflow
+// gives it.
 func TestSourceChangesAfterScan(t *testing.T) {
 	for _, tool := range []string{"rsync", "rclone"} {
-		t.Run(tool, func(t *testing.T) {
-			needTools(t, tool)
-			t.Parallel()
-			base := t.TempDir()
-			src, dst, shared := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "runs")
-			sourceTree(t, src)
-			mustPartsync(t, "generate", "-m", tool, "-f", "6", "-d", shared, "--run-id", "chg", "--pvc", "data:"+base, src, dst)
-			runDir := filepath.Join(shared, "chg")
-			if r := statusJSON(t, ExitPending, "-d", shared, "chg"); len(r.Missing) != r.Partitions || r.Partitions < 3 {
-				t.Errorf("status of a generated run: %d of %d pending", len(r.Missing), r.Partitions)
-			}
+		for _, path := range []string{"run", "transfer"} {
+			t.Run(tool+"/"+path, func(t *testing.T) {
+				needTools(t, tool)
+				t.Parallel()
+				sourceChangesAfterScan(t, tool, path)
+			})
+		}
+	}
+}
 
-			gone := []string{"a/f-2", "c/f-4"}
-			for _, g := range gone {
-				if err := os.Remove(filepath.Join(src, g)); err != nil {
-					t.Fatal(err)
-				}
+func sourceChangesAfterScan(t *testing.T, tool, path string) {
+	base := t.TempDir()
+	src, dst, shared := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "runs")
+	sourceTree(t, src)
+	mustPartsync(t, "generate", "-m", tool, "-f", "6", "-d", shared, "--run-id", "chg", "--pvc", "data:"+base, src, dst)
+	runDir := filepath.Join(shared, "chg")
+	if r := statusJSON(t, ExitPending, "-d", shared, "chg"); len(r.Missing) != r.Partitions || r.Partitions < 3 {
+		t.Errorf("status of a generated run: %d of %d pending", len(r.Missing), r.Partitions)
+	}
+	p := loadPlan(t, runDir)
+	if tool == "rsync" {
+		for i, part := range p.Partitions {
+			if part.WholeDirs != 1 {
+				t.Fatalf("part %d has %d whole-directory lines; the test wants each directory as one", i, part.WholeDirs)
 			}
-			if err := os.RemoveAll(filepath.Join(src, "d")); err != nil {
+		}
+	}
+
+	gone := []string{"a/f-2", "c/f-4"}
+	for _, g := range gone {
+		if err := os.Remove(filepath.Join(src, g)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.RemoveAll(filepath.Join(src, "d")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(src, "b/f-0"), []byte("rewritten after the scan, and longer than before"), 0o644, time.Now())
+	writeFile(t, filepath.Join(src, "b/added"), []byte("added after the scan"), 0o644, time.Now())
+
+	var stderr string
+	switch path {
+	case "run":
+		res := partsync(context.Background(), "run", "--resume", "chg", "-d", shared, "--retries", "0")
+		if res.code != ExitOK {
+			t.Fatalf("%s", res)
+		}
+		stderr = res.stderr
+	case "transfer":
+		// What each pod of the generated workflow runs.
+		for i := range p.Count() {
+			argv, err := transfer.Command(p, strconv.Itoa(i))
+			if err != nil {
 				t.Fatal(err)
 			}
-			writeFile(t, filepath.Join(src, "b/f-0"), []byte("rewritten after the scan, and longer than before"), 0o644, time.Now())
-			writeFile(t, filepath.Join(src, "b/added"), []byte("added after the scan"), 0o644, time.Now())
-
-			res := partsync(context.Background(), "run", "--resume", "chg", "-d", shared, "--retries", "0")
+			res := partsync(context.Background(), append([]string{"transfer", "--run-dir", runDir, "--part", strconv.Itoa(i), "--"}, argv...)...)
 			if res.code != ExitOK {
-				t.Fatalf("%s", res)
+				t.Fatalf("transfer of part %d: %s", i, res)
 			}
-			p := loadPlan(t, runDir)
-			var vanished []string
-			for i := range p.Count() {
-				st := loadStatus(t, runDir, i)
-				if !st.OK {
-					t.Errorf("part %d failed: %+v", i, st)
-				}
-				vanished = append(vanished, st.Vanished...)
-				if len(st.Vanished) > 0 && (!strings.Contains(st.Warning, "vanished from the source") ||
-					!strings.Contains(res.stderr, fmt.Sprintf("part %d ok with a warning: %s", i, st.Warning))) {
-					t.Errorf("part %d lost %q; warning %q is not in the summary:\n%s", i, st.Vanished, st.Warning, res.stderr)
-				}
-			}
-			wantGone := slices.Clone(gone)
-			for i := range 5 {
-				wantGone = append(wantGone, fmt.Sprintf("d/f-%d", i))
-			}
-			addedCopied := false
-			if tool == "rsync" {
-				// Every directory of this tree fits in one partition, so its
-				// part files hold whole-directory lines (DIR/): rsync copies
-				// such a directory as it is at transfer time. The vanished
-				// directory is reported by its line; files deleted from, or
-				// added to, a directory that still exists are not reported
-				// one by one (a known gap, in the README), and the added
-				// file is copied.
-				wantGone, addedCopied = []string{"d/"}, true
-			}
-			slices.Sort(vanished)
-			slices.Sort(wantGone)
-			if !slices.Equal(vanished, wantGone) {
-				t.Errorf("vanished entries in the status files: %q, want %q", vanished, wantGone)
-			}
-			if got, err := os.ReadFile(filepath.Join(dst, "b/f-0")); err != nil || string(got) != "rewritten after the scan, and longer than before" {
-				t.Errorf("rewritten file at the destination: %q, %v", got, err)
-			}
-			_, err := os.Stat(filepath.Join(dst, "b/added"))
-			switch {
-			case addedCopied && err != nil:
-				t.Errorf("a file added after the scan to a whole-directory line was not copied: %v", err)
-			case !addedCopied && !os.IsNotExist(err):
-				t.Errorf("a file added after the scan was copied (%v); it is in no partition", err)
-			}
-			if rep, err := treecheck.Compare(src, dst, treecheck.Options{}); addedCopied != (err == nil) || rep.Files != int64(13+btoi(addedCopied)) {
-				// 20 files - 7 gone = 13 in the source besides b/added.
-				t.Errorf("compare: %d files verified, err %v; want %d verified", rep.Files, err, 13+btoi(addedCopied))
-			}
-			rep := statusJSON(t, ExitOK, "-d", shared, "chg")
-			if len(rep.Warnings) == 0 || rep.FilesDone != rep.FilesTotal || rep.Vanished != int64(len(wantGone)) {
-				t.Errorf("status: warnings %+v, files done %d of %d, %d vanished (want %d)", rep.Warnings, rep.FilesDone, rep.FilesTotal, rep.Vanished, len(wantGone))
-			}
-		})
+			stderr += res.stderr
+		}
+	}
+	var vanished, added []string
+	for i := range p.Count() {
+		st := loadStatus(t, runDir, i)
+		if !st.OK {
+			t.Errorf("part %d failed: %+v", i, st)
+		}
+		vanished = append(vanished, st.Vanished...)
+		added = append(added, st.Added...)
+		if len(st.NotCopied) > 0 {
+			t.Errorf("part %d: %q not copied", i, st.NotCopied)
+		}
+		if len(st.Vanished) > 0 && !strings.Contains(st.Warning, "vanished from the source") ||
+			len(st.Added) > 0 && !strings.Contains(st.Warning, "added after the scan") {
+			t.Errorf("part %d: vanished %q, added %q; its warning does not say so: %q", i, st.Vanished, st.Added, st.Warning)
+		}
+		summary := fmt.Sprintf("part %d ok with a warning: %s", i, st.Warning)
+		if path == "transfer" {
+			summary = fmt.Sprintf("part %d warning: %s", i, st.Warning)
+		}
+		if st.Warning != "" && !strings.Contains(stderr, summary) {
+			t.Errorf("part %d: warning %q is not in the output:\n%s", i, st.Warning, stderr)
+		}
+	}
+	wantGone := slices.Clone(gone)
+	for i := range 5 {
+		wantGone = append(wantGone, fmt.Sprintf("d/f-%d", i))
+	}
+	var wantAdded []string
+	if tool == "rsync" {
+		// rsync lists directories too: d was in the plan, and vanished.
+		// b/ is a whole-directory line: rsync copies b/added with it.
+		wantGone, wantAdded = append(wantGone, "d"), []string{"b/added"}
+	}
+	slices.Sort(vanished)
+	slices.Sort(wantGone)
+	if !slices.Equal(vanished, wantGone) {
+		t.Errorf("vanished entries in the status files: %q, want %q", vanished, wantGone)
+	}
+	if !slices.Equal(added, wantAdded) {
+		t.Errorf("added entries in the status files: %q, want %q", added, wantAdded)
+	}
+	if got, err := os.ReadFile(filepath.Join(dst, "b/f-0")); err != nil || string(got) != "rewritten after the scan, and longer than before" {
+		t.Errorf("rewritten file at the destination: %q, %v", got, err)
+	}
+	addedCopied := len(wantAdded) > 0
+	_, err := os.Stat(filepath.Join(dst, "b/added"))
+	switch {
+	case addedCopied && err != nil:
+		t.Errorf("a file added after the scan to a whole-directory line was not copied: %v", err)
+	case !addedCopied && !os.IsNotExist(err):
+		t.Errorf("a file added after the scan was copied (%v); it is in no partition", err)
+	}
+	if rep, err := treecheck.Compare(src, dst, treecheck.Options{}); addedCopied != (err == nil) || rep.Files != int64(13+btoi(addedCopied)) {
+		// 20 files - 7 gone = 13 in the source besides b/added.
+		t.Errorf("compare: %d files verified, err %v; want %d verified", rep.Files, err, 13+btoi(addedCopied))
+	}
+	rep := statusJSON(t, ExitOK, "-d", shared, "chg")
+	if len(rep.Warnings) == 0 || rep.FilesDone != rep.FilesTotal || rep.Vanished != int64(len(wantGone)) || rep.Added != int64(len(wantAdded)) || rep.NotCopied != 0 {
+		t.Errorf("status: warnings %+v, files done %d of %d, %d vanished (want %d), %d added (want %d), %d not copied",
+			rep.Warnings, rep.FilesDone, rep.FilesTotal, rep.Vanished, len(wantGone), rep.Added, len(wantAdded), rep.NotCopied)
+	}
+	text := partsync(context.Background(), "status", "-d", shared, "chg")
+	if addedCopied && !strings.Contains(text.stdout, "added after the scan to directories copied whole: 1 copied with them") {
+		t.Errorf("status does not count the added file:\n%s", text)
 	}
 }
 

@@ -80,6 +80,9 @@ func printReport(w io.Writer, r *plan.Report) {
 	if r.Vanished > 0 {
 		fmt.Fprintf(w, "vanished: %d listed entries were gone from the source when their partition ran (warnings below)\n", r.Vanished)
 	}
+	if r.Added+r.NotCopied > 0 {
+		fmt.Fprintf(w, "added after the scan to directories copied whole: %d copied with them, %d not copied (warnings below)\n", r.Added, r.NotCopied)
+	}
 	if r.Skipped > 0 {
 		fmt.Fprintf(w, "skipped: %d entries in no partition; reasons in %s\n", r.Skipped, plan.Dir(r.RunDir).SkippedFile())
 	}

@@ -257,18 +257,29 @@ func LargestFirst(dir plan.Dir, parts []plan.Partition, a Auto) ([]plan.Partitio
 		return sorted, nil
 	}
 	// Two renames each: old name → temporary, then temporary → new name, so
-	// that no part file is overwritten before it has moved.
-	tmp := func(i int) string {
-		return filepath.Join(dir.PartsDir(), ".renumber."+strconv.Itoa(i))
+	// that no part file is overwritten before it has moved. A part file
+	// with whole-directory lines moves with its sidecar (plan.Dir.WholeFile).
+	tmp := func(i int, suffix string) string {
+		return filepath.Join(dir.PartsDir(), ".renumber."+strconv.Itoa(i)+suffix)
 	}
 	for _, from := range order {
-		if err := os.Rename(dir.PartFile(strconv.Itoa(from)), tmp(from)); err != nil {
+		if err := os.Rename(dir.PartFile(strconv.Itoa(from)), tmp(from, "")); err != nil {
 			return nil, fmt.Errorf("renumber part %d: %w", from, err)
+		}
+		if parts[from].WholeDirs > 0 {
+			if err := os.Rename(dir.WholeFile(from), tmp(from, ".whole")); err != nil {
+				return nil, fmt.Errorf("renumber part %d: %w", from, err)
+			}
 		}
 	}
 	for to, from := range order {
-		if err := os.Rename(tmp(from), dir.PartFile(strconv.Itoa(to))); err != nil {
+		if err := os.Rename(tmp(from, ""), dir.PartFile(strconv.Itoa(to))); err != nil {
 			return nil, fmt.Errorf("renumber part %d to %d: %w", from, to, err)
+		}
+		if parts[from].WholeDirs > 0 {
+			if err := os.Rename(tmp(from, ".whole"), dir.WholeFile(to)); err != nil {
+				return nil, fmt.Errorf("renumber part %d to %d: %w", from, to, err)
+			}
 		}
 	}
 	return sorted, nil

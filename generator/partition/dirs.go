@@ -10,7 +10,10 @@ import (
 	"github.com/partsync/partsync/generator/tool"
 )
 
-// dirList is the directory step's file list, parts/dirs: every listed
+// dirList is a list file being written: the directory step's list, or a
+// partition's whole-directory sidecar (wholedir.go).
+//
+// The directory step's file list, parts/dirs, holds every listed
 // directory in scan order (parents before children), in the part files'
 // encoding. It is written for tools with a directory step only
 // (tool.DirFinisher) and renamed into place at Close; a tree without
@@ -44,13 +47,21 @@ func (p *Partitioner) openDirs() error {
 	if p.dirs != nil {
 		return nil
 	}
-	final := p.dir.DirsFile()
-	tmp, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-*")
+	list, err := newTempList(p.dir.DirsFile())
 	if err != nil {
 		return fmt.Errorf("create directory list: %w", err)
 	}
-	p.dirs = &dirList{tmp: tmp, w: bufio.NewWriterSize(tmp, 64*1024)}
+	p.dirs = list
 	return nil
+}
+
+// newTempList starts a list file that commit renames to final.
+func newTempList(final string) (*dirList, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	return &dirList{tmp: tmp, w: bufio.NewWriterSize(tmp, 64*1024)}, nil
 }
 
 // closeDirs renames the directory list into place.

@@ -69,7 +69,8 @@ type openPart struct {
 	stats plan.Partition
 	tmp   *os.File
 	w     *bufio.Writer
-	size  int64 // bytes written to w
+	size  int64    // bytes written to w
+	whole *dirList // the sidecar of its whole-directory lines, once it has one (wholedir.go)
 }
 
 // New starts partitioning into the run directory dir.
@@ -247,6 +248,15 @@ func (p *Partitioner) closePart() error {
 	index := len(p.parts)
 	op := p.open
 	p.open = nil
+	// The sidecar first: a part file in place has its sidecar in place.
+	if op.whole != nil {
+		if err := commit(op.whole.tmp, op.whole.w, p.dir.WholeFile(index)); err != nil {
+			op.whole.abort()
+			_ = op.tmp.Close()
+			_ = os.Remove(op.tmp.Name())
+			return fmt.Errorf("write part %d: %w", index, err)
+		}
+	}
 	if err := commit(op.tmp, op.w, p.dir.PartFile(strconv.Itoa(index))); err != nil {
 		return fmt.Errorf("write part %d: %w", index, err)
 	}
@@ -283,6 +293,7 @@ func (p *Partitioner) Abort() {
 	if p.open != nil {
 		_ = p.open.tmp.Close()
 		_ = os.Remove(p.open.tmp.Name())
+		p.open.whole.abort()
 		p.open = nil
 	}
 	p.dirs.abort()

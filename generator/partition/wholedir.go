@@ -59,6 +59,9 @@ func (p *Partitioner) settleWhole(e scan.Entry) error {
 	op := p.open
 	err := op.w.Flush()
 	if err == nil {
+		err = p.noteWhole(op, wd, line)
+	}
+	if err == nil {
 		err = op.tmp.Truncate(wd.offset)
 	}
 	if err == nil {
@@ -74,5 +77,33 @@ func (p *Partitioner) settleWhole(e scan.Entry) error {
 		return fmt.Errorf("write part %d: %w", len(p.parts), err)
 	}
 	op.size = wd.offset + int64(len(line)) + 1
+	op.stats.WholeDirs++
 	return nil
+}
+
+// noteWhole adds the directory's line and its entries' lines, read back
+// from the part file before they are replaced, to the partition's sidecar
+// (plan.Dir.WholeFile): the transfer compares them with the source after
+// the tool ran, so that an entry deleted from or added to the directory
+// after the scan is reported (generator/transfer/whole.go). Copying from
+// the file keeps memory bounded however large the directory.
+func (p *Partitioner) noteWhole(op *openPart, wd *wholeDir, line string) error {
+	if op.whole == nil {
+		list, err := newTempList(p.dir.WholeFile(len(p.parts)))
+		if err != nil {
+			return err
+		}
+		op.whole = list
+	}
+	sep := p.opts.Tool.Separator()
+	if _, err := op.whole.w.WriteString(line); err != nil {
+		return err
+	}
+	if err := op.whole.w.WriteByte(sep); err != nil {
+		return err
+	}
+	// The directory's own line (wd.path and a separator) comes first.
+	start := wd.offset + int64(len(wd.path)) + 1
+	_, err := io.Copy(op.whole.w, io.NewSectionReader(op.tmp, start, op.size-start))
+	return err
 }

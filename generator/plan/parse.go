@@ -38,8 +38,10 @@ func ParseStatus(data []byte, index, count int) (*Status, error) {
 	}
 	// An empty list and no list are the same status; keep one form so a
 	// status written back reads as the same value.
-	if len(s.Vanished) == 0 {
-		s.Vanished = nil
+	for _, l := range []*[]string{&s.Vanished, &s.Added, &s.NotCopied} {
+		if len(*l) == 0 {
+			*l = nil
+		}
 	}
 	return &s, nil
 }

@@ -4,6 +4,7 @@
 //	<shared-dir>/<run-id>/
 //	  plan.json        source, destination, tool, options, totals, partitions
 //	  parts/part.<N>   one file list per partition, paths relative to the source
+//	  parts/part.<N>.whole  the entries its whole-directory lines stand for (whole.go)
 //	  skipped          every entry that is in no partition, with the reason
 //	  status/<N>.json  written when partition N finished an attempt
 //	  logs/            tool output of the local executor
@@ -69,9 +70,13 @@ type Totals struct {
 
 // Partition is what one part file holds.
 type Partition struct {
-	Entries int64 `json:"entries"` // lines in the part file
+	Entries int64 `json:"entries"` // entries listed (a whole-directory line counts as the entries it stands for)
 	Files   int64 `json:"files"`   // regular files among them
 	Bytes   int64 `json:"bytes"`   // their bytes
+	// WholeDirs counts the part file's whole-directory lines (rsync's
+	// "DIR/", standing for the directory and the entries directly in it;
+	// Entries counts those one by one); parts/part.N.whole lists them.
+	WholeDirs int64 `json:"whole_dirs,omitempty"`
 }
 
 // Count returns the number of partitions.

@@ -24,6 +24,11 @@ type Report struct {
 	// Vanished counts the listed entries that were gone from the source
 	// when their partition ran (counted in FilesDone: nothing more to do).
 	Vanished int64 `json:"vanished"`
+	// Added and NotCopied count the entries added after the scan to
+	// directories a partition copied whole: copied with them, or not
+	// (Status.Added, Status.NotCopied). Neither is in FilesTotal.
+	Added     int64 `json:"added"`
+	NotCopied int64 `json:"not_copied"`
 	// Skipped counts the entries of the skipped file (in no partition).
 	Skipped  int64          `json:"skipped"`
 	Failures []PartReport   `json:"failures"`
@@ -81,6 +86,8 @@ func ReadReport(dir Dir) (*Report, error) {
 			r.Succeeded = append(r.Succeeded, i)
 			r.FilesDone += part.Files
 			r.Vanished += int64(len(s.Vanished))
+			r.Added += int64(len(s.Added))
+			r.NotCopied += int64(len(s.NotCopied))
 			r.BytesDone += part.Bytes
 			if s.Warning != "" {
 				r.Warnings = append(r.Warnings, partReport(s, s.Warning))

@@ -21,12 +21,20 @@ type Status struct {
 	Finished string   `json:"finished"`
 	Argv     []string `json:"argv"`            // what ran
 	Error    string   `json:"error,omitempty"` // first lines of the tool's error output
-	// Warning says why an ok partition is not complete: entries of its part
-	// file that no longer existed in the source when the tool ran.
+	// Warning says why an ok partition is not what the scan saw: entries
+	// of its part file (or of its whole-directory lines) that no longer
+	// existed in the source when the tool ran, and entries added since the
+	// scan to the directories it copies whole (plan.Dir.WholeFile).
 	Warning  string   `json:"warning,omitempty"`
-	Vanished []string `json:"vanished,omitempty"` // those entries, relative to the source
-	Executor string   `json:"executor"`           // "local" or "pod"
-	Host     string   `json:"host,omitempty"`     // node or pod name
+	Vanished []string `json:"vanished,omitempty"` // the entries gone, relative to the source
+	// Added are entries the scan did not see that the tool copied with a
+	// directory listed whole (they are at the destination); NotCopied those
+	// found in such a directory after the tool ran but not at the
+	// destination. Neither is in the plan's counts.
+	Added     []string `json:"added,omitempty"`
+	NotCopied []string `json:"not_copied,omitempty"`
+	Executor  string   `json:"executor"`       // "local" or "pod"
+	Host      string   `json:"host,omitempty"` // node or pod name
 }
 
 // SaveStatus writes the status file of s.Part atomically.

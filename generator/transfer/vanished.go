@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,49 +66,95 @@ func (o *onlyVanished) done() bool {
 // only thing missing at the destination is what no longer exists in the
 // source: rsync failed with exit 23/24 and only messages about missing
 // entries, or rclone succeeded (it skips missing entries silently). It
-// lists the entries of the part file that are gone from the source.
+// lists the entries of the part file that are gone from the source. After
+// an attempt that succeeds, a partition with whole-directory lines is
+// compared with the source as well (whole.go): the entries deleted from
+// those directories are listed with the others, those added to them are
+// named in the warning.
 func checkVanished(p *plan.Plan, part int, st *plan.Status, out *onlyVanished) error {
-	switch {
-	case st.OK && tool.SkipsMissingSilently(p.Tool):
-	case !st.OK && tool.VanishedExit(p.Tool, st.ExitCode) && out.done():
-	default:
+	listed := st.OK && tool.SkipsMissingSilently(p.Tool) ||
+		!st.OK && tool.VanishedExit(p.Tool, st.ExitCode) && out.done()
+	whole := (st.OK || listed) && part >= 0 && part < p.Count() && p.Partitions[part].WholeDirs > 0
+	if !listed && !whole {
 		return nil
 	}
 	t, err := tool.Lookup(p.Tool)
 	if err != nil {
 		return err
 	}
+	var gone []string
+	if listed {
+		if gone, err = goneListed(p, part, t.Separator()); err != nil {
+			return err
+		}
+	}
+	var w wholeCheck
+	if whole {
+		if w, err = checkWhole(p, part, t.Separator()); err != nil {
+			return fmt.Errorf("part %d: %w", part, err)
+		}
+		gone = append(gone, w.gone...)
+	}
+	slices.Sort(gone)
+	gone = slices.Compact(gone) // a vanished whole directory is found by both
+	if !st.OK && len(gone) == 0 {
+		return nil // rsync's complaint is not explained by the source: a real failure
+	}
+	var warnings []string
+	if len(gone) > 0 {
+		st.OK, st.Error, st.Vanished = true, "", gone
+		warnings = append(warnings, fmt.Sprintf("%d listed entries vanished from the source after the scan and were not copied: %s",
+			len(gone), shortList(gone, part)))
+	}
+	if len(w.added) > 0 {
+		st.Added = w.added
+		warnings = append(warnings, fmt.Sprintf("%d entries added after the scan to directories copied whole were copied with them (in no count of the plan): %s",
+			len(w.added), shortList(w.added, part)))
+	}
+	if len(w.notCopied) > 0 {
+		st.NotCopied = w.notCopied
+		warnings = append(warnings, fmt.Sprintf("%d entries added after the scan to directories copied whole were not copied (added after the tool read the directory; a later run copies them): %s",
+			len(w.notCopied), shortList(w.notCopied, part)))
+	}
+	warnings = append(warnings, w.problems...)
+	st.Warning = strings.Join(warnings, "; ")
+	return nil
+}
+
+// goneListed lists the entries of the part file that are gone from the
+// source; a whole-directory line counts as its directory.
+func goneListed(p *plan.Plan, part int, sep byte) ([]string, error) {
 	partFile := p.Dir().PartFile(strconv.Itoa(part))
 	if part == plan.DirsPart { // the directory step's list: a directory may vanish too
 		partFile = p.Dir().DirsFile()
 	}
 	data, err := os.ReadFile(partFile)
 	if err != nil {
-		return fmt.Errorf("part %d: %w", part, err)
+		return nil, fmt.Errorf("part %d: %w", part, err)
 	}
-	paths, err := plan.ParsePart(data, t.Separator())
+	paths, err := plan.ParsePart(data, sep)
 	if err != nil {
-		return fmt.Errorf("%s: %w", partFile, err)
+		return nil, fmt.Errorf("%s: %w", partFile, err)
 	}
 	var gone []string
 	for _, rel := range paths {
 		if _, err := os.Lstat(filepath.Join(p.Source, rel)); errors.Is(err, fs.ErrNotExist) {
-			gone = append(gone, rel)
+			gone = append(gone, strings.TrimSuffix(rel, "/"))
 		}
 	}
-	if len(gone) == 0 {
-		return nil // rsync's complaint is not explained by the source: a real failure
-	}
+	return gone, nil
+}
+
+// shortList quotes the first vanishedShown paths of a list, saying how
+// many more the status file of part holds.
+func shortList(paths []string, part int) string {
 	shown := make([]string, 0, vanishedShown)
-	for _, g := range gone[:min(len(gone), vanishedShown)] {
+	for _, g := range paths[:min(len(paths), vanishedShown)] {
 		shown = append(shown, strconv.Quote(g))
 	}
 	more := ""
-	if len(gone) > vanishedShown {
-		more = fmt.Sprintf(" and %d more (all in status/%d.json)", len(gone)-vanishedShown, part)
+	if len(paths) > vanishedShown {
+		more = fmt.Sprintf(" and %d more (all in status/%d.json)", len(paths)-vanishedShown, part)
 	}
-	st.OK, st.Error, st.Vanished = true, "", gone
-	st.Warning = fmt.Sprintf("%d listed entries vanished from the source after the scan and were not copied: %s%s",
-		len(gone), strings.Join(shown, ", "), more)
-	return nil
+	return strings.Join(shown, ", ") + more
 }

@@ -4,17 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/partsync/partsync/generator/clusterflags"
 )
 
-// ErrCluster is wrapped when the cluster options cannot describe a working workflow.
-var ErrCluster = errors.New("bad cluster options")
+// ErrCluster is wrapped when the cluster options cannot describe a working
+// workflow; it is clusterflags.ErrCluster, which the flag parsers wrap.
+var ErrCluster = clusterflags.ErrCluster
 
 // DefaultBackoff is the first retry's delay; each further retry doubles it.
 const DefaultBackoff = 30 * time.Second
@@ -35,38 +37,13 @@ type Options struct {
 	MaxPartitions int
 }
 
-// PVC is a PersistentVolumeClaim mounted at the same path in every pod.
-type PVC struct {
-	Claim     string
-	MountPath string
-}
-
-// SecretRef names a Secret and the key that holds rclone.conf.
-type SecretRef struct {
-	Name string
-	Key  string
-}
-
-// Identity is the user and group the pods run as. uid 0 gets the
-// capabilities rsync needs to read every file and keep owners.
-type Identity struct {
-	UID int64
-	GID int64
-}
-
-// ParseIdentity reads --run-as-user UID[:GID]; GID defaults to UID.
-func ParseIdentity(s string) (*Identity, error) {
-	uid, gid, hasGID := strings.Cut(s, ":")
-	if !hasGID {
-		gid = uid
-	}
-	u, uerr := strconv.ParseInt(uid, 10, 32)
-	g, gerr := strconv.ParseInt(gid, 10, 32)
-	if uerr != nil || gerr != nil || u < 0 || g < 0 {
-		return nil, fmt.Errorf("%w: --run-as-user %q: give UID or UID:GID as numbers, or \"image\" for the image's user", ErrCluster, s)
-	}
-	return &Identity{UID: u, GID: g}, nil
-}
+// PVC, SecretRef and Identity are the parsed cluster flags
+// (generator/clusterflags, kept apart so that its parsers can be fuzzed).
+type (
+	PVC       = clusterflags.PVC
+	SecretRef = clusterflags.SecretRef
+	Identity  = clusterflags.Identity
+)
 
 // rootCapabilities let root chown, read and write every file, as rsync -a
 // needs to copy a shared file system with its owners; all others stay dropped.
@@ -93,37 +70,6 @@ func (o Options) secure(spec *wfv1.WorkflowSpec) {
 			c.SecurityContext.Capabilities.Add = rootCapabilities()
 		}
 	}
-}
-
-// ParsePVC reads --pvc NAME[:MOUNTPATH]. Without a mount path the claim is
-// mounted at /mnt/NAME.
-func ParsePVC(s string) (PVC, error) {
-	name, mount, hasMount := strings.Cut(s, ":")
-	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return PVC{}, fmt.Errorf("%w: --pvc %q: claim name %q: %s", ErrCluster, s, name, errs[0])
-	}
-	if !hasMount {
-		mount = "/mnt/" + name
-	}
-	if !filepath.IsAbs(mount) || filepath.Clean(mount) != mount || mount == "/" {
-		return PVC{}, fmt.Errorf("%w: --pvc %q: mount path %q must be a clean absolute path below /, as in --pvc %s:/mnt/%s", ErrCluster, s, mount, name, name)
-	}
-	return PVC{Claim: name, MountPath: mount}, nil
-}
-
-// ParseSecretRef reads --rclone-config-secret NAME[:KEY]; KEY defaults to rclone.conf.
-func ParseSecretRef(s string) (*SecretRef, error) {
-	name, key, hasKey := strings.Cut(s, ":")
-	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return nil, fmt.Errorf("%w: --rclone-config-secret %q: %s", ErrCluster, s, errs[0])
-	}
-	if !hasKey {
-		key = "rclone.conf"
-	}
-	if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
-		return nil, fmt.Errorf("%w: --rclone-config-secret %q: key %q: %s", ErrCluster, s, key, errs[0])
-	}
-	return &SecretRef{Name: name, Key: key}, nil
 }
 
 // validate reports every problem of the options at once.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -249,7 +248,7 @@ func TestBuildRejects(t *testing.T) {
 		"no-secret":         {testPlan("rclone", "oci:b", 1), func(*Options) {}, "--rclone-config-secret"},
 		"jobs":              {testPlan("rsync", "/mnt/dst/x", 1), func(o *Options) { o.Jobs = 0 }, "-n/--jobs 0"},
 		"sa":                {testPlan("rsync", "/mnt/dst/x", 1), func(o *Options) { o.ServiceAccount = "Bad_SA" }, `"Bad_SA"`},
-		"scratch-collision": {testPlan("rsync", "/mnt/dst/x", 1), func(o *Options) { o.PVCs = append(o.PVCs, PVC{"v", "/var/tmp"}) }, "scratch"},
+		"scratch-collision": {testPlan("rsync", "/mnt/dst/x", 1), func(o *Options) { o.PVCs = append(o.PVCs, PVC{Claim: "v", MountPath: "/var/tmp"}) }, "scratch"},
 	}
 	for name, c := range cases {
 		o := baseOptions()
@@ -257,24 +256,6 @@ func TestBuildRejects(t *testing.T) {
 		_, err := Build(c.p, o)
 		if !errors.Is(err, ErrCluster) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: Build = %v; want ErrCluster naming %s", name, err, c.want)
-		}
-	}
-}
-
-func TestParsePVC(t *testing.T) {
-	for in, want := range map[string]PVC{
-		"lustre:/mnt/lustre": {"lustre", "/mnt/lustre"},
-		"shared":             {"shared", "/mnt/shared"},
-		"a.b-c:/x/y":         {"a.b-c", "/x/y"},
-	} {
-		got, err := ParsePVC(in)
-		if err != nil || got != want {
-			t.Errorf("ParsePVC(%q) = %+v, %v; want %+v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "Upper:/x", "a:relative", "a:/", "a:/x/../y", "a_b:/x"} {
-		if got, err := ParsePVC(in); !errors.Is(err, ErrCluster) || !strings.Contains(err.Error(), fmt.Sprintf("%q", in)) {
-			t.Errorf("ParsePVC(%q) = %+v, %v; want ErrCluster naming it", in, got, err)
 		}
 	}
 }
@@ -307,20 +288,6 @@ func TestPodIdentity(t *testing.T) {
 			if (len(caps.Add) > 0) != c.caps || len(caps.Drop) != 1 || caps.Drop[0] != "ALL" {
 				t.Errorf("%s: template %s capabilities %+v", name, tmpl.Name, caps)
 			}
-		}
-	}
-}
-
-func TestParseIdentity(t *testing.T) {
-	for in, want := range map[string]Identity{"1000": {1000, 1000}, "1000:100": {1000, 100}, "0": {0, 0}} {
-		got, err := ParseIdentity(in)
-		if err != nil || *got != want {
-			t.Errorf("ParseIdentity(%q) = %+v, %v; want %+v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "root", "-1", "1:x", "1:2:3", "99999999999"} {
-		if _, err := ParseIdentity(in); !errors.Is(err, ErrCluster) || !strings.Contains(err.Error(), fmt.Sprintf("%q", in)) {
-			t.Errorf("ParseIdentity(%q) = %v; want ErrCluster naming it", in, err)
 		}
 	}
 }
