@@ -78,6 +78,9 @@ func TestRcloneListName(t *testing.T) {
 		if got := (Rclone{}).ListName(in); got != want {
 			t.Errorf("ListName(%q) = %q; want %q", in, got, want)
 		}
+		if back := (Rclone{}).SourceName(want); back != in {
+			t.Errorf("SourceName(%q) = %q; want %q", want, back, in)
+		}
 	}
 	for _, name := range []string{"lit\u2409", "quote\u201b"} {
 		if v := (Rclone{}).Classify(scan.Entry{Path: name, Type: scan.File}); v.List || v.Reason == "" {

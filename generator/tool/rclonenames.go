@@ -44,7 +44,11 @@ func (r Rclone) keyTooLong(e scan.Entry) *Verdict {
 // ListNamer is a Tool whose file lists name files in a form of the tool's
 // own rather than by their raw bytes.
 type ListNamer interface {
+	// ListName is the path as the tool's list names it.
 	ListName(path string) string
+	// SourceName is the path in the source that a list line names: the
+	// inverse of ListName for every path the tool lists.
+	SourceName(line string) string
 }
 
 // rclone's standard (internal) names: a control character c becomes the
@@ -75,10 +79,30 @@ func (Rclone) ListName(path string) string {
 	}, path)
 }
 
+// SourceName implements ListNamer: the control characters rclone's names
+// stand for. Paths that hold these characters literally are never listed
+// (holdsEncodingChars), so every one of them is an encoded control character.
+func (Rclone) SourceName(line string) string {
+	if strings.IndexFunc(line, isPicture) < 0 {
+		return line
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == ctlDel:
+			return 0x7f
+		case isPicture(r):
+			return r - ctlPictures
+		}
+		return r
+	}, line)
+}
+
+func isPicture(r rune) bool { return r >= ctlPictures && r <= ctlDel }
+
 func isCtl(r rune) bool { return r < ctlFirstCode || r == 0x7f }
 
 // holdsEncodingChars reports whether a name holds the characters rclone
 // uses to encode control characters, which it would read back differently.
 func holdsEncodingChars(path string) bool {
-	return strings.IndexFunc(path, func(r rune) bool { return r == rcloneQuote || r >= ctlPictures && r <= ctlDel }) >= 0
+	return strings.IndexFunc(path, func(r rune) bool { return r == rcloneQuote || isPicture(r) }) >= 0
 }

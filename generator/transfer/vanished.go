@@ -84,7 +84,7 @@ func checkVanished(p *plan.Plan, part int, st *plan.Status, out *onlyVanished) e
 	}
 	var gone []string
 	if listed {
-		if gone, err = goneListed(p, part, t.Separator()); err != nil {
+		if gone, err = goneListed(p, part, t); err != nil {
 			return err
 		}
 	}
@@ -122,8 +122,10 @@ func checkVanished(p *plan.Plan, part int, st *plan.Status, out *onlyVanished) e
 }
 
 // goneListed lists the entries of the part file that are gone from the
-// source; a whole-directory line counts as its directory.
-func goneListed(p *plan.Plan, part int, sep byte) ([]string, error) {
+// source, by their source paths; a whole-directory line counts as its
+// directory, and a line in the tool's own naming (ListNamer) is looked up
+// under the name it stands for.
+func goneListed(p *plan.Plan, part int, t tool.Tool) ([]string, error) {
 	partFile := p.Dir().PartFile(strconv.Itoa(part))
 	if part == plan.DirsPart { // the directory step's list: a directory may vanish too
 		partFile = p.Dir().DirsFile()
@@ -132,12 +134,16 @@ func goneListed(p *plan.Plan, part int, sep byte) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("part %d: %w", part, err)
 	}
-	paths, err := plan.ParsePart(data, sep)
+	paths, err := plan.ParsePart(data, t.Separator())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", partFile, err)
 	}
+	namer, _ := t.(tool.ListNamer)
 	var gone []string
 	for _, rel := range paths {
+		if namer != nil {
+			rel = namer.SourceName(rel)
+		}
 		if _, err := os.Lstat(filepath.Join(p.Source, rel)); errors.Is(err, fs.ErrNotExist) {
 			gone = append(gone, strings.TrimSuffix(rel, "/"))
 		}
