@@ -11,6 +11,9 @@
 #   PARTSYNC_E2E_CACHE  binaries and run directories (default ~/.cache/partsync-e2e);
 #                       Go's own build and module caches are used as usual
 #   PARTSYNC_E2E_KEEP=1 keep the run directory (logs) even when the suite passes
+#   PARTSYNC_E2E_GCFLAGS  -gcflags for every build, vet and test below (e.g.
+#                       'all=-N -l': no optimisation, less compile CPU, slower
+#                       binaries); one value for all keeps the build cache shared
 set -euo pipefail
 
 e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,6 +51,8 @@ find "$cache/runs" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn
 	while IFS= read -r old; do rm -rf -- "$old" || log "could not remove $old"; done
 
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+gcf=()
+if [ -n "${PARTSYNC_E2E_GCFLAGS:-}" ]; then gcf=("-gcflags=$PARTSYNC_E2E_GCFLAGS"); fi
 start=$(date +%s)
 lap_start=$start
 # lap WHAT: log how long WHAT took since the previous lap.
@@ -76,24 +81,24 @@ fi
 # The version stamp is what kubectl and clients parse; -s -w: no debug
 # info, a faster link.
 ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=33"
-go build -ldflags "$ldflags" -o "$bin/" \
+go build "${gcf[@]}" -ldflags "$ldflags" -o "$bin/" \
 	k8s.io/kubernetes/cmd/kube-apiserver \
 	github.com/argoproj/argo-workflows/v3/cmd/workflow-controller \
 	sigs.k8s.io/kwok/cmd/kwok
 rm -f "$bin/kube-scheduler"
-go build -o "$bin/node-agent" ./cmd/node-agent
+go build "${gcf[@]}" -o "$bin/node-agent" ./cmd/node-agent
 lap "etcd, upstream commands and node agent"
 mkdir -p "$bin/image"
-(cd "$repo" && go build -o "$bin/image/partsync" ./cmd/partsync)
+(cd "$repo" && go build "${gcf[@]}" -o "$bin/image/partsync" ./cmd/partsync)
 lap "partsync"
 # The real helm, at the version the chart's test module pins (its go.mod's
 # tool directive), for the chart scenario: helm install into the stack.
-(cd "$repo/charts/partsync/test" && GOFLAGS="$GOFLAGS -mod=mod" go build \
+(cd "$repo/charts/partsync/test" && GOFLAGS="$GOFLAGS -mod=mod" go build "${gcf[@]}" \
 	-ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v3.18.0" -o "$bin/helm" helm.sh/helm/v3/cmd/helm)
 lap "helm"
-go vet ./...
+go vet "${gcf[@]}" ./...
 lap "go vet"
-go test -c -o "$cache/e2e.test" ./tests
+go test "${gcf[@]}" -c -o "$cache/e2e.test" ./tests
 lap "test binary"
 crd_dir=$(go list -m -f '{{.Dir}}' github.com/argoproj/argo-workflows/v3)/manifests/base/crds/full
 log "build done in $(($(date +%s) - start)) s"
@@ -107,4 +112,4 @@ export GOPROXY=off GOFLAGS="$GOFLAGS -mod=readonly"
 # type-check all their dependencies once more (vet computes facts for every
 # imported package, and a different flag set is a different cache key).
 exec unshare --net -- bash -c 'ip link set lo up && exec "$@"' e2e-netns \
-	go test ./... -count=1 -v -timeout 20m -vet=off "$@"
+	go test "${gcf[@]}" ./... -count=1 -v -timeout 20m -vet=off "$@"
