@@ -1,7 +1,7 @@
 // Package harness starts and stops the end-to-end stack: etcd,
-// kube-apiserver, kube-scheduler, optionally kube-controller-manager, Argo's
-// workflow-controller, the partsync test node agent and optionally KWOK, all
-// on 127.0.0.1. It expects to run inside a private network namespace (Argo's
+// kube-apiserver, a pod binder in place of kube-scheduler, optionally
+// kube-controller-manager, Argo's workflow-controller, the partsync test
+// node agent and optionally KWOK, all on 127.0.0.1. It expects to run inside a private network namespace (Argo's
 // controller listens on :6060 on every interface; see InPrivateNetns).
 // Each process is started from a prebuilt binary, logs to its own file in
 // the work directory, and is stopped by its PID.
@@ -46,7 +46,6 @@ const (
 	etcdClientPort = 2379
 	etcdPeerPort   = 2380
 	apiserverPort  = 6443
-	schedulerPort  = 10259
 	kcmPort        = 10257
 	kwokPort       = 10247
 	controllerPort = 6060
@@ -57,7 +56,7 @@ const AgentNode = "partsync-agent"
 
 // Config says what to start and where.
 type Config struct {
-	// BinDir holds etcd, kube-apiserver, kube-scheduler, workflow-controller,
+	// BinDir holds etcd, kube-apiserver, workflow-controller,
 	// node-agent and, when used, kube-controller-manager and kwok.
 	BinDir string
 	// WorkDir receives state, kubeconfig and one log file per process.
@@ -92,6 +91,8 @@ type Stack struct {
 	APIExt     apiextclient.Interface
 	// Timings records how long each start phase took.
 	Timings []Timing
+	// stopBinder stops the pod binder (binder.go).
+	stopBinder func()
 }
 
 // Timing is one measured phase.
@@ -157,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		{"kube-apiserver", func() error { return s.startAPIServer(ctx) }},
 		{"namespace", func() error { return s.setupNamespace(ctx) }},
 		{"argo-crds", func() error { return s.applyCRDs(ctx) }},
-		{"kube-scheduler", func() error { return s.startScheduler(ctx) }},
+		{"binder", func() error { return s.startBinder(ctx) }},
 		{"kube-controller-manager", func() error { return s.startKCM(ctx) }},
 		{"workflow-controller", func() error { return s.startController(ctx) }},
 		{"node-agent", func() error { return s.startAgent(ctx) }},
@@ -181,7 +182,7 @@ func (s *Stack) AgentWorkDir() string { return filepath.Join(s.cfg.WorkDir, "age
 func (s *Stack) Namespace() string { return s.cfg.Namespace }
 
 // Stop stops every process, last started first: SIGTERM to its PID, SIGKILL
-// after 10 seconds.
+// after 10 seconds; then the pod binder.
 func (s *Stack) Stop() {
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		p := s.procs[i]
@@ -195,6 +196,10 @@ func (s *Stack) Stop() {
 		_ = p.log.Close()
 	}
 	s.procs = nil
+	if s.stopBinder != nil {
+		s.stopBinder()
+		s.stopBinder = nil
+	}
 }
 
 func (s *Stack) bin(name string) string { return filepath.Join(s.cfg.BinDir, name) }
@@ -275,8 +280,9 @@ func (s *Stack) startEtcd(ctx context.Context) error {
 		"--listen-client-urls", client, "--advertise-client-urls", client,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
 		"--initial-cluster", "default="+peer,
-		"--unsafe-no-fsync", "--quota-backend-bytes", "8589934592",
-		"--log-level", "warn")
+		// Debian's etcd-server 3.4 (run.sh): no --unsafe-no-fsync there.
+		"--quota-backend-bytes", "8589934592",
+		"--logger", "zap", "--log-level", "warn")
 	if err != nil {
 		return err
 	}
@@ -436,21 +442,6 @@ func (s *Stack) EnsureServiceAccount(ctx context.Context, name string) error {
 		return fmt.Errorf("role binding %s: %w", binding.Name, err)
 	}
 	return nil
-}
-
-func (s *Stack) startScheduler(ctx context.Context) error {
-	p, err := s.start("kube-scheduler", nil,
-		s.bin("kube-scheduler"),
-		"--kubeconfig="+s.Kubeconfig,
-		"--authentication-kubeconfig="+s.Kubeconfig,
-		"--authorization-kubeconfig="+s.Kubeconfig,
-		"--bind-address=127.0.0.1",
-		fmt.Sprintf("--secure-port=%d", schedulerPort),
-		"--leader-elect=false")
-	if err != nil {
-		return err
-	}
-	return s.waitFor(ctx, p, "healthz", httpCheck(insecureClient(), fmt.Sprintf("https://127.0.0.1:%d/healthz", schedulerPort), nil))
 }
 
 func (s *Stack) startKCM(ctx context.Context) error {
