@@ -97,3 +97,17 @@ bench_machine() {
 	printf '%s cores, %s GiB RAM, kernel %s, %s, load %s\n' "$(nproc)" \
 		"$(free -g | awk '/^Mem:/{print $2}')" "$(uname -r)" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# bench_timed LOG CMD...: runs CMD with its output appended to LOG and prints
+# the seconds it took; a failing CMD ends the script, naming CMD and LOG.
+bench_timed() {
+	local log=$1 s e
+	shift
+	s=$(date +%s.%N)
+	if ! "$@" >>"$log" 2>&1; then
+		echo "$(basename "$0"): $* failed; see $log" >&2
+		exit 1
+	fi
+	e=$(date +%s.%N)
+	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'
+}

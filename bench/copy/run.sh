@@ -22,6 +22,8 @@ sets=${SETS:-small mixed}
 jobs=${JOBS:-4 8}
 scale=${SCALE:-1}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib.sh
+source "$repo/bench/lib.sh"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 bin=$(mktemp -d)
@@ -53,17 +55,10 @@ copy() {
 	esac
 }
 
-# timed TOOL SRC DST: prints the seconds of one copy.
+# timed TOOL SRC DST: prints the seconds of one copy, after a sync.
 timed() {
 	sync
-	local s e
-	s=$(date +%s.%N)
-	if ! copy "$@" >>"$dir/log" 2>&1; then
-		echo "run.sh: $1 failed; see $dir/log" >&2
-		exit 1
-	fi
-	e=$(date +%s.%N)
-	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'
+	bench_timed "$dir/log" copy "$@"
 }
 
 # files DIR: regular files below DIR.

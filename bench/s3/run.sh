@@ -24,6 +24,8 @@ scale=${SCALE:-1}
 jobs=${JOBS:-8}
 files=${FILES:-10000}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib.sh
+source "$repo/bench/lib.sh"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 bin=$(mktemp -d)
@@ -93,16 +95,7 @@ copy() {
 }
 
 # timed TOOL: prints the seconds of one copy.
-timed() {
-	local s e
-	s=$(date +%s.%N)
-	if ! copy "$1" >>"$dir/log" 2>&1; then
-		echo "run.sh: $1 failed; see $dir/log" >&2
-		exit 1
-	fi
-	e=$(date +%s.%N)
-	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'
-}
+timed() { bench_timed "$dir/log" copy "$1"; }
 
 tools=(rclone-16 "fpart-rclone-$jobs" "partsync-$jobs")
 results=$dir/results.tsv
