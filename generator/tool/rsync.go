@@ -2,6 +2,7 @@ package tool
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/partsync/partsync/generator/scan"
@@ -66,4 +67,16 @@ func (Rsync) Argv(job Job) []string {
 	// step (DirsArgv, without it) gives every directory its own mode once all
 	// partitions are done.
 	return append(argv, "--chmod=Du+w", "--mkpath", "--from0", "--files-from="+job.PartFile, withSlash(job.Source), withSlash(job.Destination))
+}
+
+// MakeDestination creates DST and its missing parents before a partition
+// runs. --mkpath does so too, but rsync tests for DST and then makes it, so
+// partitions that start together race: the losers fail with "mkdir … failed:
+// File exists" (exit code 11). MkdirAll accepts a directory another process
+// made first.
+func (Rsync) MakeDestination(dst string) error {
+	if err := os.MkdirAll(dst, 0o777); err != nil {
+		return fmt.Errorf("%w %q: %v", ErrDestination, dst, err)
+	}
+	return nil
 }

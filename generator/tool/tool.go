@@ -39,6 +39,11 @@ type Tool interface {
 	Argv(job Job) []string
 }
 
+// DestinationMaker is a Tool that needs DST made before its partitions run.
+type DestinationMaker interface {
+	MakeDestination(dst string) error
+}
+
 // Destination is a validated DST.
 type Destination struct {
 	// Spec is DST as the tool takes it: an absolute path or "remote:path".

@@ -100,7 +100,11 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 	// Let the tool finish its current file on cancel; kill it if it lingers.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
-	runErr := cmd.Run()
+	dstErr := makeDestination(p)
+	runErr := dstErr
+	if dstErr == nil {
+		runErr = cmd.Run()
+	}
 
 	st.Seconds = time.Since(start).Seconds()
 	st.Finished = plan.Stamp(time.Now())
@@ -120,10 +124,25 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 	if err := plan.SaveStatus(s.Dir, st); err != nil {
 		return st, fmt.Errorf("part %d: %w", s.Part, err)
 	}
+	if dstErr != nil {
+		return st, fmt.Errorf("%w: part %d: %v", ErrTransfer, s.Part, dstErr)
+	}
 	if !st.OK {
 		return st, fmt.Errorf("%w: part %d: %s exited %d: %s", ErrTransfer, s.Part, s.Argv[0], st.ExitCode, firstLine(st.Error))
 	}
 	return st, nil
+}
+
+// makeDestination makes DST when the plan's tool needs it made first.
+func makeDestination(p *plan.Plan) error {
+	t, err := tool.Lookup(p.Tool)
+	if err != nil {
+		return err
+	}
+	if m, ok := t.(tool.DestinationMaker); ok {
+		return m.MakeDestination(p.Destination)
+	}
+	return nil
 }
 
 // exitCode is the tool's exit code, or -1 when it did not start or died of a signal.
