@@ -81,11 +81,10 @@ func TestWorkflowArgvIsRunArgv(t *testing.T) {
 			}
 
 			// The fan-out: one step over withSequence, passing {{item}} as "part";
-			// for rsync then the directory step.
+			// then the directory step (the recheck, and for rsync the directories).
 			main := workflowTemplate(t, wf, wf.Spec.Entrypoint)
-			wantSteps := map[string]int{"rsync": 2, "rclone": 1}[tc.tool]
-			if len(main.Steps) != wantSteps || len(main.Steps[0].Steps) != 1 {
-				t.Fatalf("entrypoint %q: want %d step(s), got %+v", main.Name, wantSteps, main.Steps)
+			if len(main.Steps) != 2 || len(main.Steps[0].Steps) != 1 {
+				t.Fatalf("entrypoint %q: want 2 steps, got %+v", main.Name, main.Steps)
 			}
 			step := main.Steps[0].Steps[0]
 			if step.WithSequence == nil || step.WithSequence.Count == nil || step.WithSequence.Count.String() != strconv.Itoa(p.Count()) {
@@ -153,7 +152,7 @@ func TestWorkflowArgvIsRunArgv(t *testing.T) {
 				toolArgv[n] = st.Argv
 			}
 			var dirsArgv []string
-			if tc.tool == "rsync" { // be the directory step's pod
+			{ // be the directory step's pod
 				d := workflowTemplate(t, wf, main.Steps[1].Steps[0].Template).Container
 				argv := append(slices.Clone(d.Command), d.Args...)
 				for i := range argv {
@@ -162,7 +161,12 @@ func TestWorkflowArgvIsRunArgv(t *testing.T) {
 				if res := partsync(context.Background(), argv[1:]...); res.code != 0 {
 					t.Fatalf("directory pod: %s", res)
 				}
-				dirsArgv = dirsStatus(t, runDir).Argv
+				if r, ok, err := plan.LoadRecheck(plan.Dir(runDir)); err != nil || !ok || r.Added != 0 || r.Entries != p.Totals.Entries {
+					t.Errorf("directory pod's recheck: %+v, %v, %v; want nothing added among %d entries", r, ok, err, p.Totals.Entries)
+				}
+				if tc.tool == "rsync" {
+					dirsArgv = dirsStatus(t, runDir).Argv
+				}
 			}
 			checkCopy(t, tree, tc.tool, dst, s3)
 

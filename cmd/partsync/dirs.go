@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,19 +11,22 @@ import (
 
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/recheck"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
 )
 
 // dirsCommand is the workflow's step after the fan-out: once every
-// partition has succeeded it re-applies each directory's metadata from the
-// source, with the argv `run` uses for the same step (transfer.DirsCommand).
-// It fails when a partition has not succeeded, and does nothing when the
-// tool keeps no directories (rclone) or the tree has none.
+// partition has succeeded it walks the source again to name the entries
+// added after the scan (recheck.json, the added file), then re-applies each
+// directory's metadata from the source, with the argv `run` uses for the
+// same step (transfer.DirsCommand). It fails when a partition has not
+// succeeded; the tool step does nothing when the tool keeps no directories
+// (rclone) or the tree has none.
 func dirsCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:  "dirs",
-		Usage: "(in a workflow pod, after every partition) re-apply the directories' modes and mtimes (and what else the tool options keep) from the source; record status/dirs.json",
+		Usage: "(in a workflow pod, after every partition) name the entries added to the source after the scan (recheck.json); with rsync, re-apply the directories' modes and mtimes (and what else the tool options keep) from the source, recorded in status/dirs.json",
 		Flags: []cli.Flag{runDirFlag(), attemptFlag()},
 		Action: func(c *cli.Context) error {
 			dir := plan.Dir(c.String("run-dir"))
@@ -32,6 +36,9 @@ func dirsCommand(s Streams) *cli.Command {
 			}
 			argv, reason, err := transfer.DirsReady(p)
 			if err != nil {
+				return err
+			}
+			if err := podRecheck(c.Context, s.Err, p); err != nil {
 				return err
 			}
 			if argv == nil {
@@ -49,6 +56,29 @@ func dirsCommand(s Streams) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// podRecheck runs the recheck in the workflow's pod and prints its warning.
+func podRecheck(ctx context.Context, w io.Writer, p *plan.Plan) error {
+	r, err := recheck.Run(ctx, p, 0)
+	switch {
+	case errors.Is(err, recheck.ErrNoManifest):
+		fmt.Fprintf(w, "partsync: not checked for entries added after the scan: %v\n", err)
+		return nil
+	case err != nil:
+		return err
+	}
+	printRecheck(w, r)
+	return nil
+}
+
+// printRecheck reports the check for entries added after the scan.
+func printRecheck(w io.Writer, r *plan.Recheck) {
+	if r.Added > 0 {
+		fmt.Fprintf(w, "partsync: warning: %s\n", r.Warning)
+		return
+	}
+	fmt.Fprintf(w, "partsync: source checked again after the partitions: nothing added since the scan (%d entries, %.1fs)\n", r.Entries, r.Seconds)
 }
 
 // runDirFlag and attemptFlag are the flags of the commands a workflow's pods run.
@@ -73,8 +103,15 @@ func withToolCode(st *plan.Status, err error) error {
 	return &toolExit{code: code, err: err}
 }
 
-// printDirs reports the directory step of a local run.
+// printDirs reports the steps after the partitions of a local run: the
+// recheck and the directory step.
 func printDirs(w io.Writer, sum local.Summary) {
+	switch {
+	case sum.Recheck != nil:
+		printRecheck(w, sum.Recheck)
+	case sum.RecheckSkipped != "":
+		fmt.Fprintf(w, "partsync: not checked for entries added after the scan: %s\n", sum.RecheckSkipped)
+	}
 	d := sum.Dirs
 	switch {
 	case d == nil || !d.Ran && !d.Pending:

@@ -244,6 +244,12 @@ func sourceChangesAfterScan(t *testing.T, tool, path string) {
 	}
 	writeFile(t, filepath.Join(src, "b/f-0"), []byte("rewritten after the scan, and longer than before"), 0o644, time.Now())
 	writeFile(t, filepath.Join(src, "b/added"), []byte("added after the scan"), 0o644, time.Now())
+	// In a directory no part file lists whole: no partition copies it, the
+	// check after the partitions names it.
+	if err := os.Mkdir(filepath.Join(src, "e"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(src, "e/new"), []byte("added after the scan"), 0o644, time.Now())
 
 	var stderr string
 	switch path {
@@ -266,6 +272,11 @@ func sourceChangesAfterScan(t *testing.T, tool, path string) {
 			}
 			stderr += res.stderr
 		}
+		res := partsync(context.Background(), "dirs", "--run-dir", runDir) // the step after the fan-out
+		if res.code != ExitOK {
+			t.Fatalf("dirs: %s", res)
+		}
+		stderr += res.stderr
 	}
 	var vanished, added []string
 	for i := range p.Count() {
@@ -319,9 +330,21 @@ func sourceChangesAfterScan(t *testing.T, tool, path string) {
 	case !addedCopied && !os.IsNotExist(err):
 		t.Errorf("a file added after the scan was copied (%v); it is in no partition", err)
 	}
-	if rep, err := treecheck.Compare(src, dst, treecheck.Options{}); addedCopied != (err == nil) || rep.Files != int64(13+btoi(addedCopied)) {
-		// 20 files - 7 gone = 13 in the source besides b/added.
-		t.Errorf("compare: %d files verified, err %v; want %d verified", rep.Files, err, 13+btoi(addedCopied))
+	if rep, err := treecheck.Compare(src, dst, treecheck.Options{}); err == nil || rep.Files != int64(13+btoi(addedCopied)) {
+		// 20 files - 7 gone = 13 in the source besides b/added and e/new,
+		// which is in no partition.
+		t.Errorf("compare: %d files verified, err %v; want %d verified and e/new missing", rep.Files, err, 13+btoi(addedCopied))
+	}
+	// The check after the partitions names what no partition copied or reported.
+	wantLate := []string{"e", "e/new"}
+	if !addedCopied {
+		wantLate = []string{"b/added", "e", "e/new"}
+	}
+	rc, ok, err := plan.LoadRecheck(plan.Dir(runDir))
+	late, _ := os.ReadFile(filepath.Join(runDir, "added"))
+	if err != nil || !ok || rc.Added != int64(len(wantLate)) || string(late) != strings.Join(wantLate, "\x00")+"\x00" ||
+		!strings.Contains(stderr, fmt.Sprintf("partsync: warning: %d entries added to the source after the scan were not copied", len(wantLate))) {
+		t.Errorf("recheck %+v (%v, %v), added file %q; want %q named in the output:\n%s", rc, ok, err, late, wantLate, stderr)
 	}
 	rep := statusJSON(t, ExitOK, "-d", shared, "chg")
 	if len(rep.Warnings) == 0 || rep.FilesDone != rep.FilesTotal || rep.Vanished != int64(len(wantGone)) || rep.Added != int64(len(wantAdded)) || rep.NotCopied != 0 {
@@ -331,6 +354,9 @@ func sourceChangesAfterScan(t *testing.T, tool, path string) {
 	text := partsync(context.Background(), "status", "-d", shared, "chg")
 	if addedCopied && !strings.Contains(text.stdout, "added after the scan to directories copied whole: 1 copied with them") {
 		t.Errorf("status does not count the added file:\n%s", text)
+	}
+	if rep.Recheck == nil || rep.Recheck.Added != int64(len(wantLate)) || !strings.Contains(text.stdout, "added: "+rc.Warning) {
+		t.Errorf("status does not report the check after the partitions (%+v):\n%s", rep.Recheck, text)
 	}
 }
 

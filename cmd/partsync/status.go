@@ -83,6 +83,13 @@ func printReport(w io.Writer, r *plan.Report) {
 	if r.Added+r.NotCopied > 0 {
 		fmt.Fprintf(w, "added after the scan to directories copied whole: %d copied with them, %d not copied (warnings below)\n", r.Added, r.NotCopied)
 	}
+	if c := r.Recheck; c != nil {
+		if c.Added > 0 {
+			fmt.Fprintf(w, "added: %s\n", c.Warning)
+		} else {
+			fmt.Fprintf(w, "checked after the partitions (%s): nothing added to the source since the scan\n", c.Finished)
+		}
+	}
 	if r.Skipped > 0 {
 		fmt.Fprintf(w, "skipped: %d entries in no partition; reasons in %s\n", r.Skipped, plan.Dir(r.RunDir).SkippedFile())
 	}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -117,9 +118,10 @@ func checkStatusFiles(t *testing.T, r run, parts []int) {
 	}
 }
 
-// checkDirsStep: the directory step ran after the fan-out, succeeded and
-// wrote its status.
-func checkDirsStep(t *testing.T, wf *wfv1.Workflow, r run) {
+// checkDirsStep: the directory step ran after the fan-out and succeeded;
+// it walked the source again and wrote recheck.json, whose added count is
+// wantAdded; with rsync it also wrote its status.
+func checkDirsStep(t *testing.T, wf *wfv1.Workflow, r run, tool string, wantAdded int64) {
 	t.Helper()
 	var ran bool
 	for _, n := range wf.Status.Nodes {
@@ -130,8 +132,19 @@ func checkDirsStep(t *testing.T, wf *wfv1.Workflow, r run) {
 	if !ran {
 		t.Errorf("no succeeded pod node of the directory step (template dirs)")
 	}
-	if _, err := os.Stat(filepath.Join(r.RunDir, "status", "dirs.json")); err != nil {
-		t.Errorf("status of the directory step: %v", err)
+	if _, err := os.Stat(filepath.Join(r.RunDir, "status", "dirs.json")); (err == nil) != (tool == "rsync") {
+		t.Errorf("status of the directory step with %s: %v", tool, err)
+	}
+	var rc struct {
+		Entries int64 `json:"entries"`
+		Added   int64 `json:"added"`
+	}
+	data, err := os.ReadFile(filepath.Join(r.RunDir, "recheck.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &rc)
+	}
+	if err != nil || rc.Entries == 0 || rc.Added != wantAdded {
+		t.Errorf("recheck.json %s (%v): want %d entries added after the scan", data, err, wantAdded)
 	}
 }
 
@@ -163,7 +176,7 @@ func testRsyncWorkflow(t *testing.T, s *suite) {
 		t.Errorf("outcome.json = %+v, want Succeeded with all %d partitions succeeded", o, r.Parts)
 	}
 	checkStatusFiles(t, r, seq(r.Parts))
-	checkDirsStep(t, wf, r)
+	checkDirsStep(t, wf, r, "rsync", 0)
 	t.Logf("rsync workflow: %d partitions in %s", r.Parts, wf.Status.FinishedAt.Sub(wf.Status.StartedAt.Time).Round(time.Second))
 }
 

@@ -68,13 +68,23 @@ func testRcloneS3Workflow(t *testing.T, s *suite) {
 	r := s.generate(t, "rclone", vols, vols["src"].Mount, "s3e2e:"+bucket+"/"+strings.TrimSuffix(prefix, "/"),
 		"-m", "rclone", "-n", fmt.Sprint(jobs), "-f", "15", "--retries", "2", "--backoff", "1s",
 		"--rclone-config", localConf, "--rclone-config-secret", "rclone-s3")
+	// A file written after the scan is in no partition: the directory step
+	// names it in recheck.json and the added file.
+	want := treeFiles(t, vols["src"].Local)
+	const late = "written-after-the-scan"
+	if err := os.WriteFile(filepath.Join(vols["src"].Local, late), []byte("late"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	rec := s.recordPods(t, "partsync-"+r.ID)
 	name := s.submit(t, decodeWorkflow(t, r.YAML))
 	wf := s.wait(t, name, waitTimeout, nil)
 	s.mustSucceed(t, wf)
 	atts := s.checkOnePodPerPartition(t, wf, rec, r.Parts)
 	checkParallelism(t, atts, jobs)
-	want := treeFiles(t, vols["src"].Local)
+	checkDirsStep(t, wf, r, "rclone", 1)
+	if added, err := os.ReadFile(filepath.Join(r.RunDir, "added")); err != nil || string(added) != late+"\x00" {
+		t.Errorf("added file %q (%v), want %q", added, err, late)
+	}
 	got := s3Objects(t, be, bucket, prefix)
 	sameFiles(t, want, got)
 	if len(got) != len(want) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/recheck"
 	"github.com/partsync/partsync/generator/transfer"
 )
 
@@ -31,6 +32,22 @@ type DirsStep struct {
 	Pending bool `json:"pending,omitempty"`
 }
 
+// runRecheck walks the source again once every partition has succeeded and
+// names what the scan did not see (package recheck). A run directory from a
+// partsync without the manifest is not checked, and sum says so.
+func runRecheck(ctx context.Context, p *plan.Plan, sum *Summary) error {
+	r, err := recheck.Run(ctx, p, 0)
+	switch {
+	case errors.Is(err, recheck.ErrNoManifest):
+		sum.RecheckSkipped = err.Error()
+		return nil
+	case err != nil:
+		return err
+	}
+	sum.Recheck = r
+	return nil
+}
+
 // finishDirs runs the directory step when transfer.DirsReady says it may
 // (every partition of the run has succeeded), with the partitions' retries
 // and backoff. Its status is status/dirs.json, its output logs/dirs.log. The
@@ -45,9 +62,15 @@ func finishDirs(ctx context.Context, p *plan.Plan, o Options, sum *Summary) erro
 	case errors.Is(err, transfer.ErrDirsNotReady):
 		step.Reason, step.Pending = err.Error(), true
 		return nil
-	case err != nil || argv == nil:
-		step.Reason = reason
+	case err != nil:
 		return err
+	}
+	if err := runRecheck(ctx, p, sum); err != nil {
+		return err
+	}
+	if argv == nil {
+		step.Reason = reason
+		return nil
 	}
 	step.Ran, step.Log = true, p.Dir().LogFile(plan.DirsPart)
 	logFile, err := os.OpenFile(step.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -64,6 +64,11 @@ type Summary struct {
 	Elapsed    time.Duration `json:"elapsed_ns"`
 	Failures   []Failure     `json:"failures"`
 	Dirs       *DirsStep     `json:"dirs,omitempty"` // the directory step after the partitions (dirs.go)
+	// Recheck names the entries added to the source after the scan, found
+	// by walking it again once every partition has succeeded; nil when it
+	// did not run, and then RecheckSkipped may say why.
+	Recheck        *plan.Recheck `json:"recheck,omitempty"`
+	RecheckSkipped string        `json:"recheck_skipped,omitempty"`
 }
 
 // Execute runs the partitions of p and returns the summary. The error wraps

@@ -29,6 +29,10 @@ type Report struct {
 	// (Status.Added, Status.NotCopied). Neither is in FilesTotal.
 	Added     int64 `json:"added"`
 	NotCopied int64 `json:"not_copied"`
+	// Recheck is recheck.json: the entries added to the source after the
+	// scan that no partition copied or reported; nil until every partition
+	// has succeeded and the step after them ran.
+	Recheck *Recheck `json:"recheck,omitempty"`
 	// Skipped counts the entries of the skipped file (in no partition).
 	Skipped  int64          `json:"skipped"`
 	Failures []PartReport   `json:"failures"`
@@ -96,6 +100,9 @@ func ReadReport(dir Dir) (*Report, error) {
 			r.Failed = append(r.Failed, i)
 			r.Failures = append(r.Failures, partReport(s, s.Error))
 		}
+	}
+	if r.Recheck, _, err = LoadRecheck(dir); err != nil {
+		return nil, err
 	}
 	data, err := os.ReadFile(dir.OutcomeFile())
 	switch {

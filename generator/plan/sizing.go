@@ -27,6 +27,7 @@ type Balance struct {
 // workflows, as its parent creates it (every child differs only in its range).
 func (d Dir) ChildWorkflowFile() string { return filepath.Join(string(d), "workflow-child.yaml") }
 
-// ManifestFile is the compact list of everything the scan visited, in scan
-// order (written by --auto runs; the manifest later runs compare with).
+// ManifestFile is the compact list of everything the scan visited or
+// skipped, in scan order (package manifest): --auto replays it into the
+// partitioner, and the check at the end of a run compares the source with it.
 func (d Dir) ManifestFile() string { return filepath.Join(string(d), "manifest") }

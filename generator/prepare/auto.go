@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/partsync/partsync/generator/manifest"
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/scan"
@@ -17,7 +18,7 @@ import (
 func fillAuto(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan, error) {
 	a := *r.Auto
 	dir := hdr.Dir()
-	m, err := createManifest(dir.ManifestFile())
+	m, err := manifest.Create(dir.ManifestFile())
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +47,7 @@ func fillAuto(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.
 	if err != nil {
 		return nil, err
 	}
-	if err := replayManifest(ctx, dir.ManifestFile(), parts.Add, parts.Skip); err != nil {
+	if err := manifest.Replay(ctx, dir.ManifestFile(), parts.Add, parts.Skip); err != nil {
 		parts.Abort()
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partsync/partsync/generator/manifest"
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/scan"
@@ -211,7 +212,27 @@ func fill(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan
 	if walk == nil {
 		walk = scan.Walk
 	}
-	stats, err := walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, parts.Add, parts.Skip)
+	m, err := manifest.Create(hdr.Dir().ManifestFile())
+	if err != nil {
+		parts.Abort()
+		return nil, err
+	}
+	visit := func(e scan.Entry) error {
+		if err := m.Entry(e); err != nil {
+			return err
+		}
+		return parts.Add(e)
+	}
+	skip := func(s scan.Skip) error {
+		if err := m.Skip(s); err != nil {
+			return err
+		}
+		return parts.Skip(s)
+	}
+	stats, err := walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, visit, skip)
+	if cerr := m.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		parts.Abort()
 		return nil, fmt.Errorf("scan %s: %w", c.Source, err)

@@ -3,6 +3,7 @@ package scan
 import (
 	"io/fs"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -111,5 +112,29 @@ func (s *Stats) add(e *Entry) {
 		s.Symlinks++
 	default:
 		s.Others++
+	}
+}
+
+// ComparePaths orders two paths as Walk emits them: depth first, a
+// directory before its contents, the entries of a directory by name as raw
+// bytes. It compares component by component, so "a/z" comes before "a b"
+// (the contents of a come before its next sibling) although '/' > ' '.
+// The result is -1, 0 or +1.
+func ComparePaths(a, b string) int {
+	for {
+		ca, restA, moreA := strings.Cut(a, "/")
+		cb, restB, moreB := strings.Cut(b, "/")
+		if c := strings.Compare(ca, cb); c != 0 {
+			return c
+		}
+		switch {
+		case !moreA && !moreB:
+			return 0
+		case !moreA:
+			return -1 // a is a directory holding b
+		case !moreB:
+			return 1
+		}
+		a, b = restA, restB
 	}
 }

@@ -31,13 +31,20 @@ func DirsCommand(p *plan.Plan) ([]string, error) {
 // every partition of the run has succeeded.
 var ErrDirsNotReady = errors.New("partitions not all succeeded")
 
-// DirsReady returns the directory step's argv when the step has work and
-// may run now: the tool has a directory step, the tree has directories,
-// and every partition of the run has succeeded (by the status files, so a
-// run finished by a resume qualifies). When the step has nothing to do,
-// argv is nil and reason says why; when partitions have not succeeded yet,
-// the error wraps ErrDirsNotReady.
+// DirsReady says whether the step after the partitions may run: every
+// partition of the run has succeeded (by the status files, so a run finished
+// by a resume qualifies); otherwise the error wraps ErrDirsNotReady. The
+// step then always runs the recheck (package recheck), and the tool's
+// directory step when argv is not nil; when it is nil, reason says why
+// there is no directory to restore.
 func DirsReady(p *plan.Plan) (argv []string, reason string, err error) {
+	pr, err := plan.ReadProgress(p.Dir(), p.Count())
+	if err != nil {
+		return nil, "", err
+	}
+	if n := p.Count() - len(pr.Succeeded); n > 0 {
+		return nil, "", fmt.Errorf("%w: %d of %d partitions of run %s (failed %v, no status %v); the directory step runs after all of them", ErrDirsNotReady, n, p.Count(), p.RunID, pr.Failed, pr.Missing)
+	}
 	argv, err = DirsCommand(p)
 	switch {
 	case err != nil:
@@ -47,13 +54,6 @@ func DirsReady(p *plan.Plan) (argv []string, reason string, err error) {
 	}
 	if _, err := os.Stat(p.Dir().DirsFile()); errors.Is(err, os.ErrNotExist) {
 		return nil, "no directory below the source: nothing to restore", nil
-	}
-	pr, err := plan.ReadProgress(p.Dir(), p.Count())
-	if err != nil {
-		return nil, "", err
-	}
-	if n := p.Count() - len(pr.Succeeded); n > 0 {
-		return nil, "", fmt.Errorf("%w: %d of %d partitions of run %s (failed %v, no status %v); the directory step runs after all of them", ErrDirsNotReady, n, p.Count(), p.RunID, pr.Failed, pr.Missing)
 	}
 	return argv, "", nil
 }

@@ -15,9 +15,6 @@ import (
 	"github.com/partsync/partsync/generator/tool"
 )
 
-// vanishedShown is how many vanished entries a warning names.
-const vanishedShown = 5
-
 // onlyVanished watches the tool's error output and remembers whether every
 // line in it was about a missing source entry.
 type onlyVanished struct {
@@ -151,16 +148,8 @@ func goneListed(p *plan.Plan, part int, t tool.Tool) ([]string, error) {
 	return gone, nil
 }
 
-// shortList quotes the first vanishedShown paths of a list, saying how
-// many more the status file of part holds.
+// shortList quotes the first paths of a list, saying how many more the
+// status file of part holds.
 func shortList(paths []string, part int) string {
-	shown := make([]string, 0, vanishedShown)
-	for _, g := range paths[:min(len(paths), vanishedShown)] {
-		shown = append(shown, strconv.Quote(g))
-	}
-	more := ""
-	if len(paths) > vanishedShown {
-		more = fmt.Sprintf(" and %d more (all in status/%d.json)", len(paths)-vanishedShown, part)
-	}
-	return strings.Join(shown, ", ") + more
+	return plan.ShortList(paths, int64(len(paths)), fmt.Sprintf("status/%d.json", part))
 }

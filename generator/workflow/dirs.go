@@ -10,18 +10,18 @@ import (
 )
 
 // The directory step runs after the fan-out, only when every transfer has
-// succeeded (Argo runs a step group after the previous one succeeded):
-// `partsync dirs` re-applies each directory's mode and mtime (and what else
+// succeeded (Argo runs a step group after the previous one succeeded), with
+// either tool. `partsync dirs` walks the source again and names the entries
+// added after the scan (package recheck), which no partition copied; with
+// rsync it then re-applies each directory's mode and mtime (and what else
 // the tool options keep) from the source, which the partitions, running in
-// any order, may have left wrong. It builds its argv from plan.json with
-// transfer.DirsCommand, the function `run` uses for the same step. rclone
-// keeps no directories, so its runs have no such step.
+// any order, may have left wrong. It builds that argv from plan.json with
+// transfer.DirsCommand, the function `run` uses for the same step.
 const dirsName = "dirs"
 
-// dirsStep is the step after the fan-out; when is empty in a generated
-// Workflow, and in a WorkflowTemplate limits the step to rsync runs.
-func dirsStep(when string) wfv1.ParallelSteps {
-	return wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: dirsName, Template: dirsName, When: when}}}
+// dirsStep is the step after the fan-out.
+func dirsStep() wfv1.ParallelSteps {
+	return wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: dirsName, Template: dirsName}}}
 }
 
 // dirsTemplate runs `partsync dirs` with the transfers' retries.
@@ -36,15 +36,14 @@ func (o Options) dirsTemplate(runID string, dir plan.Dir, mounts []corev1.Volume
 }
 
 // addDirsStep appends the directory step to spec's entry point (its first
-// template) when plan p's tool has one: after the fan-out of a Workflow, or
-// after every child of a split run's parent.
+// template): after the fan-out of a Workflow, or after every child of a
+// split run's parent.
 func (o Options) addDirsStep(spec *wfv1.WorkflowSpec, p *plan.Plan, mounts []corev1.VolumeMount) error {
-	argv, err := transfer.DirsCommand(p)
-	if err != nil || argv == nil {
+	if _, err := transfer.DirsCommand(p); err != nil { // the plan's tool is known
 		return err
 	}
 	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
-	spec.Templates[0].Steps = append(spec.Templates[0].Steps, dirsStep(""))
+	spec.Templates[0].Steps = append(spec.Templates[0].Steps, dirsStep())
 	spec.Templates = append(spec.Templates, o.dirsTemplate(p.RunID, p.Dir(), mounts, retry))
 	return nil
 }

@@ -35,8 +35,18 @@ func TestDirsStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if main := wf.GetTemplateByName(entrypoint); len(main.Steps) != 1 || wf.GetTemplateByName(dirsName) != nil {
-		t.Errorf("rclone workflow has a directory step: %+v", main.Steps)
+	// rclone keeps no directories, but the step also walks the source again
+	// for entries added after the scan: it runs for rclone too, without
+	// the rclone config (it does not touch the destination).
+	main = wf.GetTemplateByName(entrypoint)
+	if len(main.Steps) != 2 || main.Steps[1].Steps[0].Name != dirsName || main.Steps[1].Steps[0].When != "" {
+		t.Fatalf("rclone steps %+v; want the fan-out, then the directory step", main.Steps)
+	}
+	d = wf.GetTemplateByName(dirsName)
+	for _, e := range d.Container.Env {
+		if e.Name == "RCLONE_CONFIG" {
+			t.Errorf("the rclone run's directory step gets the rclone config: %+v", e)
+		}
 	}
 }
 

@@ -119,7 +119,7 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 			{Steps: []wfv1.WorkflowStep{{Name: scanName, Template: scanName}}},
 			{Steps: []wfv1.WorkflowStep{{Name: jobsLimitName, Template: jobsLimitName}}},
 			{Steps: []wfv1.WorkflowStep{fanOut(count)}},
-			dirsStep("'" + param(ParamTool) + "' == '" + tool.Rsync{}.Name() + "'"), // the scan has checked the tool's name
+			dirsStep(),
 		},
 	}
 	spec := o.spec(main, o.scanTemplate(t, mounts, rclone), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts),

@@ -1,4 +1,18 @@
-package prepare
+// Package manifest writes and replays the run's record of everything the
+// scan saw: every entry and skip, in scan order. Every scan writes it.
+// Automatic sizing replays it into the partitioner, so the tree is scanned
+// once; the check at the end of a run walks the source again and compares it
+// with the manifest to find what was added after the scan. It is compact
+// without a compressor: a path is stored as the length of the prefix it
+// shares with the previous path (scan order is depth first, so most of a path
+// is shared) and the rest, numbers as varints.
+//
+//	header  "partsync-manifest 1\n"
+//	entry   'E' shared suffixLen suffix type mode size mtime(ns) inode dev nlink children excluded
+//	skip    'S' shared suffixLen suffix reasonLen reason
+//
+// mode, inode, dev, nlink, lengths are uvarints; size, mtime, children and excluded varints.
+package manifest
 
 import (
 	"bufio"
@@ -14,33 +28,22 @@ import (
 	"github.com/partsync/partsync/generator/scan"
 )
 
-// The manifest is the spill file of automatic sizing: pass 1 writes every
-// entry and skip of the scan to it in scan order while counting the cost,
-// pass 2 replays it into the partitioner, so the tree is scanned once. It is
-// compact without a compressor: a path is stored as the length of the prefix
-// it shares with the previous path (scan order is depth first, so most of a
-// path is shared) and the rest, numbers as varints. It stays in the run
-// directory as the manifest that later incremental runs compare with.
-//
-//	header  "partsync-manifest 1\n"
-//	entry   'E' shared suffixLen suffix type mode size mtime(ns) inode dev nlink children excluded
-//	skip    'S' shared suffixLen suffix reasonLen reason
-//
-// mode, inode, dev, nlink, lengths are uvarints; size, mtime, children and excluded varints.
+// manifestHeader starts every manifest.
 const manifestHeader = "partsync-manifest 1\n"
 
-// ErrManifest is wrapped when a manifest cannot be read back.
-var ErrManifest = errors.New("bad manifest")
+// ErrCorrupt is wrapped when a manifest cannot be read back.
+var ErrCorrupt = errors.New("bad manifest")
 
-// manifestWriter appends records to a manifest.
-type manifestWriter struct {
+// Writer appends records to a manifest.
+type Writer struct {
 	f    *os.File
 	w    *bufio.Writer
 	prev string
 	buf  []byte
 }
 
-func createManifest(path string) (*manifestWriter, error) {
+// Create starts a manifest at path.
+func Create(path string) (*Writer, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("create manifest: %w", err)
@@ -50,11 +53,11 @@ func createManifest(path string) (*manifestWriter, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("write manifest: %w", err)
 	}
-	return &manifestWriter{f: f, w: w}, nil
+	return &Writer{f: f, w: w}, nil
 }
 
 // path appends the kind and the path, prefix-compressed against the last one.
-func (m *manifestWriter) path(kind byte, p string) {
+func (m *Writer) path(kind byte, p string) {
 	shared := 0
 	for shared < len(p) && shared < len(m.prev) && p[shared] == m.prev[shared] {
 		shared++
@@ -67,7 +70,7 @@ func (m *manifestWriter) path(kind byte, p string) {
 }
 
 // Entry appends a scanned entry.
-func (m *manifestWriter) Entry(e scan.Entry) error {
+func (m *Writer) Entry(e scan.Entry) error {
 	m.path('E', e.Path)
 	m.buf = append(m.buf, byte(e.Type))
 	m.buf = binary.AppendUvarint(m.buf, uint64(e.Mode))
@@ -89,7 +92,7 @@ func (m *manifestWriter) Entry(e scan.Entry) error {
 }
 
 // Skip appends an entry the scan could not read.
-func (m *manifestWriter) Skip(s scan.Skip) error {
+func (m *Writer) Skip(s scan.Skip) error {
 	m.path('S', s.Path)
 	m.buf = binary.AppendUvarint(m.buf, uint64(len(s.Reason)))
 	m.buf = append(m.buf, s.Reason...)
@@ -100,7 +103,7 @@ func (m *manifestWriter) Skip(s scan.Skip) error {
 }
 
 // Close flushes and closes the manifest.
-func (m *manifestWriter) Close() error {
+func (m *Writer) Close() error {
 	err := m.w.Flush()
 	if cerr := m.f.Close(); err == nil {
 		err = cerr
@@ -111,9 +114,9 @@ func (m *manifestWriter) Close() error {
 	return nil
 }
 
-// replayManifest calls visit and skip for the records of the manifest at
+// Replay calls visit and skip for the records of the manifest at
 // path, in the order they were written.
-func replayManifest(ctx context.Context, path string, visit func(scan.Entry) error, skip func(scan.Skip) error) error {
+func Replay(ctx context.Context, path string, visit func(scan.Entry) error, skip func(scan.Skip) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("read manifest: %w", err)
@@ -122,7 +125,7 @@ func replayManifest(ctx context.Context, path string, visit func(scan.Entry) err
 	r := bufio.NewReaderSize(f, 1<<20)
 	head := make([]byte, len(manifestHeader))
 	if _, err := io.ReadFull(r, head); err != nil || string(head) != manifestHeader {
-		return fmt.Errorf("%w: %s does not start with %q", ErrManifest, path, manifestHeader)
+		return fmt.Errorf("%w: %s does not start with %q", ErrCorrupt, path, manifestHeader)
 	}
 	var prev []byte
 	for n := 0; ; n++ {
@@ -142,7 +145,7 @@ func replayManifest(ctx context.Context, path string, visit func(scan.Entry) err
 			prev = d.appendBytes(prev[:shared], d.uvarint())
 		}
 		if d.err != nil {
-			return fmt.Errorf("%w: %s record %d: %v", ErrManifest, path, n, d.err)
+			return fmt.Errorf("%w: %s record %d: %v", ErrCorrupt, path, n, d.err)
 		}
 		switch kind {
 		case 'E':
@@ -154,7 +157,7 @@ func replayManifest(ctx context.Context, path string, visit func(scan.Entry) err
 			e.Children = int(d.varint())
 			e.Excluded = int(d.varint())
 			if d.err != nil {
-				return fmt.Errorf("%w: %s record %d: %v", ErrManifest, path, n, d.err)
+				return fmt.Errorf("%w: %s record %d: %v", ErrCorrupt, path, n, d.err)
 			}
 			if err := visit(e); err != nil {
 				return err
@@ -162,13 +165,13 @@ func replayManifest(ctx context.Context, path string, visit func(scan.Entry) err
 		case 'S':
 			reason := d.appendBytes(nil, d.uvarint())
 			if d.err != nil {
-				return fmt.Errorf("%w: %s record %d: %v", ErrManifest, path, n, d.err)
+				return fmt.Errorf("%w: %s record %d: %v", ErrCorrupt, path, n, d.err)
 			}
 			if err := skip(scan.Skip{Path: string(prev), Reason: string(reason)}); err != nil {
 				return err
 			}
 		default:
-			return fmt.Errorf("%w: %s record %d: unknown kind %q", ErrManifest, path, n, kind)
+			return fmt.Errorf("%w: %s record %d: unknown kind %q", ErrCorrupt, path, n, kind)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package prepare
+package manifest
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func TestManifestRoundTrip(t *testing.T) {
 		{e: &scan.Entry{Path: "z", Type: scan.Other, Mode: fs.ModeNamedPipe | 0o600, ModTime: time.Unix(-5, 0)}},
 	}
 	path := filepath.Join(t.TempDir(), "manifest")
-	m, err := createManifest(path)
+	m, err := Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestManifestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out []record
-	err = replayManifest(context.Background(), path,
+	err = Replay(context.Background(), path,
 		func(e scan.Entry) error { out = append(out, record{e: &e}); return nil },
 		func(s scan.Skip) error { out = append(out, record{s: &s}); return nil })
 	if err != nil {
@@ -77,8 +77,8 @@ func TestManifestRoundTrip(t *testing.T) {
 	if err := os.WriteFile(path, data[:len(data)-3], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err = replayManifest(context.Background(), path, func(scan.Entry) error { return nil }, func(scan.Skip) error { return nil })
-	if !errors.Is(err, ErrManifest) {
-		t.Errorf("truncated manifest: %v, want ErrManifest", err)
+	err = Replay(context.Background(), path, func(scan.Entry) error { return nil }, func(scan.Skip) error { return nil })
+	if !errors.Is(err, ErrCorrupt) {
+		t.Errorf("truncated manifest: %v, want ErrCorrupt", err)
 	}
 }

@@ -1,0 +1,173 @@
+// Package recheck is the check at the end of a run: it walks the source
+// again, with the run's excludes, and compares what it finds with the
+// scan's manifest. An entry the scan did not see was added after the scan
+// (or during it, in a directory already read): it is in no part file, so no
+// partition copied it unless a whole-directory line did, and those the
+// partitions report themselves (plan.Status.Added, NotCopied). The rest are
+// counted in recheck.json and listed in the run's added file, so that a
+// file added to a live source is never left behind without a word.
+//
+// Both walks emit in the same order (scan.ComparePaths), so the comparison
+// is a merge of two streams: memory does not grow with the tree.
+package recheck
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"time"
+
+	"github.com/partsync/partsync/generator/manifest"
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/scan"
+)
+
+// ErrNoManifest is wrapped when the run directory has no manifest (it was
+// written by a partsync from before the check): nothing to compare with.
+var ErrNoManifest = errors.New("no manifest")
+
+// Run walks the source of p, compares it with the manifest, writes the added
+// file and recheck.json, and returns what it saved. workers is the scan's
+// number of directories read at once (0: the scan's default).
+func Run(ctx context.Context, p *plan.Plan, workers int) (*plan.Recheck, error) {
+	start := time.Now()
+	dir := p.Dir()
+	if _, err := os.Stat(dir.ManifestFile()); err != nil {
+		return nil, fmt.Errorf("recheck of run %s: %w: %v", p.RunID, ErrNoManifest, err)
+	}
+	reported, err := reportedByPartitions(p)
+	if err != nil {
+		return nil, err
+	}
+	r := &plan.Recheck{}
+	err = plan.WriteAtomic(dir.AddedFile(), func(w io.Writer) error {
+		out := bufio.NewWriterSize(w, 1<<16)
+		added := func(path string) error {
+			if reported[path] {
+				return nil
+			}
+			r.Added++
+			if len(r.First) < plan.ShownPaths {
+				r.First = append(r.First, path)
+			}
+			if _, err := out.WriteString(path); err != nil {
+				return err
+			}
+			return out.WriteByte(0)
+		}
+		var err error
+		r.Entries, err = compare(ctx, p, workers, added)
+		if err != nil {
+			return err
+		}
+		return out.Flush()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recheck of run %s: %w", p.RunID, err)
+	}
+	if r.Added > 0 {
+		r.Warning = fmt.Sprintf("%d entries added to the source after the scan were not copied (a new run copies them): %s",
+			r.Added, plan.ShortList(r.First, r.Added, dir.AddedFile()))
+	}
+	r.Seconds = time.Since(start).Seconds()
+	r.Finished = plan.Stamp(time.Now())
+	if err := plan.SaveRecheck(dir, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// reportedByPartitions are the entries added after the scan that the
+// partitions' whole-directory checks already named.
+func reportedByPartitions(p *plan.Plan) (map[string]bool, error) {
+	reported := map[string]bool{}
+	for i := range p.Count() {
+		st, ok, err := plan.LoadStatus(p.Dir(), i)
+		if err != nil {
+			return nil, fmt.Errorf("recheck of run %s: %w", p.RunID, err)
+		}
+		if !ok {
+			continue
+		}
+		for _, path := range append(st.Added, st.NotCopied...) {
+			reported[path] = true
+		}
+	}
+	return reported, nil
+}
+
+// compare walks the source and calls added, in walk order, for every path
+// (entry or skip) that the manifest does not hold. It returns the number of
+// entries visited.
+func compare(ctx context.Context, p *plan.Plan, workers int, added func(string) error) (int64, error) {
+	next, stop := iter.Pull(manifestPaths(ctx, p.Dir().ManifestFile()))
+	defer stop()
+	seen, more := next()
+	last, any := "", false
+	onPath := func(path string) error {
+		if any && path == last { // an unreadable directory: its entry, then its skip
+			return nil
+		}
+		last, any = path, true
+		for more && seen.err == nil && scan.ComparePaths(seen.path, path) < 0 {
+			seen, more = next() // gone since the scan: the partitions report it
+		}
+		if more && seen.err != nil {
+			return seen.err
+		}
+		if more && seen.path == path {
+			for more && seen.err == nil && seen.path == path {
+				seen, more = next()
+			}
+			return nil
+		}
+		return added(path)
+	}
+	stats, err := scan.Walk(ctx, p.Source, scan.Options{Workers: workers, Exclude: p.Excludes},
+		func(e scan.Entry) error { return onPath(e.Path) },
+		func(s scan.Skip) error { return onPath(s.Path) })
+	if err != nil {
+		return stats.Entries, fmt.Errorf("walk %s: %w", p.Source, err)
+	}
+	for more && seen.err == nil {
+		seen, more = next()
+	}
+	if more {
+		return stats.Entries, seen.err
+	}
+	return stats.Entries, nil
+}
+
+// seenPath is one path of the manifest, or the error that ended its replay.
+type seenPath struct {
+	path string
+	err  error
+}
+
+// manifestPaths yields the paths of the manifest's records in order; a
+// replay error is yielded last.
+func manifestPaths(ctx context.Context, file string) iter.Seq[seenPath] {
+	return func(yield func(seenPath) bool) {
+		errStop := errors.New("stopped")
+		err := manifest.Replay(ctx, file,
+			func(e scan.Entry) error {
+				if !yield(seenPath{path: e.Path}) {
+					return errStop
+				}
+				return nil
+			},
+			func(s scan.Skip) error {
+				if !yield(seenPath{path: s.Path}) {
+					return errStop
+				}
+				return nil
+			})
+		if err != nil && !errors.Is(err, errStop) {
+			yield(seenPath{err: err})
+		}
+	}
+}
