@@ -8,7 +8,9 @@
 // file added to a live source is never left behind without a word.
 //
 // Both walks emit in the same order (scan.ComparePaths), so the comparison
-// is a merge of two streams: memory does not grow with the tree.
+// is a merge of two streams: memory does not grow with the tree. The second
+// walk reads names only (scan.Options.NamesOnly): one readdir per directory,
+// no stat per entry.
 package recheck
 
 import (
@@ -127,7 +129,8 @@ func compare(ctx context.Context, p *plan.Plan, workers int, added func(string) 
 		}
 		return added(path)
 	}
-	stats, err := scan.Walk(ctx, p.Source, scan.Options{Workers: workers, Exclude: p.Excludes},
+	// Names only: one readdir per directory, no stat per entry (d_type).
+	stats, err := scan.Walk(ctx, p.Source, scan.Options{Workers: workers, Exclude: p.Excludes, NamesOnly: true},
 		func(e scan.Entry) error { return onPath(e.Path) },
 		func(s scan.Skip) error { return onPath(s.Path) })
 	if err != nil {

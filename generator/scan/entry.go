@@ -85,6 +85,13 @@ type Options struct {
 	// Exclude holds glob patterns (see NewMatcher). An excluded entry is not
 	// visited, and an excluded directory is not read.
 	Exclude []string
+	// NamesOnly skips the lstat of every entry whose type the directory
+	// listing gives (d_type; an lstat where the file system does not):
+	// entries then carry Path and Type, Mode holds the type bits only, and
+	// Size, ModTime, Inode, Dev and Nlink are zero. A walk that needs only
+	// the tree's shape (the recheck at the end of a run) costs one readdir
+	// per directory instead of a stat per entry.
+	NamesOnly bool
 }
 
 // Stats counts what a Walk did.

@@ -20,12 +20,18 @@ type sysFS interface {
 // several goroutines at once, then close.
 type dirHandle interface {
 	// names returns the names in the directory, "." and ".." left out, in no
-	// particular order. buf is scratch space the handle may use.
-	names(buf []byte) ([]string, error)
+	// particular order, and when the file system says, the type of each
+	// (types[i] is the type bits of names[i], or unknownType); types is nil
+	// when the handle never knows. buf is scratch space the handle may use.
+	names(buf []byte) (names []string, types []fs.FileMode, err error)
 	// lstat returns the metadata of the entry name; a link is not followed.
 	lstat(name string) (stat, error)
 	close() error
 }
+
+// unknownType marks an entry whose type the directory listing did not give
+// (DT_UNKNOWN): only an lstat tells.
+const unknownType = fs.ModeIrregular | fs.ModeTemporary
 
 // opener opens the root of a walk.
 type opener func(root string) (sysFS, error)

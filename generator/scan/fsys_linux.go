@@ -3,6 +3,8 @@
 package scan
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"sync/atomic"
@@ -73,8 +75,9 @@ func (f *linuxFS) close() error { return unix.Close(f.root) }
 // fstatat relative to the directory's descriptor.
 type linuxDir struct{ fd int }
 
-func (d *linuxDir) names(buf []byte) ([]string, error) {
+func (d *linuxDir) names(buf []byte) ([]string, []fs.FileMode, error) {
 	var names []string
+	var types []fs.FileMode
 	for {
 		var n int
 		err := retry(func() (err error) {
@@ -82,13 +85,59 @@ func (d *linuxDir) names(buf []byte) ([]string, error) {
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if n <= 0 {
-			return names, nil
+			return names, types, nil
 		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+		names, types = parseDirents(buf[:n], names, types)
 	}
+}
+
+// parseDirents appends the names and types of the linux_dirent64 records in
+// buf (ino u64, off s64, reclen u16, type u8, NUL-terminated name).
+func parseDirents(buf []byte, names []string, types []fs.FileMode) ([]string, []fs.FileMode) {
+	const nameOff = 19
+	for len(buf) >= nameOff {
+		reclen := int(binary.NativeEndian.Uint16(buf[16:18]))
+		if reclen < nameOff || reclen > len(buf) {
+			break
+		}
+		rec := buf[nameOff:reclen]
+		typ := buf[18]
+		buf = buf[reclen:]
+		if i := bytes.IndexByte(rec, 0); i >= 0 {
+			rec = rec[:i]
+		}
+		name := string(rec)
+		if name == "." || name == ".." {
+			continue
+		}
+		names = append(names, name)
+		types = append(types, direntType(typ))
+	}
+	return names, types
+}
+
+// direntType is the file mode type bits of a d_type.
+func direntType(t byte) fs.FileMode {
+	switch t {
+	case unix.DT_REG:
+		return 0
+	case unix.DT_DIR:
+		return fs.ModeDir
+	case unix.DT_LNK:
+		return fs.ModeSymlink
+	case unix.DT_FIFO:
+		return fs.ModeNamedPipe
+	case unix.DT_SOCK:
+		return fs.ModeSocket
+	case unix.DT_BLK:
+		return fs.ModeDevice
+	case unix.DT_CHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	}
+	return unknownType
 }
 
 func (d *linuxDir) lstat(name string) (stat, error) {

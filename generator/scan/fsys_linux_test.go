@@ -27,10 +27,10 @@ func TestOpenDirRefusesLinks(t *testing.T) {
 	if err != nil {
 		t.Fatalf("openDir(real/sub): %v", err)
 	}
-	names, err := d.names(make([]byte, scratchSize))
+	names, types, err := d.names(make([]byte, scratchSize))
 	d.close()
-	if err != nil || len(names) != 1 || names[0] != "f" {
-		t.Fatalf("names = %q, %v; want [f]", names, err)
+	if err != nil || len(names) != 1 || names[0] != "f" || len(types) != 1 || types[0] != 0 && types[0] != unknownType {
+		t.Fatalf("names = %q, types %v, %v; want [f], a regular file", names, types, err)
 	}
 
 	if _, err := fsys.openDir("link"); !errors.Is(err, syscall.ELOOP) && !errors.Is(err, syscall.ENOTDIR) {

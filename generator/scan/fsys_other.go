@@ -51,7 +51,10 @@ type portableDir struct {
 	path string
 }
 
-func (d *portableDir) names([]byte) ([]string, error) { return d.f.Readdirnames(-1) }
+func (d *portableDir) names([]byte) ([]string, []fs.FileMode, error) {
+	names, err := d.f.Readdirnames(-1)
+	return names, nil, err
+}
 
 func (d *portableDir) lstat(name string) (stat, error) {
 	fi, err := os.Lstat(filepath.Join(d.path, name))

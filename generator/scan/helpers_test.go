@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -237,6 +238,7 @@ type faultFS struct {
 
 	mu     sync.Mutex
 	opened []string
+	lstats atomic.Int64 // lstat calls made
 }
 
 // opener returns an opener that wraps the real root in f.
@@ -284,6 +286,7 @@ type faultDir struct {
 }
 
 func (d *faultDir) lstat(name string) (stat, error) {
+	d.fs.lstats.Add(1)
 	if err, ok := d.fs.lstatErr[joinRel(d.rel, name)]; ok {
 		return stat{}, err
 	}

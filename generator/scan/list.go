@@ -2,7 +2,9 @@ package scan
 
 import (
 	"errors"
+	"io/fs"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,10 +29,11 @@ var errStopped = errors.New("walk stopped")
 // lister reads directories on the pool's workers. It is shared by all of
 // them; only outstanding changes.
 type lister struct {
-	fs      sysFS
-	match   *Matcher
-	pool    *pool
-	workers int
+	fs        sysFS
+	match     *Matcher
+	pool      *pool
+	workers   int
+	namesOnly bool // Options.NamesOnly
 	// readAhead bounds the listings a worker queues on its own: it queues
 	// the subdirectories of a directory it has just read while fewer than
 	// readAhead listings are outstanding (queued, being read, or read and
@@ -82,14 +85,19 @@ func (l *lister) list(ls *listing, buf []byte) {
 		return
 	}
 	defer d.close()
-	names, err := d.names(buf)
+	names, types, err := d.names(buf)
 	if err != nil {
 		ls.err = err
 		return
 	}
-	slices.Sort(names)
+	if l.namesOnly && types != nil {
+		sortByName(names, types)
+	} else {
+		slices.Sort(names)
+		types = nil // every entry is lstat'ed
+	}
 	kids := make([]child, len(names))
-	l.statAll(ls, d, names, kids)
+	l.statAll(ls, d, names, types, kids)
 	if l.pool.stopped() {
 		ls.err = errStopped // kids may be partly filled
 		return
@@ -146,9 +154,9 @@ func (l *lister) openDir(rel string) (dirHandle, error) {
 // statAll fills kids from names. In a big directory idle workers help: the
 // chunks are claimed one at a time, and the owner claims them too, so it never
 // waits for a helper that has not started.
-func (l *lister) statAll(ls *listing, d dirHandle, names []string, kids []child) {
-	if len(names) <= bigDir || l.workers == 1 {
-		l.statRange(ls.rel, d, names, kids)
+func (l *lister) statAll(ls *listing, d dirHandle, names []string, types []fs.FileMode, kids []child) {
+	if len(names) <= bigDir || l.workers == 1 || types != nil {
+		l.statRange(ls.rel, d, names, types, kids)
 		return
 	}
 	chunks := int64((len(names) + statChunk - 1) / statChunk)
@@ -162,7 +170,7 @@ func (l *lister) statAll(ls *listing, d dirHandle, names []string, kids []child)
 			}
 			lo := int(i) * statChunk
 			hi := min(lo+statChunk, len(names))
-			l.statRange(ls.rel, d, names[lo:hi], kids[lo:hi])
+			l.statRange(ls.rel, d, names[lo:hi], nil, kids[lo:hi])
 			if finished.Add(1) == chunks {
 				close(allDone)
 			}
@@ -175,8 +183,9 @@ func (l *lister) statAll(ls *listing, d dirHandle, names []string, kids []child)
 	<-allDone
 }
 
-// statRange fills kids[i] from names[i]; it returns early if the walk stopped.
-func (l *lister) statRange(parent string, d dirHandle, names []string, kids []child) {
+// statRange fills kids[i] from names[i]; it returns early if the walk
+// stopped. With types (NamesOnly), an entry of known type is not lstat'ed.
+func (l *lister) statRange(parent string, d dirHandle, names []string, types []fs.FileMode, kids []child) {
 	for i, name := range names {
 		if i%stopEvery == 0 && l.pool.stopped() {
 			return
@@ -187,7 +196,13 @@ func (l *lister) statRange(parent string, d dirHandle, names []string, kids []ch
 			c.err = errExcluded
 			continue
 		}
-		st, err := d.lstat(name)
+		var st stat
+		var err error
+		if types != nil && types[i] != unknownType {
+			st.mode = types[i]
+		} else {
+			st, err = d.lstat(name)
+		}
 		switch {
 		case err != nil:
 			c.err = err
@@ -197,6 +212,22 @@ func (l *lister) statRange(parent string, d dirHandle, names []string, kids []ch
 			c.st = st
 		}
 	}
+}
+
+// sortByName sorts names as bytes and types along with them.
+func sortByName(names []string, types []fs.FileMode) {
+	idx := make([]int32, len(names))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
+	sortedNames := make([]string, len(names))
+	sortedTypes := make([]fs.FileMode, len(types))
+	for i, j := range idx {
+		sortedNames[i], sortedTypes[i] = names[j], types[j]
+	}
+	copy(names, sortedNames)
+	copy(types, sortedTypes)
 }
 
 // joinRel joins a relative directory and a name with '/'.

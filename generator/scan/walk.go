@@ -68,7 +68,7 @@ func walk(ctx context.Context, root string, opts Options, open opener,
 	e := &emitter{
 		ctx:  ctx,
 		root: root,
-		lister: &lister{fs: fsys, match: m, pool: p, workers: workers,
+		lister: &lister{fs: fsys, match: m, pool: p, workers: workers, namesOnly: opts.NamesOnly,
 			readAhead: readAheadPerWorker * int64(workers)},
 		lookahead: lookaheadPerWorker * workers,
 		visit:     visit,
