@@ -418,3 +418,44 @@ func TestRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestRerunFindsPartitionsUpToDate: a second run onto the destination the
+// first one completed runs rsync for no partition, says so, and leaves the
+// destination identical; a file changed since is copied by the third run,
+// whose other partitions are again up to date.
+func TestRerunFindsPartitionsUpToDate(t *testing.T) {
+	needTools(t, "rsync")
+	base := t.TempDir()
+	src, dst, shared := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "runs")
+	sourceTree(t, src)
+	upToDate := func(runID string) (n int, parts int) {
+		p := loadPlan(t, filepath.Join(shared, runID))
+		for i := range p.Count() {
+			if loadStatus(t, filepath.Join(shared, runID), i).UpToDate {
+				n++
+			}
+		}
+		return n, p.Count()
+	}
+	mustPartsync(t, "run", "-f", "6", "-d", shared, "--run-id", "first", src, dst)
+	if n, _ := upToDate("first"); n != 0 {
+		t.Errorf("first copy: %d partitions up to date", n)
+	}
+	res := mustPartsync(t, "run", "-f", "6", "-d", shared, "--run-id", "again", src, dst)
+	n, parts := upToDate("again")
+	if n != parts || parts < 3 || !strings.Contains(res.stderr, fmt.Sprintf("%d of the %d partitions ok were already up to date", parts, parts)) {
+		t.Errorf("re-run: %d of %d partitions up to date:\n%s", n, parts, res.stderr)
+	}
+	if _, err := treecheck.Compare(src, dst, treecheck.Options{Modes: true, Mtimes: true, Dirs: true}); err != nil {
+		t.Errorf("after the re-run: %v", err)
+	}
+
+	writeFile(t, filepath.Join(src, "c/f-1"), []byte("changed, same length? no: longer than before"), 0o644, time.Now())
+	mustPartsync(t, "run", "-f", "6", "-d", shared, "--run-id", "third", src, dst)
+	if n, parts := upToDate("third"); n != parts-1 {
+		t.Errorf("after one file changed: %d of %d partitions up to date, want all but one", n, parts)
+	}
+	if _, err := treecheck.Compare(src, dst, treecheck.Options{Modes: true, Mtimes: true, Dirs: true}); err != nil {
+		t.Errorf("after the third run: %v", err)
+	}
+}

@@ -81,6 +81,9 @@ func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped in
 	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %d files, %s in %s (%s/s)\n",
 		sum.RunID, sum.OK, sum.Partitions, sum.Failed, sum.Files, bytesize.Format(sum.Bytes),
 		sum.Elapsed.Round(time.Millisecond), bytesize.Format(int64(float64(sum.Bytes)/max(sum.Elapsed.Seconds(), 1e-3))))
+	if sum.UpToDate > 0 {
+		fmt.Fprintf(w, "partsync: %d of the %d partitions ok were already up to date at the destination: the tool did not run for them\n", sum.UpToDate, sum.OK)
+	}
 	if skipped > 0 {
 		fmt.Fprintf(w, "partsync: %d entries were in no partition; reasons in %s\n", skipped, skippedFile)
 	}

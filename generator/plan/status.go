@@ -33,8 +33,12 @@ type Status struct {
 	// destination. Neither is in the plan's counts.
 	Added     []string `json:"added,omitempty"`
 	NotCopied []string `json:"not_copied,omitempty"`
-	Executor  string   `json:"executor"`       // "local" or "pod"
-	Host      string   `json:"host,omitempty"` // node or pod name
+	// UpToDate is true when partsync found every entry already at the
+	// destination as the tool would leave it, and did not run the tool
+	// (transfer/uptodate.go); Argv is what it would have run.
+	UpToDate bool   `json:"up_to_date,omitempty"`
+	Executor string `json:"executor"`       // "local" or "pod"
+	Host     string `json:"host,omitempty"` // node or pod name
 }
 
 // SaveStatus writes the status file of s.Part atomically.

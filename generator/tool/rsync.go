@@ -80,3 +80,32 @@ func (Rsync) MakeDestination(dst string) error {
 	}
 	return nil
 }
+
+// quickCheckOptions are the rsync options under which partsync may judge a
+// partition up to date itself (QuickCheckable): archive mode and its parts
+// that compare type, size, mtime, permissions, owner and group, numeric
+// ids, hard links (partsync then requires a single link), and verbosity.
+// Anything else (--checksum, --ignore-times, -A, -X, --size-only, -u …)
+// changes what rsync compares or keeps, so rsync runs.
+var quickCheckOptions = map[string]bool{
+	"-a": true, "--archive": true, "--numeric-ids": true, "-H": true, "--hard-links": true,
+	"-v": true, "--verbose": true,
+}
+
+// QuickCheckable reports whether partsync may skip rsync for a partition
+// whose every entry it finds identical at the destination (type, size,
+// mtime to the nanosecond, permissions, group, owner as root, symbolic link
+// target): with these options rsync would then change nothing.
+func (Rsync) QuickCheckable(opts []string) bool {
+	archive := false
+	for _, o := range opts {
+		switch {
+		case quickCheckOptions[o]:
+		case strings.HasPrefix(o, "-") && !strings.HasPrefix(o, "--") && strings.Trim(o[1:], "aHv") == "":
+		default:
+			return false
+		}
+		archive = archive || o == "--archive" || strings.HasPrefix(o, "-") && !strings.HasPrefix(o, "--") && strings.Contains(o, "a")
+	}
+	return archive
+}

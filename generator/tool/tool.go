@@ -39,6 +39,12 @@ type Tool interface {
 	Argv(job Job) []string
 }
 
+// QuickChecker is a Tool whose partitions partsync may find up to date
+// itself, sparing the tool's start and its per-entry protocol on a re-run.
+type QuickChecker interface {
+	QuickCheckable(opts []string) bool
+}
+
 // DestinationMaker is a Tool that needs DST made before its partitions run.
 type DestinationMaker interface {
 	MakeDestination(dst string) error

@@ -275,3 +275,29 @@ func FuzzCheckDestination(f *testing.F) {
 		}
 	})
 }
+
+// TestQuickCheckable: partsync judges a partition up to date only under
+// options that make rsync compare and keep nothing more than it compares.
+func TestQuickCheckable(t *testing.T) {
+	for _, c := range []struct {
+		opts []string
+		want bool
+	}{
+		{Rsync{}.DefaultOptions(), true},
+		{[]string{"-aH", "--numeric-ids"}, true},
+		{[]string{"--archive", "-v"}, true},
+		{[]string{"-av", "--hard-links"}, true},
+		{[]string{"-v"}, false},                // no archive mode: times and modes are not kept
+		{[]string{"-a", "-c"}, false},          // checksums
+		{[]string{"-ac"}, false},               // the same, in a cluster
+		{[]string{"-aX"}, false},               // xattrs
+		{[]string{"-a", "--size-only"}, false}, // a looser comparison
+		{[]string{"-a", "--ignore-times"}, false},
+		{[]string{"-a", "--inplace"}, false},
+		{nil, false},
+	} {
+		if got := (Rsync{}).QuickCheckable(c.opts); got != c.want {
+			t.Errorf("QuickCheckable(%q) = %v, want %v", c.opts, got, c.want)
+		}
+	}
+}

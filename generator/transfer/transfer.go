@@ -89,6 +89,16 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 	start := time.Now()
 	st.Started = plan.Stamp(start)
 
+	if upToDate(p, s.Part) { // uptodate.go: rsync would change nothing
+		st.OK, st.UpToDate = true, true
+		st.Seconds = time.Since(start).Seconds()
+		st.Finished = plan.Stamp(time.Now())
+		_, _ = fmt.Fprintf(s.Output, "# partsync: every entry of part %d is up to date at the destination: %s not run\n", s.Part, s.Argv[0])
+		if err := plan.SaveStatus(s.Dir, st); err != nil {
+			return st, fmt.Errorf("part %d: %w", s.Part, err)
+		}
+		return st, nil
+	}
 	errTail := &headLines{max: errorLines}
 	vanished := &onlyVanished{tool: p.Tool}
 	cmd := exec.CommandContext(ctx, s.Argv[0], s.Argv[1:]...)
