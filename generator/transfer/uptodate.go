@@ -155,4 +155,3 @@ func sameTarget(a, b string) bool {
 	tb, errB := os.Readlink(b)
 	return errA == nil && errB == nil && ta == tb
 }
-
