@@ -443,7 +443,8 @@ func TestRerunFindsPartitionsUpToDate(t *testing.T) {
 	}
 	res := mustPartsync(t, "run", "-f", "6", "-d", shared, "--run-id", "again", src, dst)
 	n, parts := upToDate("again")
-	if n != parts || parts < 3 || !strings.Contains(res.stderr, fmt.Sprintf("%d of the %d partitions ok were already up to date", parts, parts)) {
+	if n != parts || parts < 3 || !strings.Contains(res.stderr, fmt.Sprintf("%d of the %d partitions ok were already up to date", parts, parts)) ||
+		!strings.Contains(res.stderr, "(nothing to copy)") {
 		t.Errorf("re-run: %d of %d partitions up to date:\n%s", n, parts, res.stderr)
 	}
 	if _, err := treecheck.Compare(src, dst, treecheck.Options{Modes: true, Mtimes: true, Dirs: true}); err != nil {

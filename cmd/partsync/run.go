@@ -78,9 +78,14 @@ func lookPath(name string) (string, error) {
 
 // printSummary writes the end-of-run report.
 func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped int64) {
-	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %d files, %s in %s (%s/s)\n",
+	// The rate counts the partitions the tool ran for: up-to-date ones moved nothing.
+	rate := "nothing to copy"
+	if moved := sum.Bytes - sum.UpToDateBytes; sum.UpToDate < sum.OK {
+		rate = bytesize.Format(int64(float64(moved)/max(sum.Elapsed.Seconds(), 1e-3))) + "/s"
+	}
+	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %d files, %s in %s (%s)\n",
 		sum.RunID, sum.OK, sum.Partitions, sum.Failed, sum.Files, bytesize.Format(sum.Bytes),
-		sum.Elapsed.Round(time.Millisecond), bytesize.Format(int64(float64(sum.Bytes)/max(sum.Elapsed.Seconds(), 1e-3))))
+		sum.Elapsed.Round(time.Millisecond), rate)
 	if sum.UpToDate > 0 {
 		fmt.Fprintf(w, "partsync: %d of the %d partitions ok were already up to date at the destination: the tool did not run for them\n", sum.UpToDate, sum.OK)
 	}

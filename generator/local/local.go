@@ -61,12 +61,13 @@ type Summary struct {
 	Failed     int    `json:"failed"`
 	// UpToDate counts the partitions found up to date at the destination,
 	// for which the tool did not run (among OK).
-	UpToDate int           `json:"up_to_date"`
-	Files    int64         `json:"files"` // regular files in the partitions that succeeded
-	Bytes    int64         `json:"bytes"`
-	Elapsed  time.Duration `json:"elapsed_ns"`
-	Failures []Failure     `json:"failures"`
-	Dirs     *DirsStep     `json:"dirs,omitempty"` // the directory step after the partitions (dirs.go)
+	UpToDate      int           `json:"up_to_date"`
+	UpToDateBytes int64         `json:"up_to_date_bytes"` // their bytes (in Bytes)
+	Files         int64         `json:"files"`            // regular files in the partitions that succeeded
+	Bytes         int64         `json:"bytes"`
+	Elapsed       time.Duration `json:"elapsed_ns"`
+	Failures      []Failure     `json:"failures"`
+	Dirs          *DirsStep     `json:"dirs,omitempty"` // the directory step after the partitions (dirs.go)
 	// Recheck names the entries added to the source after the scan, found
 	// by walking it again once every partition has succeeded; nil when it
 	// did not run, and then RecheckSkipped may say why.
@@ -167,6 +168,7 @@ func runPool(ctx context.Context, queue <-chan job, workers int, o Options) (Sum
 			sum.OK++
 			if r.status.UpToDate {
 				sum.UpToDate++
+				sum.UpToDateBytes += r.status.Bytes
 			}
 			sum.Files += r.status.Files
 			sum.Bytes += r.status.Bytes
