@@ -40,6 +40,13 @@ func resumeRun(c *cli.Context, s Streams) error {
 	if _, err := lookPath(p.Tool); err != nil {
 		return err
 	}
+	// Held from before the report is read to after the directory step: no
+	// other run picks the same pending partitions meanwhile.
+	unlock, err := plan.Lock(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	r, err := plan.ReadReport(dir)
 	if err != nil {
 		return err
@@ -56,7 +63,7 @@ func resumeRun(c *cli.Context, s Streams) error {
 	}
 	fmt.Fprintf(s.Err, "partsync: running %d partition(s): %s (%d failed, %d without status)\n", len(todo), ranges(todo), len(r.Failed), len(r.Missing))
 	o := poolOptions(c)
-	o.Only = todo
+	o.Only, o.Locked = todo, true
 	_, err = executeLocal(c, s, p, o)
 	if after, rerr := plan.ReadReport(dir); rerr == nil {
 		fmt.Fprintf(s.Err, "partsync: run %s as a whole: %d of %d partitions ok, %d failed, %d without status\n",

@@ -48,6 +48,19 @@ func sourceTree(t *testing.T, src string) {
 	}
 }
 
+// generatedRun generates an rsync run of sourceTree with partitions of 6
+// entries, nothing run yet; it returns the shared dir and the run directory.
+func generatedRun(t *testing.T, runID string) (shared, runDir string) {
+	t.Helper()
+	needTools(t, "rsync")
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	shared = filepath.Join(base, "runs")
+	sourceTree(t, src)
+	mustPartsync(t, "generate", "-f", "6", "-d", shared, "--run-id", runID, "--pvc", "data:"+base, src, dst)
+	return shared, filepath.Join(shared, runID)
+}
+
 // partOf returns the partition whose part file lists rel.
 func partOf(t *testing.T, runDir, tool, rel string) int {
 	t.Helper()
@@ -365,12 +378,7 @@ func sourceChangesAfterScan(t *testing.T, tool, path string) {
 // handler (`partsync record`) wrote outcome.json. status shows the
 // workflow's result and the pending partitions, and exits 7.
 func TestStatusOfWorkflowRun(t *testing.T) {
-	needTools(t, "rsync")
-	base := t.TempDir()
-	src, dst, shared := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "runs")
-	sourceTree(t, src)
-	mustPartsync(t, "generate", "-f", "6", "-d", shared, "--run-id", "wf", "--pvc", "data:"+base, src, dst)
-	runDir := filepath.Join(shared, "wf")
+	_, runDir := generatedRun(t, "wf")
 	mustPartsync(t, "transfer", "--run-dir", runDir, "--part", "1")
 	mustPartsync(t, "record", "--run-dir", runDir, "--workflow-status", "Failed", "--failures", `[{"displayName":"copy(0)"}]`)
 	p := loadPlan(t, runDir)
@@ -385,7 +393,7 @@ func TestStatusOfWorkflowRun(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"run wf: " + src + " → " + dst + " with rsync",
+		"run wf: " + p.Source + " → " + p.Destination + " with rsync",
 		fmt.Sprintf("partitions: %d: 1 ok, 0 failed, %d pending", p.Count(), p.Count()-1),
 		"workflow: Failed (exit handler at ",
 		"pending: " + ranges(pending) + "\n",
@@ -458,5 +466,30 @@ func TestRerunFindsPartitionsUpToDate(t *testing.T) {
 	}
 	if _, err := treecheck.Compare(src, dst, treecheck.Options{Modes: true, Mtimes: true, Dirs: true}); err != nil {
 		t.Errorf("after the third run: %v", err)
+	}
+}
+
+// TestResumeRefusedWhileRunning: while another process runs a run's
+// partitions (it holds <run dir>/lock), `run --resume` of the same run
+// exits 4 at once, names the holder and runs nothing; once the lock is
+// released, the resume runs.
+func TestResumeRefusedWhileRunning(t *testing.T) {
+	shared, dir := generatedRun(t, "busy")
+	runDir := plan.Dir(dir)
+	unlock, err := plan.Lock(runDir) // as the running `run` holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := partsync(context.Background(), "run", "--resume", "busy", "-d", shared)
+	if res.code != ExitRunDir || !strings.Contains(errText(res.err), "is being run now by partsync pid "+strconv.Itoa(os.Getpid())) || res.stderr != "" {
+		t.Errorf("resume of a run in use: %s; want exit %d naming pid %d", res, ExitRunDir, os.Getpid())
+	}
+	if entries, _ := os.ReadDir(runDir.StatusDir()); len(entries) != 0 {
+		t.Errorf("the refused resume ran partitions: %d status files", len(entries))
+	}
+	unlock()
+	mustPartsync(t, "run", "--resume", "busy", "-d", shared)
+	if r := statusJSON(t, ExitOK, "-d", shared, "busy"); len(r.Succeeded) != r.Partitions {
+		t.Errorf("after the lock was released: %d of %d partitions succeeded", len(r.Succeeded), r.Partitions)
 	}
 }

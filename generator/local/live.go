@@ -43,6 +43,7 @@ type Live struct {
 	start  time.Time
 	hdr    plan.Plan
 	done   chan struct{} // closed when the pool has ended
+	unlock func()        // releases the run directory's lock (plan.Lock)
 	sum    Summary
 	err    error
 
@@ -72,6 +73,11 @@ func (l *Live) Begin(header *plan.Plan) error {
 	if l.done != nil {
 		return errors.New("live run: Begin called twice")
 	}
+	unlock, err := plan.Lock(header.Dir()) // released by Wait
+	if err != nil {
+		return err
+	}
+	l.unlock = unlock
 	l.hdr = *header
 	l.hdr.Partitions = nil
 	l.ctx, l.cancel = context.WithCancelCause(l.parent)
@@ -149,6 +155,7 @@ func (l *Live) Wait() (Summary, error) {
 		return Summary{Failures: []Failure{}}, nil
 	}
 	<-l.done
+	defer l.unlock() // after the directory step
 	l.cancel(nil)
 	if errors.Is(context.Cause(l.ctx), ErrScanFailed) {
 		return l.sum, fmt.Errorf("run %s: %w after %d partitions were queued; their transfers were stopped", l.sum.RunID, ErrScanFailed, l.sum.Partitions)

@@ -97,12 +97,18 @@ func TestLiveStartsBeforeScanEnds(t *testing.T) {
 	}
 	sink := &firstClosed{Sink: live, closed: make(chan struct{})}
 	r.Sink = sink
-	var planDuringHold error
+	var planDuringHold, lockDuringHold error
 	r.Walk = holdWalk(sink.closed, func() error {
 		if err := waitFile(t, plan.Dir(runDir).StatusFile(0)); err != nil {
 			return err
 		}
 		_, planDuringHold = os.Stat(plan.Dir(runDir).PlanFile())
+		// A resume now must be refused: the live run holds the lock.
+		if unlock, err := plan.Lock(plan.Dir(runDir)); err == nil {
+			unlock()
+		} else {
+			lockDuringHold = err
+		}
 		return nil
 	})
 
@@ -113,6 +119,14 @@ func TestLiveStartsBeforeScanEnds(t *testing.T) {
 	sum, err := live.Wait()
 	if err != nil {
 		t.Fatalf("live run: %v", err)
+	}
+	if !errors.Is(lockDuringHold, plan.ErrLocked) {
+		t.Errorf("the run directory's lock while the live run ran: %v, want ErrLocked", lockDuringHold)
+	}
+	if unlock, err := plan.Lock(p.Dir()); err != nil {
+		t.Errorf("the lock after the live run ended: %v", err)
+	} else {
+		unlock()
 	}
 	if !errors.Is(planDuringHold, os.ErrNotExist) {
 		t.Errorf("plan.json while the scan was held: stat error %v, want not-exist", planDuringHold)

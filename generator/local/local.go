@@ -33,6 +33,9 @@ type Options struct {
 	Only []int
 	// Events receives progress; nil discards it. Called from several goroutines.
 	Events Events
+	// Locked says the caller holds the run directory's lock (plan.Lock)
+	// for the whole execution; otherwise Execute takes it.
+	Locked bool
 }
 
 // Events hears about the run. Implementations must be safe for concurrent use.
@@ -82,6 +85,13 @@ func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return Summary{}, err
+	}
+	if !o.Locked { // no second executor on this run at once
+		unlock, err := plan.Lock(p.Dir())
+		if err != nil {
+			return Summary{}, err
+		}
+		defer unlock()
 	}
 	todo := o.Only
 	if todo == nil {

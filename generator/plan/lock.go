@@ -1,0 +1,48 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ErrLocked is wrapped when another process is running the run's
+// partitions on this run directory.
+var ErrLocked = errors.New("run directory in use")
+
+// LockFile is <run dir>/lock. The local executor holds an exclusive lock on
+// it (flock) while it runs partitions, so that a second `run --resume` of
+// the same run, from another terminal or a cron job, cannot run the same
+// partitions at once into the same destination. It names the holder.
+// The lock goes with the process: a killed run leaves no stale lock.
+func (d Dir) LockFile() string { return filepath.Join(string(d), "lock") }
+
+// Lock takes the run directory's lock, or fails at once with ErrLocked
+// naming the process that holds it. unlock releases it.
+func Lock(d Dir) (unlock func(), err error) {
+	f, err := os.OpenFile(d.LockFile(), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock run directory: %w", err)
+	}
+	if err := tryLock(f); err != nil {
+		holder, _ := io.ReadAll(io.LimitReader(f, 512))
+		_ = f.Close()
+		if errors.Is(err, errHeld) {
+			return nil, fmt.Errorf("%w: %s is being run now by %s; wait for that run to end (or stop it), then resume",
+				ErrLocked, string(d), strings.TrimSpace(string(holder)))
+		}
+		return nil, fmt.Errorf("lock run directory %s: %w", d, err)
+	}
+	host, _ := os.Hostname()
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(fmt.Sprintf("partsync pid %d on %s since %s\n", os.Getpid(), host, Stamp(time.Now()))), 0)
+	return func() {
+		_ = f.Truncate(0)
+		_ = unlockFile(f)
+		_ = f.Close()
+	}, nil
+}
