@@ -65,3 +65,18 @@ func TestDirsStepSplitRun(t *testing.T) {
 		t.Fatalf("parent steps %+v; want the directory step after the children", main.Steps)
 	}
 }
+
+// TestOutcomeRetried: the exit handler that records outcome.json is retried
+// a few times even when the transfers are not (--retries 0).
+func TestOutcomeRetried(t *testing.T) {
+	o := baseOptions()
+	o.Retries = 0
+	wf, err := Build(testPlan("rsync", "/mnt/dst/copy", 2), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := wf.GetTemplateByName(wf.Spec.OnExit)
+	if h == nil || h.RetryStrategy == nil || h.RetryStrategy.Limit == nil || h.RetryStrategy.Limit.IntValue() != outcomeRetries || outcomeRetries < 1 {
+		t.Errorf("exit handler %+v: want %d retries", h, outcomeRetries)
+	}
+}

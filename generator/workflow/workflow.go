@@ -141,11 +141,21 @@ func (o Options) outcomeTemplate(runID string, dir plan.Dir, mounts []corev1.Vol
 	argv := []string{"partsync", "record", "--run-dir", string(dir),
 		"--workflow-status", "{{workflow.status}}", "--failures", "{{workflow.failures}}"}
 	return wfv1.Template{
-		Name:      outcomeName,
-		Metadata:  wfv1.Metadata{Labels: map[string]string{LabelRunID: runID, LabelRole: "outcome"}},
-		Container: o.container(argv, mounts, false),
+		Name:     outcomeName,
+		Metadata: wfv1.Metadata{Labels: map[string]string{LabelRunID: runID, LabelRole: "outcome"}},
+		// record rewrites outcome.json whole: a pod lost to a node or a
+		// hiccup of the shared volume is simply run again.
+		RetryStrategy: retryStrategy(intstr.FromInt32(outcomeRetries), outcomeBackoff),
+		Container:     o.container(argv, mounts, false),
 	}
 }
+
+// The exit handler's retries do not follow --retries (which may be 0): the
+// record of the run's outcome is worth a few attempts in any case.
+const (
+	outcomeRetries = 3
+	outcomeBackoff = "10s"
+)
 
 // WorkflowName is the name of the Workflow that generate emits for a run.
 func WorkflowName(runID string) string { return "partsync-" + runID }
