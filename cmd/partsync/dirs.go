@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -38,9 +37,11 @@ func dirsCommand(s Streams) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := podRecheck(c.Context, s.Err, p); err != nil {
+			r, skipped, err := recheck.Check(c.Context, p, 0)
+			if err != nil {
 				return err
 			}
+			printRecheck(s.Err, r, skipped)
 			if argv == nil {
 				fmt.Fprintf(s.Err, "partsync: directory step: %s\n", reason)
 				return nil
@@ -58,27 +59,18 @@ func dirsCommand(s Streams) *cli.Command {
 	}
 }
 
-// podRecheck runs the recheck in the workflow's pod and prints its warning.
-func podRecheck(ctx context.Context, w io.Writer, p *plan.Plan) error {
-	r, err := recheck.Run(ctx, p, 0)
+// printRecheck reports the check for entries added after the scan, or why
+// it was skipped.
+func printRecheck(w io.Writer, r *plan.Recheck, skipped string) {
 	switch {
-	case errors.Is(err, recheck.ErrNoManifest):
-		fmt.Fprintf(w, "partsync: not checked for entries added after the scan: %v\n", err)
-		return nil
-	case err != nil:
-		return err
-	}
-	printRecheck(w, r)
-	return nil
-}
-
-// printRecheck reports the check for entries added after the scan.
-func printRecheck(w io.Writer, r *plan.Recheck) {
-	if r.Added > 0 {
+	case skipped != "":
+		fmt.Fprintf(w, "partsync: not checked for entries added after the scan: %s\n", skipped)
+	case r == nil:
+	case r.Added > 0:
 		fmt.Fprintf(w, "partsync: warning: %s\n", r.Warning)
-		return
+	default:
+		fmt.Fprintf(w, "partsync: source checked again after the partitions: nothing added since the scan (%d entries, %.1fs)\n", r.Entries, r.Seconds)
 	}
-	fmt.Fprintf(w, "partsync: source checked again after the partitions: nothing added since the scan (%d entries, %.1fs)\n", r.Entries, r.Seconds)
 }
 
 // runDirFlag and attemptFlag are the flags of the commands a workflow's pods run.
@@ -106,12 +98,7 @@ func withToolCode(st *plan.Status, err error) error {
 // printDirs reports the steps after the partitions of a local run: the
 // recheck and the directory step.
 func printDirs(w io.Writer, sum local.Summary) {
-	switch {
-	case sum.Recheck != nil:
-		printRecheck(w, sum.Recheck)
-	case sum.RecheckSkipped != "":
-		fmt.Fprintf(w, "partsync: not checked for entries added after the scan: %s\n", sum.RecheckSkipped)
-	}
+	printRecheck(w, sum.Recheck, sum.RecheckSkipped)
 	d := sum.Dirs
 	switch {
 	case d == nil || !d.Ran && !d.Pending:

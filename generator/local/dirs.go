@@ -32,22 +32,6 @@ type DirsStep struct {
 	Pending bool `json:"pending,omitempty"`
 }
 
-// runRecheck walks the source again once every partition has succeeded and
-// names what the scan did not see (package recheck). A run directory from a
-// partsync without the manifest is not checked, and sum says so.
-func runRecheck(ctx context.Context, p *plan.Plan, sum *Summary) error {
-	r, err := recheck.Run(ctx, p, 0)
-	switch {
-	case errors.Is(err, recheck.ErrNoManifest):
-		sum.RecheckSkipped = err.Error()
-		return nil
-	case err != nil:
-		return err
-	}
-	sum.Recheck = r
-	return nil
-}
-
 // finishDirs runs the directory step when transfer.DirsReady says it may
 // (every partition of the run has succeeded), with the partitions' retries
 // and backoff. Its status is status/dirs.json, its output logs/dirs.log. The
@@ -65,7 +49,8 @@ func finishDirs(ctx context.Context, p *plan.Plan, o Options, sum *Summary) erro
 	case err != nil:
 		return err
 	}
-	if err := runRecheck(ctx, p, sum); err != nil {
+	// Every partition has succeeded: name what the scan did not see.
+	if sum.Recheck, sum.RecheckSkipped, err = recheck.Check(ctx, p, 0); err != nil {
 		return err
 	}
 	if argv == nil {

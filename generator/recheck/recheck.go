@@ -83,6 +83,17 @@ func Run(ctx context.Context, p *plan.Plan, workers int) (*plan.Recheck, error) 
 	return r, nil
 }
 
+// Check is Run for the step after the partitions: a run directory without
+// a manifest (written by a partsync from before the check) is not an
+// error, and skipped then says why nothing was checked.
+func Check(ctx context.Context, p *plan.Plan, workers int) (r *plan.Recheck, skipped string, err error) {
+	r, err = Run(ctx, p, workers)
+	if errors.Is(err, ErrNoManifest) {
+		return nil, err.Error(), nil
+	}
+	return r, "", err
+}
+
 // reportedByPartitions are the entries added after the scan that the
 // partitions' whole-directory checks already named.
 func reportedByPartitions(p *plan.Plan) (map[string]bool, error) {
@@ -109,12 +120,12 @@ func compare(ctx context.Context, p *plan.Plan, workers int, added func(string) 
 	next, stop := iter.Pull(manifestPaths(ctx, p.Dir().ManifestFile()))
 	defer stop()
 	seen, more := next()
-	last, any := "", false
+	last, haveLast := "", false
 	onPath := func(path string) error {
-		if any && path == last { // an unreadable directory: its entry, then its skip
+		if haveLast && path == last { // an unreadable directory: its entry, then its skip
 			return nil
 		}
-		last, any = path, true
+		last, haveLast = path, true
 		for more && seen.err == nil && scan.ComparePaths(seen.path, path) < 0 {
 			seen, more = next() // gone since the scan: the partitions report it
 		}

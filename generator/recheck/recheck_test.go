@@ -116,6 +116,10 @@ func TestRecheckWithoutManifest(t *testing.T) {
 	if _, err := Run(context.Background(), p, 0); !errors.Is(err, ErrNoManifest) {
 		t.Errorf("no manifest: %v, want ErrNoManifest", err)
 	}
+	// The step after the partitions goes on, saying it did not check.
+	if r, skipped, err := Check(context.Background(), p, 0); err != nil || r != nil || !strings.Contains(skipped, "no manifest") {
+		t.Errorf("Check without a manifest: %+v, %q, %v; want skipped, no error", r, skipped, err)
+	}
 	if _, ok, _ := plan.LoadRecheck(p.Dir()); ok {
 		t.Error("recheck.json written without a manifest")
 	}
