@@ -2,7 +2,6 @@ package prepare
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/partsync/partsync/generator/manifest"
 	"github.com/partsync/partsync/generator/partition"
@@ -18,10 +17,6 @@ import (
 func fillAuto(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan, error) {
 	a := *r.Auto
 	dir := hdr.Dir()
-	m, err := manifest.Create(dir.ManifestFile())
-	if err != nil {
-		return nil, err
-	}
 	est := a.NewEstimate()
 	visit := func(e scan.Entry) error {
 		if c.Tool.Classify(e).List {
@@ -31,14 +26,11 @@ func fillAuto(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.
 			}
 			est.Add(size)
 		}
-		return m.Entry(e)
+		return nil
 	}
-	stats, err := scan.Walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, visit, m.Skip)
-	if cerr := m.Close(); err == nil && cerr != nil {
-		return nil, cerr
-	}
+	stats, err := scanRecorded(ctx, dir, r, c, visit, func(scan.Skip) error { return nil })
 	if err != nil {
-		return nil, fmt.Errorf("scan %s: %w", c.Source, err)
+		return nil, err
 	}
 	cut := est.Cut()
 	po := partitionOptions(r, c)

@@ -208,40 +208,51 @@ func fill(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan
 	if err != nil {
 		return nil, err
 	}
-	walk := r.Walk
-	if walk == nil {
-		walk = scan.Walk
-	}
-	m, err := manifest.Create(hdr.Dir().ManifestFile())
+	stats, err := scanRecorded(ctx, hdr.Dir(), r, c, parts.Add, parts.Skip)
 	if err != nil {
 		parts.Abort()
 		return nil, err
-	}
-	visit := func(e scan.Entry) error {
-		if err := m.Entry(e); err != nil {
-			return err
-		}
-		return parts.Add(e)
-	}
-	skip := func(s scan.Skip) error {
-		if err := m.Skip(s); err != nil {
-			return err
-		}
-		return parts.Skip(s)
-	}
-	stats, err := walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes}, visit, skip)
-	if cerr := m.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		parts.Abort()
-		return nil, fmt.Errorf("scan %s: %w", c.Source, err)
 	}
 	partitions, totals, err := parts.Close()
 	if err != nil {
 		return nil, err
 	}
 	return newPlan(hdr, stats, partitions, totals), nil
+}
+
+// scanRecorded walks the source (r.Walk, else scan.Walk) and records every
+// entry and skip in the run's manifest (package manifest) before it hands
+// them to visit and skip: every scan leaves the manifest that --auto replays
+// and the recheck at the end of a run compares with.
+func scanRecorded(ctx context.Context, dir plan.Dir, r Request, c Checked, visit func(scan.Entry) error, skip func(scan.Skip) error) (scan.Stats, error) {
+	m, err := manifest.Create(dir.ManifestFile())
+	if err != nil {
+		return scan.Stats{}, err
+	}
+	walk := r.Walk
+	if walk == nil {
+		walk = scan.Walk
+	}
+	stats, err := walk(ctx, c.Source, scan.Options{Workers: r.ScanWorkers, Exclude: r.Excludes},
+		func(e scan.Entry) error {
+			if err := m.Entry(e); err != nil {
+				return err
+			}
+			return visit(e)
+		},
+		func(s scan.Skip) error {
+			if err := m.Skip(s); err != nil {
+				return err
+			}
+			return skip(s)
+		})
+	if cerr := m.Close(); err == nil && cerr != nil {
+		return stats, cerr
+	}
+	if err != nil {
+		return stats, fmt.Errorf("scan %s: %w", c.Source, err)
+	}
+	return stats, nil
 }
 
 // partitionOptions are the partitioner's options for the request.
