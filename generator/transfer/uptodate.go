@@ -81,11 +81,7 @@ func upToDate(p *plan.Plan, part int) bool {
 
 // wholeEntries reads the sidecar of partition part.
 func wholeEntries(p *plan.Plan, part int, sep byte) (map[string][]string, error) {
-	data, err := os.ReadFile(p.Dir().WholeFile(part))
-	if err != nil {
-		return nil, err
-	}
-	groups, err := plan.ParseWhole(data, sep)
+	groups, err := readWhole(p, part, sep)
 	if err != nil {
 		return nil, err
 	}

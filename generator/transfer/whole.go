@@ -47,18 +47,13 @@ type wholeCheck struct {
 // directories exist for rsync only, whose destination is a local path).
 func checkWhole(p *plan.Plan, part int, sep byte) (wholeCheck, error) {
 	var c wholeCheck
-	file := p.Dir().WholeFile(part)
-	data, err := os.ReadFile(file)
+	groups, err := readWhole(p, part, sep)
 	if errors.Is(err, fs.ErrNotExist) {
-		c.problems = append(c.problems, fmt.Sprintf("%s is missing: entries deleted from or added to its %d whole-directory lines after the scan cannot be named", file, p.Partitions[part].WholeDirs))
+		c.problems = append(c.problems, fmt.Sprintf("%s is missing: entries deleted from or added to its %d whole-directory lines after the scan cannot be named", p.Dir().WholeFile(part), p.Partitions[part].WholeDirs))
 		return c, nil
 	}
 	if err != nil {
-		return c, fmt.Errorf("whole-directory list: %w", err)
-	}
-	groups, err := plan.ParseWhole(data, sep)
-	if err != nil {
-		return c, fmt.Errorf("%s: %w", file, err)
+		return c, err
 	}
 	for _, g := range groups {
 		names, err := readNames(filepath.Join(p.Source, g.Path))
@@ -94,6 +89,21 @@ func checkWhole(p *plan.Plan, part int, sep byte) (wholeCheck, error) {
 		}
 	}
 	return c, nil
+}
+
+// readWhole reads and parses the sidecar of partition part
+// (plan.Dir.WholeFile); a missing one wraps fs.ErrNotExist.
+func readWhole(p *plan.Plan, part int, sep byte) ([]plan.WholeDir, error) {
+	file := p.Dir().WholeFile(part)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("whole-directory list: %w", err)
+	}
+	groups, err := plan.ParseWhole(data, sep)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return groups, nil
 }
 
 // readNames is the set of names in the directory dir, read without a stat
