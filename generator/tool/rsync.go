@@ -87,9 +87,9 @@ func (Rsync) MakeDestination(dst string) error {
 // ids, hard links (partsync then requires a single link), and verbosity.
 // Anything else (--checksum, --ignore-times, -A, -X, --size-only, -u …)
 // changes what rsync compares or keeps, so rsync runs.
+// Short options (alone or in a cluster such as -aHv) are a, H and v.
 var quickCheckOptions = map[string]bool{
-	"-a": true, "--archive": true, "--numeric-ids": true, "-H": true, "--hard-links": true,
-	"-v": true, "--verbose": true,
+	"--archive": true, "--numeric-ids": true, "--hard-links": true, "--verbose": true,
 }
 
 // QuickCheckable reports whether partsync may skip rsync for a partition
@@ -99,13 +99,14 @@ var quickCheckOptions = map[string]bool{
 func (Rsync) QuickCheckable(opts []string) bool {
 	archive := false
 	for _, o := range opts {
+		short := len(o) > 1 && o[0] == '-' && o[1] != '-'
 		switch {
 		case quickCheckOptions[o]:
-		case strings.HasPrefix(o, "-") && !strings.HasPrefix(o, "--") && strings.Trim(o[1:], "aHv") == "":
+		case short && strings.Trim(o[1:], "aHv") == "":
 		default:
 			return false
 		}
-		archive = archive || o == "--archive" || strings.HasPrefix(o, "-") && !strings.HasPrefix(o, "--") && strings.Contains(o, "a")
+		archive = archive || o == "--archive" || short && strings.ContainsRune(o[1:], 'a')
 	}
 	return archive
 }

@@ -294,6 +294,7 @@ func TestQuickCheckable(t *testing.T) {
 		{[]string{"-a", "--size-only"}, false}, // a looser comparison
 		{[]string{"-a", "--ignore-times"}, false},
 		{[]string{"-a", "--inplace"}, false},
+		{[]string{"-a", "-"}, false}, // not an option
 		{nil, false},
 	} {
 		if got := (Rsync{}).QuickCheckable(c.opts); got != c.want {
