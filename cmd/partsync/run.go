@@ -80,8 +80,8 @@ func lookPath(name string) (string, error) {
 func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped int64) {
 	// The rate counts the partitions the tool ran for: up-to-date ones moved nothing.
 	rate := "nothing to copy"
-	if moved := sum.Bytes - sum.UpToDateBytes; sum.UpToDate < sum.OK {
-		rate = bytesize.Format(int64(float64(moved)/max(sum.Elapsed.Seconds(), 1e-3))) + "/s"
+	if sum.UpToDate < sum.OK {
+		rate = bytesize.Format(int64(float64(sum.Bytes-sum.UpToDateBytes)/max(sum.Elapsed.Seconds(), 1e-3))) + "/s"
 	}
 	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %d files, %s in %s (%s)\n",
 		sum.RunID, sum.OK, sum.Partitions, sum.Failed, sum.Files, bytesize.Format(sum.Bytes),

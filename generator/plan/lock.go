@@ -14,6 +14,9 @@ import (
 // partitions on this run directory.
 var ErrLocked = errors.New("run directory in use")
 
+// errHeld is tryLock's answer when another process holds the lock.
+var errHeld = errors.New("lock held")
+
 // LockFile is <run dir>/lock. The local executor holds an exclusive lock on
 // it (flock) while it runs partitions, so that a second `run --resume` of
 // the same run, from another terminal or a cron job, cannot run the same

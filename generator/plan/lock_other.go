@@ -2,13 +2,7 @@
 
 package plan
 
-import (
-	"errors"
-	"os"
-)
-
-// errHeld: another process holds the lock (never, without flock).
-var errHeld = errors.New("lock held")
+import "os"
 
 // Without flock the run directory is not locked.
 func tryLock(*os.File) error { return nil }

@@ -8,9 +8,6 @@ import (
 	"syscall"
 )
 
-// errHeld: another process holds the lock.
-var errHeld = errors.New("lock held")
-
 func tryLock(f *os.File) error {
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)

@@ -167,19 +167,15 @@ type seenPath struct {
 func manifestPaths(ctx context.Context, file string) iter.Seq[seenPath] {
 	return func(yield func(seenPath) bool) {
 		errStop := errors.New("stopped")
+		path := func(p string) error {
+			if !yield(seenPath{path: p}) {
+				return errStop
+			}
+			return nil
+		}
 		err := manifest.Replay(ctx, file,
-			func(e scan.Entry) error {
-				if !yield(seenPath{path: e.Path}) {
-					return errStop
-				}
-				return nil
-			},
-			func(s scan.Skip) error {
-				if !yield(seenPath{path: s.Path}) {
-					return errStop
-				}
-				return nil
-			})
+			func(e scan.Entry) error { return path(e.Path) },
+			func(s scan.Skip) error { return path(s.Path) })
 		if err != nil && !errors.Is(err, errStop) {
 			yield(seenPath{err: err})
 		}
