@@ -54,13 +54,24 @@ const (
 )
 
 // rootCapabilities let root chown, read and write every file, as rsync -a
-// needs to copy a shared file system with its owners; all others stay dropped.
+// needs to copy a shared file system with its owners; all others stay
+// dropped. DAC_OVERRIDE lets root read and search everything already:
+// DAC_READ_SEARCH would only put the pods out of Pod Security's baseline.
 func rootCapabilities() []corev1.Capability {
-	return []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID"}
+	return []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID"}
 }
 
-// identity is the uid and gid the pods run as.
-func (o Options) identity() Identity {
+// RootCapabilities names the capabilities root pods get.
+func RootCapabilities() []string {
+	var names []string
+	for _, c := range rootCapabilities() {
+		names = append(names, string(c))
+	}
+	return names
+}
+
+// Identity is the uid and gid the pods run as.
+func (o Options) Identity() Identity {
 	if o.RunAs == nil {
 		return Identity{UID: ImageUID, GID: ImageGID}
 	}
@@ -70,7 +81,7 @@ func (o Options) identity() Identity {
 // secure sets the pods' identity, always by number (the image's non-root
 // user unless o.RunAs); as root the containers get rootCapabilities.
 func (o Options) secure(spec *wfv1.WorkflowSpec) {
-	id := o.identity()
+	id := o.Identity()
 	spec.SecurityContext = &corev1.PodSecurityContext{
 		RunAsUser:      ptr(id.UID),
 		RunAsGroup:     ptr(id.GID),
