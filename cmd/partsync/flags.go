@@ -56,8 +56,8 @@ func clusterFlags(version string) []cli.Flag {
 		&cli.StringFlag{Name: "service-account", Value: "partsync", EnvVars: env("service-account"), Usage: "service account of the pods"},
 		&cli.StringFlag{Name: "rclone-config-secret", EnvVars: env("rclone-config-secret"), Usage: "Secret NAME[:KEY] holding rclone.conf (key default rclone.conf), mounted read-only in the pods"},
 		&cli.StringFlag{Name: "output", EnvVars: env("output"), Usage: "write the workflow to this file instead of standard output"},
-		&cli.StringFlag{Name: "run-as-user", EnvVars: env("run-as-user"), Usage: "UID[:GID] the pods run as, or \"image\" for the image's non-root user (generate's default: the user running generate, who owns the run directory; template's: the image's user)"},
-		&cli.BoolFlag{Name: "run-as-root", EnvVars: env("run-as-root"), Usage: "run the pods as root with the capabilities rsync needs to read every file and preserve owners (CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID)"},
+		&cli.StringFlag{Name: "run-as-user", EnvVars: env("run-as-user"), Usage: "UID[:GID] the pods run as, or \"image\" for the image's non-root user 65532 (generate's default: the user running generate, who owns the run directory, or the image's user when that is root; template's: the image's user); 0 is --run-as-root"},
+		&cli.BoolFlag{Name: "run-as-root", EnvVars: env("run-as-root"), Usage: "run the pods as root with the capabilities rsync needs to read every file and preserve owners (CHOWN, DAC_OVERRIDE, FOWNER, FSETID; Pod Security level baseline)"},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,9 +24,11 @@ func generateCommand(s Streams) *cli.Command {
 		Action: func(c *cli.Context) error {
 			req, checked, err := request(c, version)
 			wopts, werr := clusterOptions(c)
-			if !c.IsSet("run-as-user") && !c.Bool("run-as-root") {
+			if !c.IsSet("run-as-user") && !c.Bool("run-as-root") && os.Getuid() != 0 {
 				// The pods get the rights the user running generate has here: that
 				// user owns the run directory the pods write status files to.
+				// Run as root, generate gives the pods the image's non-root user
+				// (and the run directory to it): root pods are only ever chosen.
 				wopts.RunAs = &workflow.Identity{UID: int64(os.Getuid()), GID: int64(os.Getgid())}
 			}
 			if err = errors.Join(err, werr, checkSummaryFlag(c)); err != nil {
@@ -119,9 +122,42 @@ func emit(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options) error {
 	if err := workflow.Lint(c.Context, append([]string{p.Dir().WorkflowFile()}, files...), o.Namespace, s.Err); err != nil {
 		return fmt.Errorf("internal error, the generated workflow fails Argo's validation (please report it): %w", err)
 	}
+	if err := giveRunDir(s, p, o); err != nil {
+		return err
+	}
 	if out := c.String("output"); out != "" {
 		return writeOutput(out, doc)
 	}
 	_, err = s.Out.Write(doc)
 	return err
+}
+
+// giveRunDir says on stderr who the pods run as when it is not the user
+// running generate, and then, if generate runs as root, gives the run
+// directory to the pods' user, who writes status files and the outcome in it.
+func giveRunDir(s Streams, p *plan.Plan, o workflow.Options) error {
+	id := o.Identity()
+	if id.UID == int64(os.Getuid()) && id.UID != 0 {
+		return nil
+	}
+	announceIdentity(s, o)
+	if os.Geteuid() != 0 || id.UID == 0 {
+		return nil
+	}
+	fmt.Fprintf(s.Err, "partsync: the run directory %s is given to %d:%d; DST must be writable by that user too\n", p.RunDir, id.UID, id.GID)
+	return plan.GiveTo(p.Dir(), int(id.UID), int(id.GID))
+}
+
+// announceIdentity says on stderr who the pods run as and the Pod Security
+// level their namespace must allow.
+func announceIdentity(s Streams, o workflow.Options) {
+	id := o.Identity()
+	switch {
+	case id.UID == 0:
+		fmt.Fprintf(s.Err, "partsync: the pods run as root (--run-as-root) with the capabilities %s, to keep owners: their namespace must allow Pod Security level baseline\n", strings.Join(workflow.RootCapabilities(), ", "))
+	case o.RunAs == nil:
+		fmt.Fprintf(s.Err, "partsync: the pods run as the image's non-root user %d:%d (Pod Security level restricted); --run-as-root keeps owners, --run-as-user UID[:GID] picks another user\n", id.UID, id.GID)
+	default:
+		fmt.Fprintf(s.Err, "partsync: the pods run as %d:%d (Pod Security level restricted)\n", id.UID, id.GID)
+	}
 }

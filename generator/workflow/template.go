@@ -69,8 +69,8 @@ type TemplateOptions struct {
 	Cluster   bool   // a ClusterWorkflowTemplate instead of a WorkflowTemplate
 	SharedDir string // absolute, on a claim: runs go to <SharedDir>/<workflow name>
 	// RunAsRoot runs the pods as root with the capabilities rsync needs to
-	// preserve owners (CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID);
-	// otherwise they run as the image's non-root user.
+	// preserve owners (rootCapabilities); otherwise they run as Options.RunAs,
+	// by default the image's non-root user.
 	RunAsRoot bool
 	Defaults  FormDefaults
 }
@@ -93,6 +93,9 @@ func param(name string) string { return "{{workflow.parameters." + name + "}}" }
 // BuildTemplate returns the WorkflowTemplate, or with t.Cluster the
 // ClusterWorkflowTemplate, that runs partsync from the Argo UI's form.
 func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
+	if t.RunAsRoot {
+		o.RunAs = &Identity{UID: 0, GID: 0}
+	}
 	target, err := t.check(o)
 	mounts, merr := o.mounts(target)
 	if err := errors.Join(err, merr); err != nil {
@@ -131,9 +134,6 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 			LabelRunID: {Expression: "workflow.name"},
 			LabelTool:  {Expression: "workflow.parameters." + ParamTool},
 		},
-	}
-	if t.RunAsRoot {
-		o.RunAs = &Identity{UID: 0, GID: 0}
 	}
 	o.secure(&spec)
 	for _, v := range spec.Volumes {
@@ -210,7 +210,9 @@ func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rc
 	for _, v := range o.PVCs {
 		argv = append(argv, "--pvc="+v.Claim+":"+v.MountPath)
 	}
-	argv = append(argv, "--image="+o.Image, "--namespace={{workflow.namespace}}", "--service-account="+o.ServiceAccount)
+	id := o.Identity() // the scan's own identity: generate gives it to the pods as it is
+	argv = append(argv, "--image="+o.Image, "--namespace={{workflow.namespace}}", "--service-account="+o.ServiceAccount,
+		fmt.Sprintf("--run-as-user=%d:%d", id.UID, id.GID))
 	if s := o.RcloneConfigSecret; s != nil {
 		argv = append(argv, "--rclone-config-secret="+s.Name+":"+s.Key)
 	}

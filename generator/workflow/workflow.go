@@ -208,13 +208,21 @@ func (o Options) volumes() []corev1.Volume {
 			VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 				SecretName:  s.Name,
 				Items:       []corev1.KeyToPath{{Key: s.Key, Path: "rclone.conf"}},
-				DefaultMode: ptr(int32(0o400)),
+				DefaultMode: ptr(int32(SecretMode)),
 			}},
 		})
 	}
 	vols = append(vols, corev1.Volume{Name: tmpVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 	return vols
 }
+
+// SecretMode is the mode of the rclone config in the pods. The kubelet
+// leaves a Secret's files owned by root:root, so the pods' non-root user
+// reads the file through its "other" bits; the Secret's volume is the pod's
+// own (a tmpfs no other pod sees). A pod fsGroup would make 0440 do, but it
+// would also let the kubelet chgrp -R the pod's claims (CSI drivers with
+// fsGroupPolicy File, or RWO volumes with an fsType): the source tree.
+const SecretMode = 0o444
 
 func pvcVolumeName(i int) string { return "pvc-" + strconv.Itoa(i) }
 

@@ -277,7 +277,7 @@ func TestPodIdentity(t *testing.T) {
 			t.Fatal(err)
 		}
 		sc := wf.Spec.SecurityContext
-		if sc == nil || *sc.RunAsNonRoot != c.nonRoot || (c.runAs != nil && (*sc.RunAsUser != c.runAs.UID || *sc.RunAsGroup != c.runAs.GID)) || (c.runAs == nil && sc.RunAsUser != nil) {
+		if sc == nil || *sc.RunAsNonRoot != c.nonRoot || (c.runAs != nil && (*sc.RunAsUser != c.runAs.UID || *sc.RunAsGroup != c.runAs.GID)) || (c.runAs == nil && (*sc.RunAsUser != ImageUID || *sc.RunAsGroup != ImageGID)) {
 			t.Errorf("%s: pod securityContext %+v", name, sc)
 		}
 		for _, tmpl := range wf.Spec.Templates {
