@@ -79,8 +79,11 @@ func (o Options) Identity() Identity {
 }
 
 // secure sets the pods' identity, always by number (the image's non-root
-// user unless o.RunAs); as root the containers get rootCapabilities.
+// user unless o.RunAs); as root the containers get rootCapabilities. It is
+// the last touch of every spec partsync builds, so it also writes what all
+// containers share once, in templateDefaults (defaults.go).
 func (o Options) secure(spec *wfv1.WorkflowSpec) {
+	defer shareContainerDefaults(spec)
 	id := o.Identity()
 	spec.SecurityContext = &corev1.PodSecurityContext{
 		RunAsUser:      ptr(id.UID),

@@ -1,25 +1,32 @@
 package workflow
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	psaapi "k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 )
 
+// mergedTemplate is template name of spec as Argo's controller runs it.
+func mergedTemplate(t *testing.T, spec wfv1.WorkflowSpec, name string) wfv1.Template {
+	t.Helper()
+	tmpl, err := Merged(spec, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *tmpl
+}
+
 // podsOf returns, for every container template of spec, the part of its pod
-// that partsync writes, as Argo's controller builds it: templateDefaults
-// merged into the template (strategic merge, as Argo does), the workflow's
-// pod securityContext unless the template has one, the workflow's volumes
-// and the template's scheduling fields. Argo's own init and wait containers
-// follow the controller's executor settings, not the workflow (see
-// docs/cluster.md).
+// that partsync writes, as Argo's controller builds it: the merged template
+// (mergedTemplate), the workflow's pod securityContext unless the template
+// has one, the workflow's volumes and the template's scheduling fields.
+// Argo's own init and wait containers follow the controller's executor
+// settings, not the workflow (see docs/cluster.md).
 func podsOf(t *testing.T, spec wfv1.WorkflowSpec) map[string]corev1.PodSpec {
 	t.Helper()
 	pods := map[string]corev1.PodSpec{}
@@ -27,25 +34,7 @@ func podsOf(t *testing.T, spec wfv1.WorkflowSpec) map[string]corev1.PodSpec {
 		if tmpl.Container == nil {
 			continue
 		}
-		merged := tmpl
-		if spec.TemplateDefaults != nil {
-			defaults, err := json.Marshal(spec.TemplateDefaults)
-			if err != nil {
-				t.Fatal(err)
-			}
-			own, err := json.Marshal(tmpl)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := strategicpatch.StrategicMergePatch(defaults, own, wfv1.Template{})
-			if err != nil {
-				t.Fatalf("%s: merging templateDefaults: %v", tmpl.Name, err)
-			}
-			merged = wfv1.Template{}
-			if err := json.Unmarshal(out, &merged); err != nil {
-				t.Fatal(err)
-			}
-		}
+		merged := mergedTemplate(t, spec, tmpl.Name)
 		pod := corev1.PodSpec{
 			SecurityContext:   spec.SecurityContext,
 			Containers:        []corev1.Container{*merged.Container},

@@ -128,6 +128,7 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 	spec := o.spec(main, o.scanTemplate(t, mounts, rclone), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts),
 		o.dirsTemplate(workflowNameExpr, dir, mounts, retry))
 	spec.Arguments = wfv1.Arguments{Parameters: t.parameters(o)}
+	spec.Synchronization = formMutex(t.SharedDir)
 	spec.WorkflowMetadata = &wfv1.WorkflowMetadata{
 		Labels: map[string]string{"app.kubernetes.io/name": "partsync", "app.kubernetes.io/managed-by": "partsync"},
 		LabelsFrom: map[string]wfv1.LabelValueFrom{
@@ -151,6 +152,7 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 		},
 	}
 	if t.Cluster {
+		imageInEveryTemplate(&spec)
 		return &wfv1.ClusterWorkflowTemplate{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "ClusterWorkflowTemplate"},
 			ObjectMeta: meta,

@@ -217,15 +217,7 @@ func TestTemplateSharesTheWorkflowsPods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := func(s wfv1.WorkflowSpec, name string) wfv1.Template {
-		for _, x := range s.Templates {
-			if x.Name == name {
-				return *x.DeepCopy()
-			}
-		}
-		t.Fatalf("no template %s", name)
-		return wfv1.Template{}
-	}
+	tmpl := func(s wfv1.WorkflowSpec, name string) wfv1.Template { return mergedTemplate(t, s, name) }
 	got, want := tmpl(spec, transferName), tmpl(wf.Spec, transferName)
 	argv := want.Container.Args
 	cut := slices.Index(argv, "--")
@@ -318,11 +310,9 @@ func TestTemplateRunAsRoot(t *testing.T) {
 		if sc == nil || *sc.RunAsNonRoot == root || (root && (sc.RunAsUser == nil || *sc.RunAsUser != 0)) {
 			t.Errorf("root=%v: pod securityContext %+v", root, sc)
 		}
-		for _, x := range spec.Templates {
-			if x.Container == nil {
-				continue
-			}
-			c := x.Container.SecurityContext
+		for name, pod := range podsOf(t, spec) {
+			x := struct{ Name string }{name}
+			c := pod.Containers[0].SecurityContext
 			if *c.AllowPrivilegeEscalation || !*c.ReadOnlyRootFilesystem || !slices.Equal(c.Capabilities.Drop, []corev1.Capability{"ALL"}) {
 				t.Errorf("root=%v: %s: weak securityContext %+v", root, x.Name, c)
 			}

@@ -74,6 +74,7 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 		return nil, err
 	}
 	wf.Spec.Parallelism = ptr(int64(o.Jobs))
+	wf.Spec.Synchronization = destinationMutex(path.Dir(p.RunDir), p.Destination)
 	o.secure(&wf.Spec)
 	return wf, nil
 }
@@ -179,7 +180,6 @@ func (o Options) container(argv []string, mounts []corev1.VolumeMount, rclone bo
 		env = append(env, corev1.EnvVar{Name: "RCLONE_CONFIG", Value: path.Join(rcloneConfigDir, "rclone.conf")})
 	}
 	return &corev1.Container{
-		Name:         "main",
 		Image:        o.Image,
 		Command:      argv[:1],
 		Args:         argv[1:],
@@ -254,11 +254,38 @@ func Marshal(obj any) ([]byte, error) {
 	if meta, ok := doc["metadata"].(map[string]any); ok {
 		delete(meta, "creationTimestamp")
 	}
+	dropEmpty(doc)
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("encode workflow: %w", err)
 	}
 	return out, nil
+}
+
+// dropEmpty removes from doc, and everything in it, the fields of Argo's and
+// Kubernetes' types that the typed structs print as {} when unset and whose
+// {} means the same as their absence. (An emptyDir's {} is a volume: it is
+// not among them.) An empty name goes too: only a container's is ever
+// empty, and Argo names the container main.
+func dropEmpty(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range []string{"arguments", "inputs", "outputs", "metadata", "resources"} {
+			if m, ok := x[k].(map[string]any); ok && len(m) == 0 {
+				delete(x, k)
+			}
+		}
+		if name, ok := x["name"].(string); ok && name == "" { // a container's: Argo names it main
+			delete(x, "name")
+		}
+		for _, sub := range x {
+			dropEmpty(sub)
+		}
+	case []any:
+		for _, sub := range x {
+			dropEmpty(sub)
+		}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
