@@ -166,7 +166,11 @@ func checkDirsStep(t *testing.T, wf *wfv1.Workflow, r run, tool string, wantAdde
 func (s *suite) mustSucceed(t *testing.T, wf *wfv1.Workflow) {
 	t.Helper()
 	if wf.Status.Phase != wfv1.WorkflowSucceeded {
-		t.Fatalf("workflow %s: %s (%s)\ncontainer logs:\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, s.stack.ContainerLogs(wf.Name))
+		refused := ""
+		if l := firstLineWith(workflowMessages(wf), "is forbidden"); l != "" {
+			refused = "\nrefused by the API server: " + l
+		}
+		t.Fatalf("workflow %s: %s (%s)%s\ncontainer logs:\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, refused, s.stack.ContainerLogs(wf.Name))
 	}
 }
 
