@@ -161,7 +161,8 @@ func TestTemplateForm(t *testing.T) {
 			t.Errorf("parameter %s=%v is a YAML 1.1 boolean", p.Name, p.Value)
 		}
 	}
-	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff}
+	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
+		ParamRequests, ParamLimits, ParamPodPatch}
 	if !slices.Equal(names, want) {
 		t.Errorf("parameters %q; want %q", names, want)
 	}
@@ -227,8 +228,11 @@ func TestTemplateSharesTheWorkflowsPods(t *testing.T) {
 	if got.Synchronization == nil || len(got.Synchronization.Semaphores) != 1 {
 		t.Fatalf("the transfer holds no semaphore")
 	}
+	if got.PodSpecPatch == "" {
+		t.Errorf("the template's transfer has no podSpecPatch for the form's requests and limits")
+	}
 	got.Container.Args, want.Container.Args = nil, nil
-	got.Synchronization = nil
+	got.Synchronization, got.PodSpecPatch = nil, ""
 	got.RetryStrategy.Limit, want.RetryStrategy.Limit = nil, nil
 	got.RetryStrategy.Backoff.Duration, want.RetryStrategy.Backoff.Duration = "", ""
 	if a, b := mustJSON(t, got), mustJSON(t, want); a != b {
