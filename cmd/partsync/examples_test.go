@@ -244,3 +244,16 @@ func TestExampleDocuments(t *testing.T) {
 		t.Errorf("Argo's validator rejects examples: %v\n%s", err, out.String())
 	}
 }
+
+// TestDocumentedLintOfExamples runs, from the repository's root, the lint
+// docs/cluster.md shows: the examples (Workflows in namespace argo that
+// refer to the templates) with templates/ (which name no namespace: they go
+// where they are applied). It exited 6 ("couldn't find workflow template …
+// in namespace argo") before the lint looked for namespace-less templates
+// in every namespace.
+func TestDocumentedLintOfExamples(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	if res := partsync(t.Context(), "lint", "examples/workflows", "templates"); res.code != ExitOK {
+		t.Errorf("%s", res)
+	}
+}
