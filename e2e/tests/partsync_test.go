@@ -34,11 +34,11 @@ type run struct {
 // the plan it wrote.
 func (s *suite) generate(t *testing.T, id string, vols map[string]volume, src, dst string, extra ...string) run {
 	t.Helper()
-	if err := s.stack.EnsureServiceAccount(context.Background(), serviceAccount); err != nil {
+	if err := s.stack.EnsureServiceAccount(context.Background(), s.ns, serviceAccount); err != nil {
 		t.Fatal(err)
 	}
 	argv := []string{"partsync", "generate",
-		"--namespace", namespace, "--service-account", serviceAccount, "--image", "partsync:e2e",
+		"--namespace", s.ns, "--service-account", serviceAccount, "--image", "partsync:e2e",
 		"--run-id", id, "-d", vols["shared"].Mount}
 	argv = append(argv, pvcFlags(vols)...)
 	argv = append(argv, extra...)
@@ -198,7 +198,7 @@ func testCRDSchema(t *testing.T, s *suite) {
 	makeTree(t, vols["src"].Local, 2, 3, 1024)
 	r := s.generate(t, "schema", vols, vols["src"].Mount, vols["dst"].Mount, "-n", "2", "-f", "2")
 	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}
-	ri := s.stack.Dynamic.Resource(workflowGVR()).Namespace(namespace)
+	ri := s.stack.Dynamic.Resource(workflowGVR()).Namespace(s.ns)
 	if _, err := ri.Create(ctx, decodeWorkflow(t, r.YAML), dry); err != nil {
 		t.Fatalf("the API server refused the generated workflow: %v", err)
 	}
