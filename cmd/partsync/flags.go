@@ -63,7 +63,7 @@ func clusterFlags(version string) []cli.Flag {
 		&cli.StringFlag{Name: "step-limits", EnvVars: env("step-limits"), Usage: "resources the scan, directory and record pods may use at most, NAME=QUANTITY,…"},
 		&cli.StringSliceFlag{Name: "node-selector", EnvVars: env("node-selector"), Usage: "KEY=VALUE label the pods' nodes must have (repeatable)"},
 		&cli.StringSliceFlag{Name: "toleration", EnvVars: env("toleration"), Usage: "KEY[=VALUE]:EFFECT taint the pods tolerate (repeatable; without VALUE any value of KEY)"},
-		&cli.StringFlag{Name: "affinity", EnvVars: env("affinity"), Usage: "FILE holding a Kubernetes affinity (YAML or JSON) for every pod; the transfers keep their spread over nodes besides"},
+		&cli.StringFlag{Name: "affinity", EnvVars: env("affinity"), Usage: "FILE holding a Kubernetes affinity (YAML or JSON) for every pod, or the JSON itself starting with '{'; the transfers keep their spread over nodes besides"},
 		&cli.StringSliceFlag{Name: "image-pull-secret", EnvVars: env("image-pull-secret"), Usage: "NAME of a Secret to pull the image with (repeatable)"},
 		&cli.StringFlag{Name: "image-pull-policy", EnvVars: env("image-pull-policy"), Usage: "Always, IfNotPresent or Never (default: Kubernetes')"},
 		&cli.StringFlag{Name: "priority-class", EnvVars: env("priority-class"), Usage: "NAME of the pods' PriorityClass"},

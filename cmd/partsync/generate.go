@@ -132,7 +132,10 @@ func podOptions(c *cli.Context) (workflow.PodOptions, error) {
 		errs = append(errs, err)
 	}
 	if file := c.String("affinity"); file != "" {
-		data, err := os.ReadFile(file)
+		data, err := []byte(file), error(nil)
+		if !clusterflags.IsInlinePatch(file) { // JSON, as the template's scan step passes it, or a file
+			data, err = os.ReadFile(file)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w: --affinity %s: %v; give a readable file", ErrUsage, file, err))
 		} else {

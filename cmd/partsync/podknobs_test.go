@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/partsync/partsync/generator/workflow"
 )
 
 // TestPodKnobFlags: generate and template take every pod knob (the output
@@ -62,6 +65,33 @@ func TestPodKnobFlags(t *testing.T) {
 	if len(wt.Spec.NodeSelector) != 2 || len(wt.Spec.Tolerations) != 2 || wt.Spec.PodPriorityClassName != "batch-low" {
 		t.Errorf("template: the fixed knobs are not in the spec:\n%s", tmpl.stdout)
 	}
+	// The scan pod, played as Argo runs it with the form's defaults, writes
+	// the standalone workflow.yaml with the same pods as generate's.
+	vars := map[string]any{"workflow.name": "partsync-knobs", "workflow.namespace": "argo"}
+	for name, v := range form {
+		vars["workflow.parameters."+name] = v
+	}
+	scan, err := workflow.Merged(wt.Spec, "scan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := argoPod(t, scan, vars, t.TempDir()); r.code != ExitOK {
+		t.Fatalf("scan pod: %s", r)
+	}
+	standalone, err := os.ReadFile(filepath.Join(shared, "partsync-knobs", "workflow.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inCluster := parseWorkflow(t, string(standalone))
+	for _, pair := range [][2]any{{inCluster.Spec.NodeSelector, wf.Spec.NodeSelector}, {inCluster.Spec.Tolerations, wf.Spec.Tolerations}, {inCluster.Spec.Affinity, wf.Spec.Affinity},
+		{inCluster.Spec.PodMetadata, wf.Spec.PodMetadata}, {inCluster.Spec.ActiveDeadlineSeconds, wf.Spec.ActiveDeadlineSeconds}, {inCluster.Spec.PodSpecPatch, wf.Spec.PodSpecPatch},
+		{inCluster.Spec.TemplateDefaults.Container.ImagePullPolicy, wf.Spec.TemplateDefaults.Container.ImagePullPolicy},
+		{workflowTemplate(t, inCluster, "transfer").Container.Resources, workflowTemplate(t, &wf, "transfer").Container.Resources},
+		{workflowTemplate(t, inCluster, "dirs").Container.Resources, workflowTemplate(t, &wf, "dirs").Container.Resources}} {
+		if a, b := mustJSONText(t, pair[0]), mustJSONText(t, pair[1]); a != b {
+			t.Errorf("the template's scan wrote %s; generate wrote %s", a, b)
+		}
+	}
 
 	for flag, c := range map[string]struct{ value, says string }{
 		"requests":          {"cpu=lots", `--requests "cpu=lots": cpu="lots" is not a quantity`},
@@ -86,7 +116,17 @@ func TestPodKnobFlags(t *testing.T) {
 			}
 		}
 	}
-	if entries, _ := os.ReadDir(shared); len(entries) != 1 {
-		t.Errorf("bad flags left %d run directories; want only the good run's", len(entries))
+	if entries, _ := os.ReadDir(shared); len(entries) != 2 {
+		t.Errorf("bad flags left %d run directories; want only the two good runs'", len(entries))
 	}
+}
+
+// mustJSONText is v in JSON.
+func mustJSONText(t *testing.T, v any) string {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

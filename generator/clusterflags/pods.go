@@ -150,8 +150,8 @@ func ParseAffinity(file string, data []byte) (*corev1.Affinity, error) {
 	return &a, nil
 }
 
-// IsInlinePatch reports whether --pod-spec-patch's value is the patch
-// itself (it starts with '{') rather than a file name.
+// IsInlinePatch reports whether the value of --pod-spec-patch or --affinity
+// is the document itself (it starts with '{') rather than a file name.
 func IsInlinePatch(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), "{") }
 
 // ParsePodSpecPatch reads --pod-spec-patch's patch (from where: the value or

@@ -1,11 +1,16 @@
 package workflow
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/partsync/partsync/generator/clusterflags"
 )
 
 // PodOptions are what a cluster asks of every pod: resources, scheduling,
@@ -16,7 +21,7 @@ type PodOptions struct {
 	StepRequests, StepLimits corev1.ResourceList // scan, dirs and record pods: --step-requests, --step-limits
 	NodeSelector             map[string]string   // --node-selector
 	Tolerations              []corev1.Toleration // --toleration
-	Affinity                 *corev1.Affinity    // --affinity; the transfers keep their spread over nodes besides
+	Affinity                 *corev1.Affinity    // --affinity (a file, or JSON); the transfers keep their spread over nodes besides
 	ImagePullSecrets         []string            // --image-pull-secret
 	ImagePullPolicy          corev1.PullPolicy   // --image-pull-policy
 	PriorityClass            string              // --priority-class
@@ -78,4 +83,51 @@ func resources(requests, limits corev1.ResourceList) corev1.ResourceRequirements
 		r.Limits = limits
 	}
 	return r
+}
+
+// flags are the generate flags that give p again, but the form's (requests,
+// limits, pod-spec-patch): the template's scan step hands them to the
+// generate it runs, so the run directory's workflow.yaml has the template's
+// pods.
+func (p PodOptions) flags() ([]string, error) {
+	var argv []string
+	add := func(flag, value string) { argv = append(argv, "--"+flag+"="+value) }
+	if len(p.StepRequests) > 0 {
+		add("step-requests", clusterflags.FormatResources(p.StepRequests))
+	}
+	if len(p.StepLimits) > 0 {
+		add("step-limits", clusterflags.FormatResources(p.StepLimits))
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.NodeSelector)) {
+		add("node-selector", k+"="+p.NodeSelector[k])
+	}
+	for _, t := range p.Tolerations {
+		add("toleration", clusterflags.FormatToleration(t))
+	}
+	if p.Affinity != nil {
+		data, err := json.Marshal(p.Affinity)
+		if err != nil {
+			return nil, fmt.Errorf("--affinity: %w", err)
+		}
+		add("affinity", string(data))
+	}
+	for _, s := range p.ImagePullSecrets {
+		add("image-pull-secret", s)
+	}
+	if p.ImagePullPolicy != "" {
+		add("image-pull-policy", string(p.ImagePullPolicy))
+	}
+	if p.PriorityClass != "" {
+		add("priority-class", p.PriorityClass)
+	}
+	if p.ActiveDeadline > 0 {
+		add("active-deadline", p.ActiveDeadline.String())
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Annotations)) {
+		add("pod-annotation", k+"="+p.Annotations[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
+		add("pod-label", k+"="+p.Labels[k])
+	}
+	return argv, nil
 }

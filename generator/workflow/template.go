@@ -131,7 +131,11 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 			dirsStep(),
 		},
 	}
-	spec := o.spec(main, o.scanTemplate(t, mounts, rclone), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts),
+	podFlags, err := o.Pods.flags()
+	if err != nil {
+		return nil, err
+	}
+	spec := o.spec(main, o.scanTemplate(t, mounts, rclone, podFlags), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts),
 		o.dirsTemplate(workflowNameExpr, dir, mounts, retry))
 	spec.Arguments = wfv1.Arguments{Parameters: t.parameters(o)}
 	spec.Synchronization = formMutex(t.SharedDir)
@@ -211,7 +215,7 @@ func (t TemplateOptions) check(o Options) (Target, error) {
 // SRC into <shared-dir>/<workflow name>, checks everything generate checks,
 // keeps the equivalent standalone Workflow as workflow.yaml in the run
 // directory, and outputs the summary whose partition count drives the fan-out.
-func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rclone bool) wfv1.Template {
+func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rclone bool, podFlags []string) wfv1.Template {
 	argv := []string{"partsync", "generate", "--run-id=" + workflowNameExpr, "--shared-dir=" + t.SharedDir}
 	for _, name := range []string{ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
 		ParamRequests, ParamLimits, ParamPodPatch} {
@@ -223,6 +227,7 @@ func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rc
 	id := o.Identity() // the scan's own identity: generate gives it to the pods as it is
 	argv = append(argv, "--image="+o.Image, "--namespace={{workflow.namespace}}", "--service-account="+o.ServiceAccount,
 		fmt.Sprintf("--run-as-user=%d:%d", id.UID, id.GID))
+	argv = append(argv, podFlags...)
 	if s := o.RcloneConfigSecret; s != nil {
 		argv = append(argv, "--rclone-config-secret="+s.Name+":"+s.Key)
 	}
