@@ -55,6 +55,8 @@ func templateVariants() map[string]struct {
 		"cluster":     func(_ *Options, t *TemplateOptions) { t.Cluster = true },
 		"namespace":   func(o *Options, _ *TemplateOptions) { o.Namespace = "migrations" },
 		"run-as-root": func(_ *Options, t *TemplateOptions) { t.RunAsRoot = true },
+		"pod-knobs":   func(o *Options, _ *TemplateOptions) { o.Pods = knobs() },
+		"knobs-root":  func(o *Options, t *TemplateOptions) { o.Pods, t.RunAsRoot = knobs(), true },
 		"one-pvc": func(o *Options, t *TemplateOptions) {
 			o.PVCs = []PVC{{Claim: "all", MountPath: "/mnt"}}
 		},
