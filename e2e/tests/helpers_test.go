@@ -565,14 +565,7 @@ func breakWorkflow(t *testing.T, wf *unstructured.Unstructured, what string) {
 		}
 		switch what {
 		case "mountpath":
-			mounts, _, _ := unstructured.NestedSlice(tmpl, "container", "volumeMounts")
-			for _, m := range mounts {
-				mm, _ := m.(map[string]any)
-				if strings.HasPrefix(fmt.Sprint(mm["name"]), "pvc") {
-					mm["mountPath"] = fmt.Sprint(mm["mountPath"]) + "-wrong"
-				}
-			}
-			_ = unstructured.SetNestedSlice(tmpl, mounts, "container", "volumeMounts")
+			moveClaimMounts(tmpl)
 		case "retry":
 			delete(tmpl, "retryStrategy")
 		case "backoff":
@@ -583,6 +576,12 @@ func breakWorkflow(t *testing.T, wf *unstructured.Unstructured, what string) {
 	switch what {
 	case "parallelism":
 		unstructured.RemoveNestedField(wf.Object, "spec", "parallelism")
+	case "mountpath":
+		// The transfer template's mounts may come from templateDefaults.
+		if defaults, ok, _ := unstructured.NestedMap(wf.Object, "spec", "templateDefaults"); ok {
+			moveClaimMounts(defaults)
+			_ = unstructured.SetNestedMap(wf.Object, defaults, "spec", "templateDefaults")
+		}
 	case "fsgroup":
 		// The YAML before issue 10: no fsGroup, the config Secret 0400.
 		walkMaps(wf.Object, func(key string, m map[string]any) {
@@ -620,11 +619,26 @@ func breakWorkflow(t *testing.T, wf *unstructured.Unstructured, what string) {
 		})
 	case "mutex":
 		walkMaps(wf.Object, func(_ string, m map[string]any) { delete(m, "synchronization") })
-	case "mountpath", "retry", "backoff":
+	case "retry", "backoff":
 	default:
 		t.Fatalf("%s=%q: unknown breakage (mountpath, retry, backoff, parallelism, fsgroup, rootdefault, mutex)", envBreak, what)
 	}
 	t.Logf("DELIBERATE BREAKAGE %q applied to workflow %s", what, wf.GetName())
+}
+
+// moveClaimMounts moves the claim mounts of a template's container
+// (pvc-N volumes) to mountPath + "-wrong".
+func moveClaimMounts(tmpl map[string]any) {
+	mounts, _, _ := unstructured.NestedSlice(tmpl, "container", "volumeMounts")
+	for _, m := range mounts {
+		mm, _ := m.(map[string]any)
+		if strings.HasPrefix(fmt.Sprint(mm["name"]), "pvc") {
+			mm["mountPath"] = fmt.Sprint(mm["mountPath"]) + "-wrong"
+		}
+	}
+	if mounts != nil {
+		_ = unstructured.SetNestedSlice(tmpl, mounts, "container", "volumeMounts")
+	}
 }
 
 // walkMaps calls f on every map below v, with the key it is held under

@@ -37,6 +37,21 @@ func (s *suite) generate(t *testing.T, id string, vols map[string]volume, src, d
 	if err := s.stack.EnsureServiceAccount(context.Background(), s.ns, serviceAccount); err != nil {
 		t.Fatal(err)
 	}
+	// Unless told --run-as-root or --run-as-user, the pods run as a
+	// non-root user: the image's (65532) when root runs generate, as in
+	// CI. Like an operator, give that user the volumes the pods write (the
+	// hostPath volumes here, like NFS, ignore fsGroup).
+	if !slices.Contains(extra, "--run-as-root") && !slices.Contains(extra, "--run-as-user") {
+		podUser := s.operatorUID
+		if podUser == 0 {
+			podUser = nonRootUID
+		}
+		for _, n := range []string{"dst", "shared"} {
+			if v, ok := vols[n]; ok {
+				giveTo(t, podUser, v)
+			}
+		}
+	}
 	argv := []string{"partsync", "generate",
 		"--namespace", s.ns, "--service-account", serviceAccount, "--image", "partsync:e2e",
 		"--run-id", id, "-d", vols["shared"].Mount}
