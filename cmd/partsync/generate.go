@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/clusterflags"
@@ -78,7 +79,96 @@ func clusterOptions(c *cli.Context) (workflow.Options, error) {
 		errs = append(errs, err)
 		o.RunAs = id
 	}
-	return o, errors.Join(errs...)
+	pods, err := podOptions(c)
+	o.Pods = pods
+	return o, errors.Join(append(errs, err)...)
+}
+
+// podOptions reads the pod knobs, reporting every bad value at once.
+func podOptions(c *cli.Context) (workflow.PodOptions, error) {
+	var p workflow.PodOptions
+	var errs []error
+	resourceFlags := map[string]*corev1.ResourceList{"requests": &p.Requests, "limits": &p.Limits, "step-requests": &p.StepRequests, "step-limits": &p.StepLimits}
+	for flag, list := range resourceFlags {
+		var err error
+		*list, err = clusterflags.ParseResources(flag, c.String(flag))
+		errs = append(errs, err)
+	}
+	labelFlags := map[string]*map[string]string{"node-selector": &p.NodeSelector, "pod-label": &p.Labels}
+	for flag, labels := range labelFlags {
+		for _, v := range c.StringSlice(flag) {
+			k, val, err := clusterflags.ParseLabel(flag, v)
+			errs = append(errs, err)
+			if err == nil {
+				*labels = putKey(*labels, k, val)
+			}
+		}
+	}
+	for _, v := range c.StringSlice("pod-annotation") {
+		k, val, err := clusterflags.ParseAnnotation(v)
+		errs = append(errs, err)
+		if err == nil {
+			p.Annotations = putKey(p.Annotations, k, val)
+		}
+	}
+	for _, v := range c.StringSlice("toleration") {
+		tol, err := clusterflags.ParseToleration(v)
+		errs = append(errs, err)
+		p.Tolerations = append(p.Tolerations, tol)
+	}
+	for _, v := range c.StringSlice("image-pull-secret") {
+		name, err := clusterflags.ParseName("image-pull-secret", v)
+		errs = append(errs, err)
+		p.ImagePullSecrets = append(p.ImagePullSecrets, name)
+	}
+	if v := c.String("priority-class"); v != "" {
+		var err error
+		p.PriorityClass, err = clusterflags.ParseName("priority-class", v)
+		errs = append(errs, err)
+	}
+	if v := c.String("image-pull-policy"); v != "" {
+		var err error
+		p.ImagePullPolicy, err = clusterflags.ParsePullPolicy(v)
+		errs = append(errs, err)
+	}
+	if file := c.String("affinity"); file != "" {
+		data, err := []byte(file), error(nil)
+		if !clusterflags.IsInlinePatch(file) { // JSON, as the template's scan step passes it, or a file
+			data, err = os.ReadFile(file)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: --affinity %s: %v; give a readable file", ErrUsage, file, err))
+		} else {
+			p.Affinity, err = clusterflags.ParseAffinity(file, data)
+			errs = append(errs, err)
+		}
+	}
+	if v := c.String("pod-spec-patch"); strings.TrimSpace(v) != "" { // blank, as the form may send it: none
+		where, data := fmt.Sprintf("%q", v), []byte(v)
+		if !clusterflags.IsInlinePatch(v) {
+			var err error
+			where = v
+			if data, err = os.ReadFile(v); err != nil {
+				errs = append(errs, fmt.Errorf("%w: --pod-spec-patch %s: %v; give JSON starting with '{' or a readable file", ErrUsage, v, err))
+			}
+		}
+		if data != nil {
+			var err error
+			p.SpecPatch, err = clusterflags.ParsePodSpecPatch(where, data)
+			errs = append(errs, err)
+		}
+	}
+	p.ActiveDeadline = c.Duration("active-deadline")
+	return p, errors.Join(errs...)
+}
+
+// putKey sets m[k] = v, making m if it is nil.
+func putKey(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
 }
 
 // generate prepares the run, builds the workflow, lints it with Argo's

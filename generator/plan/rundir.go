@@ -171,7 +171,7 @@ func GiveTo(dir Dir, uid, gid int) error {
 		return os.Lchown(path, uid, gid)
 	})
 	if err != nil {
-		return fmt.Errorf("give run %s to the pods' user %d:%d: %w", dir, uid, gid, err)
+		return fmt.Errorf("give run %s to the pods' user %d:%d: %w; name a user who may write there with --run-as-user UID[:GID]", dir, uid, gid, err)
 	}
 	return nil
 }

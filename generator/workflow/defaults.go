@@ -11,7 +11,7 @@ import (
 )
 
 // shareContainerDefaults moves what every container template of spec has
-// alike (image, command, security context, volume mounts, and the
+// alike (image, command, pull policy, security context, volume mounts, and the
 // environment variables all of them set to the same value) into
 // spec.templateDefaults.container, which Argo's controller merges into each
 // container template (a strategic merge: env by name, volumeMounts by
@@ -43,6 +43,9 @@ func shareContainerDefaults(spec *wfv1.WorkflowSpec) {
 	if same(func(c *corev1.Container) any { return c.Command }) {
 		shared.Command = first.Command
 	}
+	if same(func(c *corev1.Container) any { return c.ImagePullPolicy }) {
+		shared.ImagePullPolicy = first.ImagePullPolicy
+	}
 	if same(func(c *corev1.Container) any { return c.SecurityContext }) {
 		shared.SecurityContext = first.SecurityContext
 	}
@@ -60,6 +63,9 @@ func shareContainerDefaults(spec *wfv1.WorkflowSpec) {
 		}
 		if shared.Command != nil {
 			c.Command = nil
+		}
+		if shared.ImagePullPolicy != "" {
+			c.ImagePullPolicy = ""
 		}
 		if shared.SecurityContext != nil {
 			c.SecurityContext = nil

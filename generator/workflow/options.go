@@ -35,6 +35,7 @@ type Options struct {
 	// MaxPartitions is the most partitions one Workflow runs; a larger run
 	// becomes a workflow of workflows (children.go). 0: no limit.
 	MaxPartitions int
+	Pods          PodOptions // resources, scheduling, pulling, deadline, metadata, patch (pods.go)
 }
 
 // PVC, SecretRef and Identity are the parsed cluster flags
@@ -115,6 +116,9 @@ func (o Options) validate() error {
 	}
 	if o.Backoff <= 0 {
 		errs = append(errs, fmt.Errorf("%w: --backoff %s: give a positive duration such as 30s", ErrCluster, o.Backoff))
+	}
+	if err := o.Pods.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if strings.TrimSpace(o.Image) == "" {
 		errs = append(errs, fmt.Errorf("%w: --image is empty; name the partsync image", ErrCluster))

@@ -19,11 +19,7 @@ func TestRootCapabilitiesCopyEverything(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run rsync as root with fewer capabilities")
 	}
-	for _, prog := range []string{"rsync", "setpriv"} {
-		if _, err := exec.LookPath(prog); err != nil {
-			t.Skipf("%s is not installed: this test runs the real program", prog)
-		}
-	}
+	needPrograms(t, "rsync", "setpriv")
 	const owner = 1234
 	run := func(t *testing.T, caps []string) (string, error) {
 		base := t.TempDir()

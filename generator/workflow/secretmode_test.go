@@ -62,9 +62,10 @@ func TestRcloneReadsItsConfigAsThePodsUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to lay out root-owned files and run rclone as another user")
 	}
+	needPrograms(t, "rclone")
 	rclone, err := exec.LookPath("rclone")
 	if err != nil {
-		t.Skip("rclone is not installed: this test runs the real program (PATH=$(dirname $(bash .ci/rclone.sh)):$PATH for the image's)")
+		t.Fatal(err)
 	}
 	rcloneWorkflow := func(runAs *Identity) func(t *testing.T) wfv1.WorkflowSpec {
 		return func(t *testing.T) wfv1.WorkflowSpec {
@@ -140,13 +141,20 @@ func TestRcloneReadsItsConfigAsThePodsUser(t *testing.T) {
 				t.Fatal(err)
 			}
 			conf := kubeletSecretFile(t, base, pod, vol, wf.GetTemplateByName(transferName).Container.Env, []byte("[dst]\ntype = local\n"))
-			cmd := exec.Command(rclone, "lsd", "dst:"+data)
+			// A copy the pods' user may run: the pinned rclone is cached under /root.
+			bin := filepath.Join(base, "rclone")
+			if err := copyExecutable(rclone, bin); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "lsd", "dst:"+data)
 			cmd.Env = []string{"RCLONE_CONFIG=" + conf, "HOME=" + base, "PATH=/usr/bin:/bin"}
 			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: groups}}
 			out, err := cmd.CombinedOutput()
 			switch {
 			case c.old && err == nil:
 				t.Fatalf("rclone as %d:%d read a 0400 root-owned config; the test cannot tell the fix from the old spec:\n%s", uid, gid, out)
+			case c.old && !strings.Contains(string(out), conf):
+				t.Fatalf("rclone as %d:%d failed with the old spec, but not on its config: %v\n%s", uid, gid, err, out)
 			case c.old:
 				t.Logf("the old spec, as uid %d: %v: %s", uid, err, strings.TrimSpace(string(out)))
 			case err != nil || !strings.Contains(string(out), "sub"):
@@ -154,5 +162,30 @@ func TestRcloneReadsItsConfigAsThePodsUser(t *testing.T) {
 				t.Fatalf("rclone as %d:%d groups %v cannot use its config (%v, %v): %v\n%s", uid, gid, groups, st.Mode(), st.Sys().(*syscall.Stat_t).Gid, err, out)
 			}
 		})
+	}
+}
+
+// copyExecutable copies the program at from to to, mode 0755.
+func copyExecutable(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o755)
+}
+
+// needPrograms skips the test when a program it runs is not installed, or
+// fails it when PARTSYNC_REQUIRE_TOOLS is set (.ci/run sets it: CI has them).
+// For rclone, PATH="$(dirname "$(bash .ci/rclone.sh)"):$PATH" puts the
+// image's version first.
+func needPrograms(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			if os.Getenv("PARTSYNC_REQUIRE_TOOLS") != "" {
+				t.Fatalf("%s is not installed and PARTSYNC_REQUIRE_TOOLS is set: this test runs the real program", n)
+			}
+			t.Skipf("%s is not installed: this test runs the real program", n)
+		}
 	}
 }

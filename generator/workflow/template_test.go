@@ -55,6 +55,8 @@ func templateVariants() map[string]struct {
 		"cluster":     func(_ *Options, t *TemplateOptions) { t.Cluster = true },
 		"namespace":   func(o *Options, _ *TemplateOptions) { o.Namespace = "migrations" },
 		"run-as-root": func(_ *Options, t *TemplateOptions) { t.RunAsRoot = true },
+		"pod-knobs":   func(o *Options, _ *TemplateOptions) { o.Pods = knobs() },
+		"knobs-root":  func(o *Options, t *TemplateOptions) { o.Pods, t.RunAsRoot = knobs(), true },
 		"one-pvc": func(o *Options, t *TemplateOptions) {
 			o.PVCs = []PVC{{Claim: "all", MountPath: "/mnt"}}
 		},
@@ -161,7 +163,8 @@ func TestTemplateForm(t *testing.T) {
 			t.Errorf("parameter %s=%v is a YAML 1.1 boolean", p.Name, p.Value)
 		}
 	}
-	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff}
+	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
+		ParamRequests, ParamLimits, ParamPodPatch}
 	if !slices.Equal(names, want) {
 		t.Errorf("parameters %q; want %q", names, want)
 	}
@@ -227,8 +230,11 @@ func TestTemplateSharesTheWorkflowsPods(t *testing.T) {
 	if got.Synchronization == nil || len(got.Synchronization.Semaphores) != 1 {
 		t.Fatalf("the transfer holds no semaphore")
 	}
+	if got.PodSpecPatch == "" {
+		t.Errorf("the template's transfer has no podSpecPatch for the form's requests and limits")
+	}
 	got.Container.Args, want.Container.Args = nil, nil
-	got.Synchronization = nil
+	got.Synchronization, got.PodSpecPatch = nil, ""
 	got.RetryStrategy.Limit, want.RetryStrategy.Limit = nil, nil
 	got.RetryStrategy.Backoff.Duration, want.RetryStrategy.Backoff.Duration = "", ""
 	if a, b := mustJSON(t, got), mustJSON(t, want); a != b {

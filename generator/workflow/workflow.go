@@ -84,7 +84,7 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 // the outcome, the service account, pod and workflow garbage collection, and
 // the volumes.
 func (o Options) spec(templates ...wfv1.Template) wfv1.WorkflowSpec {
-	return wfv1.WorkflowSpec{
+	spec := wfv1.WorkflowSpec{
 		Entrypoint:         entrypoint,
 		OnExit:             outcomeName,
 		ServiceAccountName: o.ServiceAccount,
@@ -96,6 +96,8 @@ func (o Options) spec(templates ...wfv1.Template) wfv1.WorkflowSpec {
 		Volumes:   o.volumes(),
 		Templates: templates,
 	}
+	o.Pods.applyTo(&spec)
+	return spec
 }
 
 // fanOut is the step that runs the transfer template once per partition:
@@ -127,14 +129,16 @@ func retryStrategy(limit intstr.IntOrString, backoff string) *wfv1.RetryStrategy
 // spread over nodes. runID labels the pods (an Argo expression in a
 // WorkflowTemplate).
 func (o Options) transferTemplate(runID string, argv []string, mounts []corev1.VolumeMount, rclone bool, retry *wfv1.RetryStrategy) wfv1.Template {
-	return wfv1.Template{
+	t := wfv1.Template{
 		Name:          transferName,
 		Inputs:        wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: partParam}}},
 		Metadata:      wfv1.Metadata{Labels: map[string]string{LabelRunID: runID, LabelRole: "transfer"}},
-		Affinity:      spreadOverNodes(runID),
+		Affinity:      o.Pods.transferAffinity(runID),
 		RetryStrategy: retry,
 		Container:     o.container(argv, mounts, rclone),
 	}
+	t.Container.Resources = resources(o.Pods.Requests, o.Pods.Limits)
+	return t
 }
 
 // outcomeTemplate is the exit handler: `partsync record` writes outcome.json.
@@ -172,19 +176,21 @@ func TargetOf(p *plan.Plan) Target {
 	return t
 }
 
-// container runs argv in the partsync image with the volumes mounted and a
-// locked-down security context.
+// container runs argv in the partsync image with the volumes mounted, a
+// locked-down security context and the steps' resources.
 func (o Options) container(argv []string, mounts []corev1.VolumeMount, rclone bool) *corev1.Container {
 	env := []corev1.EnvVar{{Name: "HOME", Value: scratchDir}, {Name: "TMPDIR", Value: scratchDir}}
 	if rclone && o.RcloneConfigSecret != nil {
 		env = append(env, corev1.EnvVar{Name: "RCLONE_CONFIG", Value: path.Join(rcloneConfigDir, "rclone.conf")})
 	}
 	return &corev1.Container{
-		Image:        o.Image,
-		Command:      argv[:1],
-		Args:         argv[1:],
-		Env:          env,
-		VolumeMounts: mounts,
+		Image:           o.Image,
+		Command:         argv[:1],
+		Args:            argv[1:],
+		Env:             env,
+		VolumeMounts:    mounts,
+		Resources:       resources(o.Pods.StepRequests, o.Pods.StepLimits), // a transfer's are its own
+		ImagePullPolicy: o.Pods.ImagePullPolicy,
 		SecurityContext: &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr(false),
 			ReadOnlyRootFilesystem:   ptr(true),

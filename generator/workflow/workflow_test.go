@@ -67,6 +67,7 @@ func variants() map[string]struct {
 		"backoff-ms":     func(o *Options) { o.Backoff = 1500 * time.Millisecond },
 		"many-jobs":      func(o *Options) { o.Jobs = 500 },
 		"retries-large":  func(o *Options) { o.Retries = 50 },
+		"pod-knobs":      func(o *Options) { o.Pods = knobs() },
 		"zero-parts-pvc": func(o *Options) {},
 	} {
 		for _, tool := range []string{"rsync", "rclone"} {
