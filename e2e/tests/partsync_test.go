@@ -39,17 +39,16 @@ func (s *suite) generate(t *testing.T, id string, vols map[string]volume, src, d
 	}
 	// Unless told --run-as-root or --run-as-user, the pods run as a
 	// non-root user: the image's (65532) when root runs generate, as in
-	// CI. Like an operator, give that user the volumes the pods write (the
-	// hostPath volumes here, like NFS, ignore fsGroup).
+	// CI. Like an operator, give that user the destination the pods write
+	// (the hostPath volumes here, like NFS, ignore fsGroup); generate
+	// gives it the run directory itself.
 	if !slices.Contains(extra, "--run-as-root") && !slices.Contains(extra, "--run-as-user") {
 		podUser := s.operatorUID
 		if podUser == 0 {
 			podUser = nonRootUID
 		}
-		for _, n := range []string{"dst", "shared"} {
-			if v, ok := vols[n]; ok {
-				giveTo(t, podUser, v)
-			}
+		if v, ok := vols["dst"]; ok {
+			giveTo(t, podUser, v)
 		}
 	}
 	argv := []string{"partsync", "generate",
