@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
 )
 
@@ -197,5 +200,54 @@ func TestEmptyDirAndLocalOwnership(t *testing.T) {
 	// No fsGroup: nothing changes.
 	if err := setVolumeOwnership(dir, nil, false, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestClaimOwnership: with a pod fsGroup, a claim bound to a local
+// PersistentVolume is given the group (the local plugin runs
+// SetVolumeOwnership), one bound to a hostPath volume is left as it is (the
+// hostPath plugin does not), and a read-only claim is never changed.
+func TestClaimOwnership(t *testing.T) {
+	needRoot(t)
+	base := podDirForTest(t)
+	mk := func(name string) string {
+		d := filepath.Join(base, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	localDir, hostDir, roDir := mk("local"), mk("host"), mk("ro")
+	pv := func(name string, src corev1.PersistentVolumeSource) *corev1.PersistentVolume {
+		return &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PersistentVolumeSpec{PersistentVolumeSource: src}}
+	}
+	pvc := func(name string) *corev1.PersistentVolumeClaim {
+		return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}, Spec: corev1.PersistentVolumeClaimSpec{VolumeName: name}}
+	}
+	a := &Agent{kube: fake.NewClientset(
+		pv("local", corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: localDir}}),
+		pv("host", corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: hostDir}}),
+		pv("ro", corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: roDir}}),
+		pvc("local"), pvc("host"), pvc("ro"),
+	)}
+	claim := func(name string, ro bool) corev1.Volume {
+		return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: name, ReadOnly: ro}}}
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns"}, Spec: corev1.PodSpec{
+		SecurityContext: &corev1.PodSecurityContext{FSGroup: ptr.To(int64(4242))},
+		Volumes:         []corev1.Volume{claim("local", false), claim("host", false), claim("ro", true)},
+	}}
+	for _, name := range []string{"local", "host", "ro"} {
+		if _, _, err := a.volume(context.Background(), pod, corev1.VolumeMount{Name: name, MountPath: "/mnt/" + name}, base); err != nil {
+			t.Fatalf("volume %s: %v", name, err)
+		}
+	}
+	if o := lstatOwned(t, localDir); o.gid != 4242 || o.mode&fs.ModeSetgid == 0 {
+		t.Errorf("local volume: gid %d %v, want the fsGroup 4242 and setgid", o.gid, o.mode)
+	}
+	for _, d := range []string{hostDir, roDir} {
+		if o := lstatOwned(t, d); o.gid != 0 || o.mode != fs.ModeDir|0o755 {
+			t.Errorf("%s: gid %d %v, want it untouched (0, drwxr-xr-x)", d, o.gid, o.mode)
+		}
 	}
 }
