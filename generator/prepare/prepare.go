@@ -112,7 +112,9 @@ func Check(r Request) (Checked, error) {
 		if r.RunID != "" {
 			runDir = filepath.Join(c.SharedDir, r.RunID)
 		}
-		add(checkOverlap(c.Source, c.Destination.LocalPath, runDir, readMounts()))
+		mounts := readMounts()
+		add(checkOverlap(c.Source, c.Destination.LocalPath, runDir, mounts))
+		add(checkOptionPaths(c.Source, c.Tool.OptionPaths(c.Options), mounts))
 	}
 	return c, errors.Join(errs...)
 }
