@@ -85,6 +85,9 @@ func Check(r Request) (Checked, error) {
 	if r.MaxBytes < 1 {
 		add(fmt.Errorf("%w: -s/--size %d: give at least 1 byte", partition.ErrLimits, r.MaxBytes))
 	}
+	if r.ScanWorkers < 1 {
+		add(fmt.Errorf("%w: --scan-workers %d: give at least 1", scan.ErrWorkers, r.ScanWorkers))
+	}
 	if r.Auto != nil {
 		add(r.Auto.Check())
 	}

@@ -87,8 +87,8 @@ func (o Options) validate() error {
 	if o.Backoff <= 0 {
 		errs = append(errs, fmt.Errorf("%w: --backoff %s: give a positive duration such as 30s", ErrCluster, o.Backoff))
 	}
-	if strings.TrimSpace(o.Image) == "" {
-		errs = append(errs, fmt.Errorf("%w: --image is empty; name the partsync image", ErrCluster))
+	if _, err := clusterflags.ParseImage(o.Image); err != nil {
+		errs = append(errs, err)
 	}
 	if errs2 := validation.IsDNS1123Subdomain(o.ServiceAccount); len(errs2) > 0 {
 		errs = append(errs, fmt.Errorf("%w: --service-account %q: %s", ErrCluster, o.ServiceAccount, errs2[0]))
