@@ -294,3 +294,54 @@ func TestClusterDocCommands(t *testing.T) {
 		t.Errorf("docs/cluster.md shows %v partsync commands; the test lost some", ran)
 	}
 }
+
+// TestReadmeCommands runs every partsync command of README.md's code blocks,
+// in order, against a sample tree standing in for /mnt and /data: each must
+// succeed, and a workflow or template it prints must pass Argo's validator.
+func TestReadmeCommands(t *testing.T) {
+	needTools(t, "rsync", "rclone")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := commandsIn(t, filepath.Join(root, "README.md"))
+	if len(commands) < 4 {
+		t.Fatalf("README.md shows %d partsync commands; the test lost them", len(commands))
+	}
+	base := t.TempDir()
+	for _, src := range []string{"mnt/lustre/project", "data/src"} {
+		if _, err := sampletree.Build(filepath.Join(base, src), sampletree.Spec{Seed: 7, Dirs: 4, FilesPerDir: 5, MaxSize: 1 << 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"mnt/fss", "mnt/shared", "work"} {
+		if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	work := filepath.Join(base, "work")
+	conf := filepath.Join(work, "rclone.conf")
+	if err := os.WriteFile(conf, []byte("[oci]\ntype = local\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RCLONE_CONFIG", conf)
+	t.Chdir(work)
+	for _, c := range commands {
+		argv, stdout, piped := parseExample(t, c, []string{"HOME=" + work})
+		for i := range argv {
+			argv[i] = strings.ReplaceAll(strings.ReplaceAll(argv[i], "/mnt/", base+"/mnt/"), "/data/", base+"/data/")
+		}
+		res := partsync(context.Background(), argv[1:]...)
+		if res.code != ExitOK {
+			t.Fatalf("README.md: %s\n%s", c.line, res)
+		}
+		if stdout != "" {
+			if err := os.WriteFile(stdout, []byte(res.stdout), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if piped {
+			lintDoc(t, c.line, res.stdout)
+		}
+	}
+}
