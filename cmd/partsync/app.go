@@ -10,6 +10,22 @@ import (
 // Run runs the partsync command line args and returns the error that decides
 // the exit code. It never exits.
 func Run(ctx context.Context, args []string, s Streams) error {
+	app := newApp(s)
+	if len(args) > 2 {
+		if cmd := app.Command(args[1]); cmd != nil {
+			args = append(args[:2:2], flagsFirst(cmd, args[2:])...)
+		}
+	}
+	err := app.RunContext(ctx, args)
+	if err == nil && len(args) > 1 && app.Command(args[1]) == nil && args[1][0] != '-' {
+		return fmt.Errorf("%w: unknown command %q; commands: generate, run, status, lint, template, transfer, record, dirs, demo", ErrUsage, args[1])
+	}
+	return err
+}
+
+// newApp is the command line: every command and flag partsync has (docs/flags.md
+// is generated from it).
+func newApp(s Streams) *cli.App {
 	app := &cli.App{
 		Name:      "partsync",
 		Usage:     "copy a huge file tree in parallel partitions with rsync or rclone, on Argo Workflows or locally",
@@ -41,14 +57,5 @@ func Run(ctx context.Context, args []string, s Streams) error {
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = app.OnUsageError
 	}
-	if len(args) > 2 {
-		if cmd := app.Command(args[1]); cmd != nil {
-			args = append(args[:2:2], flagsFirst(cmd, args[2:])...)
-		}
-	}
-	err := app.RunContext(ctx, args)
-	if err == nil && len(args) > 1 && app.Command(args[1]) == nil && args[1][0] != '-' {
-		return fmt.Errorf("%w: unknown command %q; commands: generate, run, status, lint, template, transfer, record, dirs, demo", ErrUsage, args[1])
-	}
-	return err
+	return app
 }
