@@ -31,7 +31,7 @@ func newApp(s Streams) *cli.App {
 		Usage:     "copy a huge file tree in parallel partitions with rsync or rclone, on Argo Workflows or locally",
 		Version:   version,
 		Reader:    s.In,
-		Writer:    s.Err,
+		Writer:    s.Out, // --help and --version, as argo, kubectl and helm print them
 		ErrWriter: s.Err,
 		// -x '*.{jpg,png}' is one pattern; PARTSYNC_EXCLUDE and PARTSYNC_PVC
 		// take several values, one per line.

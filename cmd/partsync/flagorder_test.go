@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +46,26 @@ func TestFlagsFirstKeepsArgv(t *testing.T) {
 	want = []string{"-o", "--delete", "-n=4", "--live=false", "-x", "-n", "SRC", "DST"}
 	if !slices.Equal(got, want) {
 		t.Errorf("flagsFirst = %q, want %q", got, want)
+	}
+}
+
+// TestHelpAndVersionOnStdout: --help, a command's --help and --version print
+// on standard output, as argo, kubectl and helm do (`partsync --help | less`),
+// exit 0, and leave standard error empty.
+func TestHelpAndVersionOnStdout(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "generate"},
+		{[]string{"-h"}, "generate"},
+		{[]string{"run", "--help"}, "--jobs"},
+		{[]string{"status", "-h"}, "--shared-dir"},
+		{[]string{"--version"}, version},
+	} {
+		res := partsync(context.Background(), tc.args...)
+		if res.code != ExitOK || !strings.Contains(res.stdout, tc.want) || res.stderr != "" {
+			t.Errorf("partsync %s: want exit 0, %q on stdout and nothing on stderr; got\n%s", strings.Join(tc.args, " "), tc.want, res)
+		}
 	}
 }
