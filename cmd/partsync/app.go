@@ -11,6 +11,9 @@ import (
 // the exit code. It never exits.
 func Run(ctx context.Context, args []string, s Streams) error {
 	app := newApp(s)
+	if len(args) > 1 && args[1] == "help" { // partsync help [COMMAND], as argo and kubectl have it
+		args = append(append([]string{args[0]}, args[2:]...), "--help")
+	}
 	if len(args) > 2 {
 		if cmd := app.Command(args[1]); cmd != nil {
 			args = append(args[:2:2], flagsFirst(cmd, args[2:])...)

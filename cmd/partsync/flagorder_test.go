@@ -69,3 +69,19 @@ func TestHelpAndVersionOnStdout(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpCommand: `partsync help` and `partsync help COMMAND` print the
+// same help as --help, on stdout (exit 2 "unknown command" before); an
+// unknown command after help is still a usage error.
+func TestHelpCommand(t *testing.T) {
+	for _, tc := range [][]string{{"help"}, {"help", "run"}, {"help", "transfer"}} {
+		want := partsync(context.Background(), append(tc[1:], "--help")...)
+		got := partsync(context.Background(), tc...)
+		if got.code != ExitOK || got.stdout == "" || got.stdout != want.stdout {
+			t.Errorf("partsync %s: want exit 0 and the help of --help on stdout; got\n%s\nwant\n%s", strings.Join(tc, " "), got, want)
+		}
+	}
+	if res := partsync(context.Background(), "help", "nosuch"); res.code != ExitUsage {
+		t.Errorf("partsync help nosuch: want exit %d, got\n%s", ExitUsage, res)
+	}
+}
