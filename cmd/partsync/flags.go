@@ -56,8 +56,22 @@ func clusterFlags(version string) []cli.Flag {
 		&cli.StringFlag{Name: "service-account", Value: "partsync", EnvVars: env("service-account"), Usage: "service account of the pods"},
 		&cli.StringFlag{Name: "rclone-config-secret", EnvVars: env("rclone-config-secret"), Usage: "Secret NAME[:KEY] holding rclone.conf (key default rclone.conf), mounted read-only in the pods"},
 		&cli.StringFlag{Name: "output", EnvVars: env("output"), Usage: "write the workflow to this file instead of standard output"},
-		&cli.StringFlag{Name: "run-as-user", EnvVars: env("run-as-user"), Usage: "UID[:GID] the pods run as, or \"image\" for the image's non-root user (generate's default: the user running generate, who owns the run directory; template's: the image's user)"},
-		&cli.BoolFlag{Name: "run-as-root", EnvVars: env("run-as-root"), Usage: "run the pods as root with the capabilities rsync needs to read every file and preserve owners (CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID)"},
+		&cli.StringFlag{Name: "run-as-user", EnvVars: env("run-as-user"), Usage: "UID[:GID] the pods run as, or \"image\" for the image's non-root user 65532 (generate's default: the user running generate, who owns the run directory, or the image's user when that is root; template's: the image's user); 0 is --run-as-root"},
+		&cli.StringFlag{Name: "requests", EnvVars: env("requests"), Usage: "resources each transfer pod requests, NAME=QUANTITY,… (cpu=500m,memory=1Gi); a form parameter of the template"},
+		&cli.StringFlag{Name: "limits", EnvVars: env("limits"), Usage: "resources each transfer pod may use at most, NAME=QUANTITY,… (cpu=2,memory=4Gi); a form parameter of the template"},
+		&cli.StringFlag{Name: "step-requests", EnvVars: env("step-requests"), Usage: "resources the scan, directory and record pods request, NAME=QUANTITY,…"},
+		&cli.StringFlag{Name: "step-limits", EnvVars: env("step-limits"), Usage: "resources the scan, directory and record pods may use at most, NAME=QUANTITY,…"},
+		&cli.StringSliceFlag{Name: "node-selector", EnvVars: env("node-selector"), Usage: "KEY=VALUE label the pods' nodes must have (repeatable)"},
+		&cli.StringSliceFlag{Name: "toleration", EnvVars: env("toleration"), Usage: "KEY[=VALUE]:EFFECT taint the pods tolerate (repeatable; without VALUE any value of KEY)"},
+		&cli.StringFlag{Name: "affinity", EnvVars: env("affinity"), Usage: "FILE holding a Kubernetes affinity (YAML or JSON) for every pod, or the JSON itself starting with '{'; the transfers keep their spread over nodes besides"},
+		&cli.StringSliceFlag{Name: "image-pull-secret", EnvVars: env("image-pull-secret"), Usage: "NAME of a Secret to pull the image with (repeatable)"},
+		&cli.StringFlag{Name: "image-pull-policy", EnvVars: env("image-pull-policy"), Usage: "Always, IfNotPresent or Never (default: Kubernetes')"},
+		&cli.StringFlag{Name: "priority-class", EnvVars: env("priority-class"), Usage: "NAME of the pods' PriorityClass"},
+		&cli.DurationFlag{Name: "active-deadline", EnvVars: env("active-deadline"), Usage: "stop the workflow after this long, such as 72h (spec.activeDeadlineSeconds; default: none)"},
+		&cli.StringSliceFlag{Name: "pod-annotation", EnvVars: env("pod-annotation"), Usage: "KEY=VALUE annotation of every pod (repeatable)"},
+		&cli.StringSliceFlag{Name: "pod-label", EnvVars: env("pod-label"), Usage: "KEY=VALUE label of every pod (repeatable)"},
+		&cli.StringFlag{Name: "pod-spec-patch", EnvVars: env("pod-spec-patch"), Usage: "patch of every pod's spec, Argo's podSpecPatch: JSON starting with '{', or a FILE of YAML or JSON (containers by name; partsync's is main); a form parameter of the template"},
+		&cli.BoolFlag{Name: "run-as-root", EnvVars: env("run-as-root"), Usage: "run the pods as root with the capabilities rsync needs to read every file and preserve owners (CHOWN, DAC_OVERRIDE, FOWNER, FSETID; Pod Security level baseline)"},
 	}
 }
 
@@ -70,7 +84,7 @@ func sizeValue(c *cli.Context) (int64, error) { return bytesize.Parse(c.String("
 // request builds the prepare request from the plan flags and the arguments.
 func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, error) {
 	if c.NArg() != 2 {
-		return prepare.Request{}, prepare.Checked{}, fmt.Errorf("%w: %s needs SRC and DST (flags go before them), got %d argument(s): %q", ErrUsage, c.Command.Name, c.NArg(), c.Args().Slice())
+		return prepare.Request{}, prepare.Checked{}, fmt.Errorf("%w: %s needs SRC and DST, got %d argument(s): %q", ErrUsage, c.Command.Name, c.NArg(), c.Args().Slice())
 	}
 	size, sizeErr := sizeValue(c)
 	r := prepare.Request{

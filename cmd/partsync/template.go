@@ -48,6 +48,9 @@ func templateCommand(s Streams) *cli.Command {
 			if err := lintDocument(c, s, doc, o.Namespace); err != nil {
 				return fmt.Errorf("internal error, the WorkflowTemplate fails Argo's validation (please report it): %w", err)
 			}
+			if o.RunAs != nil || t.RunAsRoot {
+				announceIdentity(s, o)
+			}
 			if out := c.String("output"); out != "" {
 				return writeOutput(out, doc)
 			}
@@ -61,7 +64,7 @@ func templateCommand(s Streams) *cli.Command {
 func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions, error) {
 	var errs []error
 	if c.NArg() != 2 {
-		errs = append(errs, fmt.Errorf("%w: template needs SRC and DST, the form's defaults (flags go before them), got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice()))
+		errs = append(errs, fmt.Errorf("%w: template needs SRC and DST, the form's defaults, got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice()))
 	}
 	o, err := clusterOptions(c)
 	errs = append(errs, err)
