@@ -46,3 +46,14 @@ func TestFlagsFirstKeepsArgv(t *testing.T) {
 		t.Errorf("flagsFirst = %q, want %q", got, want)
 	}
 }
+
+// TestHelpAndVersionToStdout: what was asked for goes to stdout, as with
+// kubectl and argo (`partsync --help | less`), for the app and a command.
+func TestHelpAndVersionToStdout(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"--version"}, {"run", "--help"}, {"status", "-h"}} {
+		res := partsync(t.Context(), args...)
+		if res.code != ExitOK || res.stdout == "" || res.stderr != "" {
+			t.Errorf("partsync %q: exit %d, %d bytes on stdout, stderr %q; want the text on stdout alone", args, res.code, len(res.stdout), res.stderr)
+		}
+	}
+}
