@@ -91,6 +91,15 @@ lap "etcd, upstream commands and node agent"
 mkdir -p "$bin/image"
 (cd "$repo" && go build "${gcf[@]}" -o "$bin/image/partsync" ./cmd/partsync)
 lap "partsync"
+# The image's rclone: the version the Dockerfile pins, built once into
+# ~/.cache/partsync-tools by .ci/rclone.sh (shared with the unit tests),
+# copied next to partsync so that the pods find it first on PATH, as in
+# the image (Debian's /usr/bin/rclone comes after). Copied, not linked:
+# the cache below /root is not every user's to traverse.
+rclone_bin=$(bash "$repo/.ci/rclone.sh")
+cmp -s "$rclone_bin" "$bin/image/rclone" || cp -f "$rclone_bin" "$bin/image/rclone"
+log "pods' rclone: $("$bin/image/rclone" version | head -n 1)"
+lap "rclone"
 # The real helm, at the version the chart's test module pins (its go.mod's
 # tool directive), for the chart scenario: helm install into the stack.
 (cd "$repo/charts/partsync/test" && GOFLAGS="$GOFLAGS -mod=mod" go build "${gcf[@]}" \

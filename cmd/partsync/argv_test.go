@@ -21,18 +21,17 @@ import (
 
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/workflow"
 )
 
 // workflowTemplate returns the template called name.
 func workflowTemplate(t *testing.T, wf *wfv1.Workflow, name string) *wfv1.Template {
 	t.Helper()
-	for i := range wf.Spec.Templates {
-		if wf.Spec.Templates[i].Name == name {
-			return &wf.Spec.Templates[i]
-		}
+	tmpl, err := workflow.Merged(wf.Spec, name) // as Argo runs it, with templateDefaults
+	if err != nil {
+		t.Fatalf("workflow: %v", err)
 	}
-	t.Fatalf("workflow has no template %q", name)
-	return nil
+	return tmpl
 }
 
 // parseWorkflow reads generate's output strictly: an unknown field fails.

@@ -34,14 +34,17 @@ type exampleCommand struct {
 // exampleCommands extracts every command line that starts with `partsync `
 // from the examples: in fenced code blocks of markdown, and anywhere in
 // scripts and CI files (also as a YAML list item), continuation lines joined.
-func exampleCommands(t *testing.T) []exampleCommand {
+func exampleCommands(t *testing.T) []exampleCommand { return commandsIn(t, examplesDir) }
+
+// commandsIn is exampleCommands of the files under root (or the file root).
+func commandsIn(t *testing.T, root string) []exampleCommand {
 	t.Helper()
 	var out []exampleCommand
-	err := filepath.WalkDir(examplesDir, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(examplesDir, path)
+		rel, _ := filepath.Rel(root, path)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -242,5 +245,52 @@ func TestExampleDocuments(t *testing.T) {
 	var out bytes.Buffer
 	if err := workflow.Lint(context.Background(), append(argoFiles, dir), "argo", &out); err != nil {
 		t.Errorf("Argo's validator rejects examples: %v\n%s", err, out.String())
+	}
+}
+
+// TestClusterDocCommands runs every partsync command of docs/cluster.md: the
+// generate and template commands with the pod knobs (against a sample tree
+// standing in for /mnt; what they print passes Argo's validator), and, from
+// the repository's root, the lint of the examples (Workflows in namespace
+// argo that refer to the templates) with templates/ (which name no
+// namespace: they go where they are applied). That lint exited 6
+// ("couldn't find workflow template … in namespace argo") before the lint
+// looked for namespace-less templates in every namespace.
+func TestClusterDocCommands(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := commandsIn(t, filepath.Join(root, "docs", "cluster.md"))
+	base := t.TempDir()
+	mnt := filepath.Join(base, "mnt")
+	if _, err := sampletree.Build(filepath.Join(mnt, "lustre", "project"), sampletree.Spec{Seed: 5, Dirs: 4, FilesPerDir: 5, MaxSize: 1 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(mnt, "shared"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]int{}
+	for _, c := range commands {
+		argv, stdout, _ := parseExample(t, c, nil)
+		if argv[1] == "lint" {
+			t.Chdir(root)
+		} else {
+			t.Chdir(base)
+			for i := range argv {
+				argv[i] = strings.ReplaceAll(argv[i], "/mnt/", mnt+"/")
+			}
+		}
+		res := partsync(context.Background(), argv[1:]...)
+		if res.code != ExitOK {
+			t.Fatalf("docs/cluster.md: %s\n%s", c.line, res)
+		}
+		if stdout != "" {
+			lintDoc(t, c.line, res.stdout)
+		}
+		ran[argv[1]]++
+	}
+	if ran["generate"] < 1 || ran["template"] < 1 || ran["lint"] < 1 {
+		t.Errorf("docs/cluster.md shows %v partsync commands; the test lost some", ran)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/clusterflags"
@@ -23,9 +25,11 @@ func generateCommand(s Streams) *cli.Command {
 		Action: func(c *cli.Context) error {
 			req, checked, err := request(c, version)
 			wopts, werr := clusterOptions(c)
-			if !c.IsSet("run-as-user") && !c.Bool("run-as-root") {
+			if !c.IsSet("run-as-user") && !c.Bool("run-as-root") && os.Getuid() != 0 {
 				// The pods get the rights the user running generate has here: that
 				// user owns the run directory the pods write status files to.
+				// Run as root, generate gives the pods the image's non-root user
+				// (and the run directory to it): root pods are only ever chosen.
 				wopts.RunAs = &workflow.Identity{UID: int64(os.Getuid()), GID: int64(os.Getgid())}
 			}
 			if err = errors.Join(err, werr, checkSummaryFlag(c)); err != nil {
@@ -75,7 +79,96 @@ func clusterOptions(c *cli.Context) (workflow.Options, error) {
 		errs = append(errs, err)
 		o.RunAs = id
 	}
-	return o, errors.Join(errs...)
+	pods, err := podOptions(c)
+	o.Pods = pods
+	return o, errors.Join(append(errs, err)...)
+}
+
+// podOptions reads the pod knobs, reporting every bad value at once.
+func podOptions(c *cli.Context) (workflow.PodOptions, error) {
+	var p workflow.PodOptions
+	var errs []error
+	resourceFlags := map[string]*corev1.ResourceList{"requests": &p.Requests, "limits": &p.Limits, "step-requests": &p.StepRequests, "step-limits": &p.StepLimits}
+	for flag, list := range resourceFlags {
+		var err error
+		*list, err = clusterflags.ParseResources(flag, c.String(flag))
+		errs = append(errs, err)
+	}
+	labelFlags := map[string]*map[string]string{"node-selector": &p.NodeSelector, "pod-label": &p.Labels}
+	for flag, labels := range labelFlags {
+		for _, v := range c.StringSlice(flag) {
+			k, val, err := clusterflags.ParseLabel(flag, v)
+			errs = append(errs, err)
+			if err == nil {
+				*labels = putKey(*labels, k, val)
+			}
+		}
+	}
+	for _, v := range c.StringSlice("pod-annotation") {
+		k, val, err := clusterflags.ParseAnnotation(v)
+		errs = append(errs, err)
+		if err == nil {
+			p.Annotations = putKey(p.Annotations, k, val)
+		}
+	}
+	for _, v := range c.StringSlice("toleration") {
+		tol, err := clusterflags.ParseToleration(v)
+		errs = append(errs, err)
+		p.Tolerations = append(p.Tolerations, tol)
+	}
+	for _, v := range c.StringSlice("image-pull-secret") {
+		name, err := clusterflags.ParseName("image-pull-secret", v)
+		errs = append(errs, err)
+		p.ImagePullSecrets = append(p.ImagePullSecrets, name)
+	}
+	if v := c.String("priority-class"); v != "" {
+		var err error
+		p.PriorityClass, err = clusterflags.ParseName("priority-class", v)
+		errs = append(errs, err)
+	}
+	if v := c.String("image-pull-policy"); v != "" {
+		var err error
+		p.ImagePullPolicy, err = clusterflags.ParsePullPolicy(v)
+		errs = append(errs, err)
+	}
+	if file := c.String("affinity"); file != "" {
+		data, err := []byte(file), error(nil)
+		if !clusterflags.IsInlinePatch(file) { // JSON, as the template's scan step passes it, or a file
+			data, err = os.ReadFile(file)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: --affinity %s: %v; give a readable file", ErrUsage, file, err))
+		} else {
+			p.Affinity, err = clusterflags.ParseAffinity(file, data)
+			errs = append(errs, err)
+		}
+	}
+	if v := c.String("pod-spec-patch"); strings.TrimSpace(v) != "" { // blank, as the form may send it: none
+		where, data := fmt.Sprintf("%q", v), []byte(v)
+		if !clusterflags.IsInlinePatch(v) {
+			var err error
+			where = v
+			if data, err = os.ReadFile(v); err != nil {
+				errs = append(errs, fmt.Errorf("%w: --pod-spec-patch %s: %v; give JSON starting with '{' or a readable file", ErrUsage, v, err))
+			}
+		}
+		if data != nil {
+			var err error
+			p.SpecPatch, err = clusterflags.ParsePodSpecPatch(where, data)
+			errs = append(errs, err)
+		}
+	}
+	p.ActiveDeadline = c.Duration("active-deadline")
+	return p, errors.Join(errs...)
+}
+
+// putKey sets m[k] = v, making m if it is nil.
+func putKey(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
 }
 
 // generate prepares the run, builds the workflow, lints it with Argo's
@@ -119,9 +212,42 @@ func emit(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options) error {
 	if err := workflow.Lint(c.Context, append([]string{p.Dir().WorkflowFile()}, files...), o.Namespace, s.Err); err != nil {
 		return fmt.Errorf("internal error, the generated workflow fails Argo's validation (please report it): %w", err)
 	}
+	if err := giveRunDir(s, p, o); err != nil {
+		return err
+	}
 	if out := c.String("output"); out != "" {
 		return writeOutput(out, doc)
 	}
 	_, err = s.Out.Write(doc)
 	return err
+}
+
+// giveRunDir says on stderr who the pods run as when it is not the user
+// running generate, and then, if generate runs as root, gives the run
+// directory to the pods' user, who writes status files and the outcome in it.
+func giveRunDir(s Streams, p *plan.Plan, o workflow.Options) error {
+	id := o.Identity()
+	if id.UID == int64(os.Getuid()) && id.UID != 0 {
+		return nil
+	}
+	announceIdentity(s, o)
+	if os.Geteuid() != 0 || id.UID == 0 {
+		return nil
+	}
+	fmt.Fprintf(s.Err, "partsync: the run directory %s is given to %d:%d; DST must be writable by that user too\n", p.RunDir, id.UID, id.GID)
+	return plan.GiveTo(p.Dir(), int(id.UID), int(id.GID))
+}
+
+// announceIdentity says on stderr who the pods run as and the Pod Security
+// level their namespace must allow.
+func announceIdentity(s Streams, o workflow.Options) {
+	id := o.Identity()
+	switch {
+	case id.UID == 0:
+		fmt.Fprintf(s.Err, "partsync: the pods run as root (--run-as-root) with the capabilities %s, to keep owners: their namespace must allow Pod Security level baseline\n", strings.Join(workflow.RootCapabilities(), ", "))
+	case o.RunAs == nil:
+		fmt.Fprintf(s.Err, "partsync: the pods run as the image's non-root user %d:%d (Pod Security level restricted); --run-as-root keeps owners, --run-as-user UID[:GID] picks another user\n", id.UID, id.GID)
+	default:
+		fmt.Fprintf(s.Err, "partsync: the pods run as %d:%d (Pod Security level restricted)\n", id.UID, id.GID)
+	}
 }

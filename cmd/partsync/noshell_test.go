@@ -18,16 +18,23 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/partsync/partsync/generator/workflow"
 )
 
 // checkNoShell fails for a script template, or a container that runs
-// anything but partsync itself (sh -c, bash, env, an interpreter …).
-func checkNoShell(t *testing.T, doc string, templates []wfv1.Template) {
+// anything but partsync itself (sh -c, bash, env, an interpreter …), each
+// template as Argo runs it, with spec.templateDefaults merged in.
+func checkNoShell(t *testing.T, doc string, spec wfv1.WorkflowSpec) {
 	t.Helper()
-	if len(templates) == 0 {
+	if len(spec.Templates) == 0 {
 		t.Errorf("%s: no templates", doc)
 	}
-	for _, tmpl := range templates {
+	for _, own := range spec.Templates {
+		tmpl, err := workflow.Merged(spec, own.Name)
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
 		if tmpl.Script != nil {
 			t.Errorf("%s: template %s is a script template", doc, tmpl.Name)
 		}
@@ -74,7 +81,7 @@ func TestNoShellInEmittedDocuments(t *testing.T) {
 		"generate rclone": {"generate", "-m", "rclone", "-d", shared, "--pvc", "data:" + base, "--rclone-config", cfg, "--rclone-config-secret", "rc", src, "remote:bucket/x"},
 	} {
 		wf := parseWorkflow(t, mustPartsync(t, args...).stdout)
-		checkNoShell(t, name, wf.Spec.Templates)
+		checkNoShell(t, name, wf.Spec)
 		if wf.Spec.ServiceAccountName != "partsync" {
 			t.Errorf("%s: serviceAccountName %q, want partsync (never Kubernetes' default silently)", name, wf.Spec.ServiceAccountName)
 		}
@@ -86,7 +93,8 @@ func TestNoShellInEmittedDocuments(t *testing.T) {
 	wf := parseWorkflow(t, mustPartsync(t, "generate", "-d", filepath.Join(runMnt, "runs"), "--pvc", "src:"+srcMnt, "--pvc", "dst:"+dstMnt, "--pvc", "run:"+runMnt,
 		filepath.Join(srcMnt, "tree"), filepath.Join(dstMnt, "copy")).stdout)
 	transfers := 0
-	for _, tmpl := range wf.Spec.Templates {
+	for _, own := range wf.Spec.Templates {
+		tmpl := workflowTemplate(t, wf, own.Name)
 		if tmpl.Container == nil || !slices.Contains(tmpl.Container.Args, "transfer") {
 			continue
 		}
@@ -107,7 +115,7 @@ func TestNoShellInEmittedDocuments(t *testing.T) {
 	if err := yaml.UnmarshalStrict([]byte(res.stdout), &wt); err != nil {
 		t.Fatalf("template: %v", err)
 	}
-	checkNoShell(t, "partsync template", wt.Spec.Templates)
+	checkNoShell(t, "partsync template", wt.Spec)
 	if wt.Spec.ServiceAccountName == "" || wt.Spec.ServiceAccountName == "default" {
 		t.Errorf("template: serviceAccountName %q; want a named account", wt.Spec.ServiceAccountName)
 	}
@@ -129,7 +137,7 @@ func TestNoShellInEmittedDocuments(t *testing.T) {
 		if err := yaml.Unmarshal(data, &doc); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		checkNoShell(t, f, doc.Spec.Templates)
+		checkNoShell(t, f, doc.Spec)
 	}
 }
 
@@ -152,10 +160,10 @@ func TestShellMetacharactersAreLiteral(t *testing.T) {
 
 	gen := mustPartsync(t, "generate", "-o", opts, "-f", "8", "-d", shared, "--run-id", "meta", "--pvc", "data:"+base, src, dst)
 	wf := parseWorkflow(t, gen.stdout)
-	checkNoShell(t, "generate", wf.Spec.Templates)
+	checkNoShell(t, "generate", wf.Spec)
 	var podArgv []string
-	for _, tmpl := range wf.Spec.Templates {
-		if tmpl.Container != nil && slices.Contains(tmpl.Container.Args, "transfer") {
+	for _, own := range wf.Spec.Templates {
+		if tmpl := workflowTemplate(t, wf, own.Name); tmpl.Container != nil && slices.Contains(tmpl.Container.Args, "transfer") {
 			podArgv = append(slices.Clone(tmpl.Container.Command), tmpl.Container.Args...)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/sampletree"
+	"github.com/partsync/partsync/generator/workflow"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden and templates/ from the current output")
@@ -116,6 +117,12 @@ func TestGenerateGolden(t *testing.T) {
 			if err != nil || !bytes.Equal(doc, again) {
 				t.Errorf("a second generate of the same tree gives another workflow (%v):\n%s\n---\n%s", err, doc, again)
 			}
+			// The mutex's name hashes the shared directory, a temporary one here.
+			mutex := workflow.MutexName(filepath.Join(base, "runs"), filepath.Join(base, "dst"))
+			if !bytes.Contains(doc, []byte("- name: "+mutex+"\n")) {
+				t.Errorf("the workflow does not hold the mutex %s of its DST", mutex)
+			}
+			doc = bytes.ReplaceAll(doc, []byte(mutex), []byte(workflow.MutexName("/BASE/runs", "/BASE/dst")))
 			checkGolden(t, "generate-"+tool+".yaml.golden", base, relocated(t, doc, base))
 			checkGolden(t, "generate-"+tool+".summary.golden", base, res.stdout)
 		})

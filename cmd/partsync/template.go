@@ -48,6 +48,9 @@ func templateCommand(s Streams) *cli.Command {
 			if err := lintDocument(c, s, doc, o.Namespace); err != nil {
 				return fmt.Errorf("internal error, the WorkflowTemplate fails Argo's validation (please report it): %w", err)
 			}
+			if o.RunAs != nil || t.RunAsRoot {
+				announceIdentity(s, o)
+			}
 			if out := c.String("output"); out != "" {
 				return writeOutput(out, doc)
 			}

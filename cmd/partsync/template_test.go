@@ -16,6 +16,7 @@ import (
 
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/workflow"
 )
 
 // argoPod is one pod of the simulation: a template's container argv after
@@ -78,11 +79,11 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 		t.Errorf("exclude default %q; want the -x patterns one per line", vars["workflow.parameters.exclude"])
 	}
 	tmpl := func(name string) *wfv1.Template {
-		if x := wt.GetTemplateByName(name); x != nil {
-			return x
+		x, err := workflow.Merged(wt.Spec, name) // as Argo runs it, with templateDefaults
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Fatalf("no template %s", name)
-		return nil
+		return x
 	}
 
 	if r := argoPod(t, tmpl("scan"), vars, scratch); r.code != ExitOK {

@@ -33,6 +33,8 @@ func toUnstructured(t *testing.T, wf *wfv1.Workflow) *unstructured.Unstructured 
 // read-only mounts are honoured, and output parameters read from a file
 // flow to the next step through the WorkflowTaskResult the agent writes.
 func testAgentRunsArgoPods(t *testing.T, s *suite) {
+	// Root pods with the runtime's default capabilities: baseline.
+	s = s.in(baselineNS)
 	ctx := context.Background()
 	_, vols := s.volumes(t, "data", "ro")
 	data, ro := vols["data"], vols["ro"]
@@ -43,7 +45,7 @@ func testAgentRunsArgoPods(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "agent-smoke"}, Data: map[string][]byte{"token": []byte("s3cr3t")}}
-	if _, err := s.stack.Kube.CoreV1().Secrets(namespace).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
+	if _, err := s.stack.Kube.CoreV1().Secrets(s.ns).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	dataMount := corev1.VolumeMount{Name: "data", MountPath: data.Mount}

@@ -64,16 +64,16 @@ func testHelmChart(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	runHelm := s.helmRunner(t, helm)
-	runHelm("install", release, chartDir, "--namespace", namespace, "--values", valuesFile)
+	runHelm("install", release, chartDir, "--namespace", s.ns, "--values", valuesFile)
 	uninstalled := false
 	t.Cleanup(func() {
 		if !uninstalled {
-			runHelm("uninstall", release, "--namespace", namespace)
+			runHelm("uninstall", release, "--namespace", s.ns)
 		}
 	})
 
 	// Every object of the release is in the API server as rendered.
-	objs := decodeAll(t, runHelm("get", "manifest", release, "--namespace", namespace))
+	objs := decodeAll(t, runHelm("get", "manifest", release, "--namespace", s.ns))
 	kinds := map[string]bool{}
 	for _, o := range objs {
 		kinds[o.GetKind()] = true
@@ -90,7 +90,7 @@ func testHelmChart(t *testing.T, s *suite) {
 		if err != nil {
 			t.Fatalf("map %s: %v", gvk, err)
 		}
-		_, err = s.stack.Dynamic.Resource(m.Resource).Namespace(namespace).Get(ctx, o.GetName(), metav1.GetOptions{})
+		_, err = s.stack.Dynamic.Resource(m.Resource).Namespace(s.ns).Get(ctx, o.GetName(), metav1.GetOptions{})
 		return err
 	}
 	for _, o := range objs {
@@ -101,23 +101,23 @@ func testHelmChart(t *testing.T, s *suite) {
 
 	// The RBAC authorizer grants the chart's service account what Argo's
 	// executor and the semaphore step need, and nothing else asked here.
-	user := "system:serviceaccount:" + namespace + ":" + sa
+	user := "system:serviceaccount:" + s.ns + ":" + sa
 	for _, c := range []struct {
 		ns, group, resource, verb string
 		want                      bool
 	}{
-		{namespace, "argoproj.io", "workflowtaskresults", "create", true},
-		{namespace, "argoproj.io", "workflowtaskresults", "patch", true},
-		{namespace, "", "configmaps", "create", true},
-		{namespace, "", "secrets", "get", false},
-		{namespace, "", "pods", "create", false},
-		{namespace, "argoproj.io", "workflows", "delete", false},
-		{namespace, "", "configmaps", "delete", false},
+		{s.ns, "argoproj.io", "workflowtaskresults", "create", true},
+		{s.ns, "argoproj.io", "workflowtaskresults", "patch", true},
+		{s.ns, "", "configmaps", "create", true},
+		{s.ns, "", "secrets", "get", false},
+		{s.ns, "", "pods", "create", false},
+		{s.ns, "argoproj.io", "workflows", "delete", false},
+		{s.ns, "", "configmaps", "delete", false},
 		{"kube-system", "argoproj.io", "workflowtaskresults", "create", false},
 	} {
 		sar := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
 			User:               user,
-			Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
+			Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + s.ns, "system:authenticated"},
 			ResourceAttributes: &authzv1.ResourceAttributes{Namespace: c.ns, Group: c.group, Resource: c.resource, Verb: c.verb},
 		}}
 		got, err := s.stack.Kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
@@ -130,9 +130,10 @@ func testHelmChart(t *testing.T, s *suite) {
 	}
 
 	// The chart's template runs: scan in the cluster, fan-out, exit handler.
-	s.runFromTemplate(t, tmplName, vols, jobs)
+	s.runFromTemplate(t, tmplName, vols, vols["dst"].Mount, jobs)
+	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
 
-	runHelm("uninstall", release, "--namespace", namespace)
+	runHelm("uninstall", release, "--namespace", s.ns)
 	uninstalled = true
 	for _, o := range objs {
 		if err := get(o); !apierrors.IsNotFound(err) {

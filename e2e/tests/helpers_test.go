@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
+	"github.com/partsync/partsync/e2e/internal/agent"
 	"github.com/partsync/partsync/e2e/internal/harness"
 	"github.com/partsync/partsync/e2e/internal/sandbox"
 )
@@ -78,7 +79,7 @@ func (s *suite) volumes(t *testing.T, names ...string) (string, map[string]volum
 				AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
 				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
 				PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: v.Local}},
-				ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: namespace, Name: v.Claim},
+				ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: s.ns, Name: v.Claim},
 				StorageClassName:              "",
 			},
 		}
@@ -102,14 +103,14 @@ func (s *suite) volumes(t *testing.T, names ...string) (string, map[string]volum
 				StorageClassName: ptr.To(""),
 			},
 		}
-		pvc, err = s.stack.Kube.CoreV1().PersistentVolumeClaims(namespace).Create(ctx, pvc, metav1.CreateOptions{})
+		pvc, err = s.stack.Kube.CoreV1().PersistentVolumeClaims(s.ns).Create(ctx, pvc, metav1.CreateOptions{})
 		if err != nil {
 			t.Fatalf("create PVC: %v", err)
 		}
 		pvc.Status.Phase = corev1.ClaimBound
 		pvc.Status.AccessModes = pvc.Spec.AccessModes
 		pvc.Status.Capacity = pvc.Spec.Resources.Requests
-		if _, err := s.stack.Kube.CoreV1().PersistentVolumeClaims(namespace).UpdateStatus(ctx, pvc, metav1.UpdateOptions{}); err != nil {
+		if _, err := s.stack.Kube.CoreV1().PersistentVolumeClaims(s.ns).UpdateStatus(ctx, pvc, metav1.UpdateOptions{}); err != nil {
 			t.Fatalf("PVC status: %v", err)
 		}
 		out[n] = v
@@ -152,8 +153,26 @@ func (s *suite) operatorRunErr(t *testing.T, vols map[string]volume, argv ...str
 	dir := t.TempDir()
 	spec := sandbox.Spec{
 		Argv:       argv,
-		Env:        []string{"PATH=" + s.imageBin + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir},
+		Env:        []string{"PATH=" + agent.ImageBinMount + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir},
 		ScratchDir: filepath.Join(dir, "scratch"),
+		WorkingDir: "/",
+		// The "image" at the pods' path: the cache below /root is not
+		// every user's to traverse.
+		Mounts: []sandbox.Mount{{Source: s.imageBin, Target: agent.ImageBinMount, ReadOnly: true}},
+	}
+	if s.operatorUID != 0 {
+		// A non-root operator: its own HOME, the volumes it was given.
+		uid := int64(s.operatorUID)
+		spec.UID, spec.GID = &uid, &uid
+		home, err := os.MkdirTemp("", "partsync-e2e-operator-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(home) })
+		if err := os.Chown(home, s.operatorUID, s.operatorUID); err != nil {
+			t.Fatal(err)
+		}
+		spec.Env[1] = "HOME=" + home
 	}
 	for _, n := range sortedKeys(vols) {
 		spec.Mounts = append(spec.Mounts, sandbox.Mount{Source: vols[n].Local, Target: vols[n].Mount})
@@ -196,7 +215,7 @@ func (s *suite) submit(t *testing.T, wf *unstructured.Unstructured) string {
 	if b := os.Getenv(envBreak); b != "" && wf.GetLabels()["app.kubernetes.io/managed-by"] == "partsync" {
 		breakWorkflow(t, wf, b)
 	}
-	created, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(namespace).Create(context.Background(), wf,
+	created, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(s.ns).Create(context.Background(), wf,
 		metav1.CreateOptions{FieldValidation: "Strict"})
 	if err != nil {
 		t.Fatalf("submit workflow: %v", err)
@@ -211,7 +230,7 @@ func (s *suite) wait(t *testing.T, name string, timeout time.Duration, each func
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
 	for {
-		wf, err := s.stack.Argo.ArgoprojV1alpha1().Workflows(namespace).Get(ctx, name, metav1.GetOptions{})
+		wf, err := s.stack.Argo.ArgoprojV1alpha1().Workflows(s.ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			t.Fatalf("get workflow %s: %v", name, err)
 		}
@@ -310,7 +329,7 @@ func maxConcurrent(atts map[int][]attempt) int {
 // workflowPods lists the pods Argo created for the workflow.
 func (s *suite) workflowPods(t *testing.T, name string) []corev1.Pod {
 	t.Helper()
-	pods, err := s.stack.Kube.CoreV1().Pods(namespace).List(context.Background(), metav1.ListOptions{
+	pods, err := s.stack.Kube.CoreV1().Pods(s.ns).List(context.Background(), metav1.ListOptions{
 		LabelSelector: "workflows.argoproj.io/workflow=" + name,
 	})
 	if err != nil {
@@ -471,7 +490,7 @@ func seq(n int) []int {
 // logWorkflowSize logs the stored size of a workflow object.
 func (s *suite) workflowSize(t *testing.T, name string) int {
 	t.Helper()
-	u, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
+	u, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(s.ns).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("get workflow: %v", err)
 	}
@@ -496,7 +515,7 @@ type podRecorder struct {
 // submitting.
 func (s *suite) recordPods(t *testing.T, name string) *podRecorder {
 	t.Helper()
-	w, err := s.stack.Kube.CoreV1().Pods(namespace).Watch(context.Background(), metav1.ListOptions{
+	w, err := s.stack.Kube.CoreV1().Pods(s.ns).Watch(context.Background(), metav1.ListOptions{
 		LabelSelector: "workflows.argoproj.io/workflow=" + name,
 	})
 	if err != nil {
@@ -546,14 +565,7 @@ func breakWorkflow(t *testing.T, wf *unstructured.Unstructured, what string) {
 		}
 		switch what {
 		case "mountpath":
-			mounts, _, _ := unstructured.NestedSlice(tmpl, "container", "volumeMounts")
-			for _, m := range mounts {
-				mm, _ := m.(map[string]any)
-				if strings.HasPrefix(fmt.Sprint(mm["name"]), "pvc") {
-					mm["mountPath"] = fmt.Sprint(mm["mountPath"]) + "-wrong"
-				}
-			}
-			_ = unstructured.SetNestedSlice(tmpl, mounts, "container", "volumeMounts")
+			moveClaimMounts(tmpl)
 		case "retry":
 			delete(tmpl, "retryStrategy")
 		case "backoff":
@@ -564,11 +576,89 @@ func breakWorkflow(t *testing.T, wf *unstructured.Unstructured, what string) {
 	switch what {
 	case "parallelism":
 		unstructured.RemoveNestedField(wf.Object, "spec", "parallelism")
-	case "mountpath", "retry", "backoff":
+	case "mountpath":
+		// The transfer template's mounts may come from templateDefaults.
+		if defaults, ok, _ := unstructured.NestedMap(wf.Object, "spec", "templateDefaults"); ok {
+			moveClaimMounts(defaults)
+			_ = unstructured.SetNestedMap(wf.Object, defaults, "spec", "templateDefaults")
+		}
+	case "fsgroup":
+		// The YAML before issue 10: no fsGroup, the config Secret 0400.
+		walkMaps(wf.Object, func(key string, m map[string]any) {
+			switch key {
+			case "securityContext":
+				delete(m, "fsGroup")
+				delete(m, "fsGroupChangePolicy")
+			case "secret":
+				m["defaultMode"] = int64(0o400)
+				items, _ := m["items"].([]any)
+				for _, it := range items {
+					if im, ok := it.(map[string]any); ok {
+						delete(im, "mode")
+					}
+				}
+			}
+		})
+	case "rootdefault":
+		// Root pods, as generate run by root emitted them by default.
+		sc, _, _ := unstructured.NestedMap(wf.Object, "spec", "securityContext")
+		if sc == nil {
+			sc = map[string]any{}
+		}
+		sc["runAsNonRoot"], sc["runAsUser"], sc["runAsGroup"] = false, int64(0), int64(0)
+		_ = unstructured.SetNestedMap(wf.Object, sc, "spec", "securityContext")
+		walkMaps(wf.Object, func(key string, m map[string]any) {
+			if key == "securityContext" {
+				if _, ok := m["runAsNonRoot"]; ok {
+					m["runAsNonRoot"] = false
+				}
+				if _, ok := m["runAsUser"]; ok {
+					m["runAsUser"] = int64(0)
+				}
+			}
+		})
+	case "mutex":
+		walkMaps(wf.Object, func(_ string, m map[string]any) { delete(m, "synchronization") })
+	case "retry", "backoff":
 	default:
-		t.Fatalf("%s=%q: unknown breakage (mountpath, retry, backoff, parallelism)", envBreak, what)
+		t.Fatalf("%s=%q: unknown breakage (mountpath, retry, backoff, parallelism, fsgroup, rootdefault, mutex)", envBreak, what)
 	}
 	t.Logf("DELIBERATE BREAKAGE %q applied to workflow %s", what, wf.GetName())
+}
+
+// moveClaimMounts moves the claim mounts of a template's container
+// (pvc-N volumes) to mountPath + "-wrong".
+func moveClaimMounts(tmpl map[string]any) {
+	mounts, _, _ := unstructured.NestedSlice(tmpl, "container", "volumeMounts")
+	for _, m := range mounts {
+		mm, _ := m.(map[string]any)
+		if strings.HasPrefix(fmt.Sprint(mm["name"]), "pvc") {
+			mm["mountPath"] = fmt.Sprint(mm["mountPath"]) + "-wrong"
+		}
+	}
+	if mounts != nil {
+		_ = unstructured.SetNestedSlice(tmpl, mounts, "container", "volumeMounts")
+	}
+}
+
+// walkMaps calls f on every map below v, with the key it is held under
+// ("" for list items and the root).
+func walkMaps(v any, f func(key string, m map[string]any)) {
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			f(key, x)
+			for k, c := range x {
+				walk(k, c)
+			}
+		case []any:
+			for _, c := range x {
+				walk("", c)
+			}
+		}
+	}
+	walk("", v)
 }
 
 // partsyncHas reports whether partsync's output (stdout and stderr) for

@@ -28,29 +28,13 @@ func testWorkflowTemplateFromUI(t *testing.T, s *suite) {
 	if s.imageUser == 0 {
 		t.Skip("the template's pods ask for runAsNonRoot, which an image without USER (" + envUser + "=0) cannot satisfy")
 	}
-	if err := s.stack.EnsureServiceAccount(ctx, serviceAccount); err != nil {
+	if err := s.stack.EnsureServiceAccount(ctx, s.ns, serviceAccount); err != nil {
 		t.Fatal(err)
 	}
 	_, vols := s.volumes(t, "src", "dst", "shared")
 	makeTree(t, vols["src"].Local, 5, 8, 16<<10)
 	const jobs, name = 2, "partsync-e2e-template"
-	runs := filepath.Join(vols["shared"].Mount, "runs")
-	argv := []string{"partsync", "template", "--name", name, "--namespace", namespace,
-		"--service-account", serviceAccount, "--image", "partsync:e2e", "-d", runs,
-		"-n", fmt.Sprint(jobs), "-f", "8", "--retries", "2", "--backoff", "1s"}
-	argv = append(argv, pvcFlags(vols)...)
-	argv = append(argv, vols["src"].Mount, vols["dst"].Mount)
-	out := s.operatorRun(t, vols, argv...)
-	objs := decodeAll(t, out)
-	var tmpl *unstructured.Unstructured
-	for _, o := range objs {
-		if o.GetKind() == "WorkflowTemplate" {
-			tmpl = o
-		}
-	}
-	if tmpl == nil {
-		t.Fatalf("no WorkflowTemplate in partsync template's output:\n%s", out)
-	}
+	tmpl := s.templateFromPartsync(t, vols, vols["src"].Mount, vols["dst"].Mount, s.templateFlags(name, vols, jobs)...)
 	// The template's pods scan and copy as the image's non-root user
 	// (runAsNonRoot): like an operator, give that user the volumes they
 	// write (hostPath and NFS volumes ignore fsGroup).
@@ -59,36 +43,73 @@ func testWorkflowTemplateFromUI(t *testing.T, s *suite) {
 			t.Fatal(err)
 		}
 	}
+	s.createTemplate(t, tmpl)
+	s.runFromTemplate(t, name, vols, vols["dst"].Mount, jobs)
+	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
+}
+
+// templateFromPartsync runs `partsync template` with argv's flags (the
+// volumes' --pvc flags, SRC and DST appended) and returns its
+// WorkflowTemplate.
+func (s *suite) templateFromPartsync(t *testing.T, vols map[string]volume, src, dst string, argv ...string) *unstructured.Unstructured {
+	t.Helper()
+	argv = append(argv, pvcFlags(vols)...)
+	argv = append(argv, src, dst)
+	out := s.operatorRun(t, vols, argv...)
+	for _, o := range decodeAll(t, out) {
+		if o.GetKind() == "WorkflowTemplate" {
+			return o
+		}
+	}
+	t.Fatalf("no WorkflowTemplate in partsync template's output:\n%s", out)
+	return nil
+}
+
+// createTemplate applies a WorkflowTemplate as printed (strict field
+// validation), after the deliberate breakage if one is asked for.
+func (s *suite) createTemplate(t *testing.T, tmpl *unstructured.Unstructured) {
+	t.Helper()
+	if b := os.Getenv(envBreak); b != "" {
+		breakWorkflow(t, tmpl, b)
+	}
 	wtGVR := schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflowtemplates"}
-	if _, err := s.stack.Dynamic.Resource(wtGVR).Namespace(namespace).Create(ctx, tmpl, metav1.CreateOptions{FieldValidation: "Strict"}); err != nil {
+	if _, err := s.stack.Dynamic.Resource(wtGVR).Namespace(s.ns).Create(context.Background(), tmpl, metav1.CreateOptions{FieldValidation: "Strict"}); err != nil {
 		t.Fatalf("the API server refused the WorkflowTemplate: %v", err)
 	}
-	s.runFromTemplate(t, name, vols, jobs)
+}
+
+// templateFlags are the flags of `partsync template` every template
+// scenario gives: name, namespace, service account, run directories on the
+// shared volume, -n jobs, small partitions, quick retries.
+func (s *suite) templateFlags(name string, vols map[string]volume, jobs int) []string {
+	return []string{"partsync", "template", "--name", name, "--namespace", s.ns,
+		"--service-account", serviceAccount, "--image", "partsync:e2e", "-d", filepath.Join(vols["shared"].Mount, "runs"),
+		"-n", fmt.Sprint(jobs), "-f", "8", "--retries", "2", "--backoff", "1s"}
 }
 
 // runFromTemplate submits the WorkflowTemplate name as the Argo UI's
 // "Submit" does (a Workflow naming the template, with the form's source and
-// destination), waits for it, and checks the run: Succeeded, one pod per
-// partition, at most jobs at once, the destination equal to the source, the
-// exit handler's outcome.json.
-func (s *suite) runFromTemplate(t *testing.T, name string, vols map[string]volume, jobs int) {
+// destination dst), waits for it, and checks the run: Succeeded, one pod
+// per partition, at most jobs at once, the exit handler's outcome.json. It
+// returns the run directory (on the host); the caller compares the bytes.
+func (s *suite) runFromTemplate(t *testing.T, name string, vols map[string]volume, dst string, jobs int) string {
 	t.Helper()
 	ctx := context.Background()
 	// What the UI's "Submit" sends: a Workflow naming the template, with
 	// the form's values.
 	wf := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-		"metadata": map[string]any{"generateName": name + "-", "namespace": namespace,
+		"metadata": map[string]any{"generateName": name + "-", "namespace": s.ns,
 			"labels": map[string]any{"workflows.argoproj.io/workflow-template": name}},
 		"spec": map[string]any{
 			"workflowTemplateRef": map[string]any{"name": name},
 			"arguments": map[string]any{"parameters": []any{
 				map[string]any{"name": "source", "value": vols["src"].Mount},
-				map[string]any{"name": "destination", "value": vols["dst"].Mount},
+				map[string]any{"name": "destination", "value": dst},
 			}},
 		},
 	}}
-	created, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(namespace).Create(ctx, wf, metav1.CreateOptions{FieldValidation: "Strict"})
+	created, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(s.ns).Create(ctx, wf, metav1.CreateOptions{FieldValidation: "Strict"})
 	if err != nil {
 		t.Fatalf("submit from template: %v", err)
 	}
@@ -100,13 +121,13 @@ func (s *suite) runFromTemplate(t *testing.T, name string, vols map[string]volum
 	parts := len(readPlan(t, filepath.Join(runDir, "plan.json")).Partitions)
 	atts := s.checkOnePodPerPartition(t, got, rec, parts)
 	checkParallelism(t, atts, jobs)
-	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
 	checkExitHandler(t, got)
 	o := readOutcome(t, filepath.Join(runDir, "outcome.json"))
 	if o.WorkflowStatus != "Succeeded" || !slices.Equal(o.Succeeded, seq(parts)) {
 		t.Errorf("outcome.json = %+v, want Succeeded with all %d partitions", o, parts)
 	}
 	t.Logf("workflow %s from template %s: %d partitions scanned in the cluster and copied", wfName, name, parts)
+	return runDir
 }
 
 func decodeAll(t *testing.T, data []byte) []*unstructured.Unstructured {

@@ -16,15 +16,20 @@ import (
 
 // Environment the suite reads (run.sh sets them).
 const (
-	envBin      = "PARTSYNC_E2E_BIN"        // directory with the built binaries
-	envCache    = "PARTSYNC_E2E_CACHE"      // cache root (work dirs go below it)
-	envKeep     = "PARTSYNC_E2E_KEEP"       // keep the work dir even when the run passed
-	envInNetns  = "PARTSYNC_E2E_IN_NETNS"   // set once the suite re-executed itself in a netns
-	envCRDDir   = "PARTSYNC_E2E_CRD_DIR"    // Argo's manifests/base/crds/full
-	envBreak    = "PARTSYNC_E2E_BREAK"      // a deliberate breakage of generated workflows (see breakWorkflow)
-	envUser     = "PARTSYNC_E2E_IMAGE_USER" // uid of containers that name none (default 65532, partsync's image USER)
-	namespace   = "argo"
-	waitTimeout = 5 * time.Minute
+	envBin     = "PARTSYNC_E2E_BIN"        // directory with the built binaries
+	envCache   = "PARTSYNC_E2E_CACHE"      // cache root (work dirs go below it)
+	envKeep    = "PARTSYNC_E2E_KEEP"       // keep the work dir even when the run passed
+	envInNetns = "PARTSYNC_E2E_IN_NETNS"   // set once the suite re-executed itself in a netns
+	envCRDDir  = "PARTSYNC_E2E_CRD_DIR"    // Argo's manifests/base/crds/full
+	envBreak   = "PARTSYNC_E2E_BREAK"      // a deliberate breakage of generated workflows (see breakWorkflow)
+	envUser    = "PARTSYNC_E2E_IMAGE_USER" // uid of containers that name none (default 65532, partsync's image USER)
+	// restrictedNS is where the controller and most scenarios run: Pod
+	// Security "restricted" is enforced there, as a platform team would;
+	// baselineNS enforces "baseline" (root pods with the default
+	// capabilities), for what needs root.
+	restrictedNS = "argo"
+	baselineNS   = "argo-baseline"
+	waitTimeout  = 5 * time.Minute
 )
 
 // TestMain makes sure the suite runs in a private network namespace: Argo's
@@ -70,6 +75,24 @@ type suite struct {
 	// user as: the USER of partsync's image.
 	imageUser int
 	workDir   string // this run's work directory
+	ns        string // the namespace the scenario's workflows run in
+	// operatorUID is the user partsync generate and template run as
+	// (0: root, as in every CI container).
+	operatorUID int
+}
+
+// asOperator is the suite running partsync as uid (its group: uid too).
+func (s *suite) asOperator(uid int) *suite {
+	c := *s
+	c.operatorUID = uid
+	return &c
+}
+
+// in is the suite working in namespace ns.
+func (s *suite) in(ns string) *suite {
+	c := *s
+	c.ns = ns
+	return &c
 }
 
 // TestE2E starts the stack once and runs every scenario against it, one
@@ -93,7 +116,7 @@ func TestE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &suite{binDir: binDir, imageBin: filepath.Join(binDir, "image"), workDir: workDir, imageUser: 65532}
+	s := &suite{binDir: binDir, imageBin: filepath.Join(binDir, "image"), workDir: workDir, imageUser: 65532, ns: restrictedNS}
 	if v := os.Getenv(envUser); v != "" {
 		u, err := strconv.Atoi(v)
 		if err != nil || u < 0 {
@@ -104,14 +127,16 @@ func TestE2E(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Now()
 	stack, err := harness.Start(ctx, harness.Config{
-		BinDir:    binDir,
-		WorkDir:   filepath.Join(workDir, "stack"),
-		Namespace: namespace,
-		CRDDir:    crdDir,
-		PodBinDir: s.imageBin,
-		ImageUser: int64(s.imageUser),
-		KWOK:      true,
-		Log:       t.Logf,
+		BinDir:          binDir,
+		WorkDir:         filepath.Join(workDir, "stack"),
+		Namespace:       restrictedNS,
+		PodSecurity:     "restricted",
+		OtherNamespaces: map[string]string{baselineNS: "baseline"},
+		CRDDir:          crdDir,
+		PodBinDir:       s.imageBin,
+		ImageUser:       int64(s.imageUser),
+		KWOK:            true,
+		Log:             t.Logf,
 	})
 	if err != nil {
 		t.Fatalf("start stack: %v (logs in %s)", err, workDir)
@@ -134,6 +159,10 @@ func TestE2E(t *testing.T) {
 		{"CRDSchemaAcceptsWorkflow", testCRDSchema},
 		{"RsyncWorkflow", testRsyncWorkflow},
 		{"RcloneS3Workflow", testRcloneS3Workflow},
+		{"RcloneS3FromTemplate", testRcloneS3FromTemplate},
+		{"ImageRcloneVersion", testImageRcloneVersion},
+		{"RootModeNeedsBaseline", testRootModeNeedsBaseline},
+		{"OneRunPerDestination", testOneRunPerDestination},
 		{"RsyncForeignOwners", testRsyncForeignOwners},
 		{"RetryThenSucceed", testRetryThenSucceed},
 		{"AlwaysFailsRecordsOutcome", testAlwaysFails},

@@ -43,6 +43,8 @@ func foreignTree(t *testing.T, root string) {
 // --numeric-ids run as root, as partsync's defaults promise). The pod runs
 // with the capabilities its securityContext leaves it, as in a cluster.
 func testRsyncForeignOwners(t *testing.T, s *suite) {
+	// Root pods: Pod Security baseline at best (RootModeNeedsBaseline).
+	s = s.in(baselineNS)
 	_, vols := s.volumes(t, "src", "dst", "shared")
 	foreignTree(t, vols["src"].Local)
 	extra := []string{"-n", "2", "-f", "6", "--retries", "1", "--backoff", "1s"}

@@ -34,11 +34,25 @@ type run struct {
 // the plan it wrote.
 func (s *suite) generate(t *testing.T, id string, vols map[string]volume, src, dst string, extra ...string) run {
 	t.Helper()
-	if err := s.stack.EnsureServiceAccount(context.Background(), serviceAccount); err != nil {
+	if err := s.stack.EnsureServiceAccount(context.Background(), s.ns, serviceAccount); err != nil {
 		t.Fatal(err)
 	}
+	// Unless told --run-as-root or --run-as-user, the pods run as a
+	// non-root user: the image's (65532) when root runs generate, as in
+	// CI. Like an operator, give that user the destination the pods write
+	// (the hostPath volumes here, like NFS, ignore fsGroup); generate
+	// gives it the run directory itself.
+	if !slices.Contains(extra, "--run-as-root") && !slices.Contains(extra, "--run-as-user") {
+		podUser := s.operatorUID
+		if podUser == 0 {
+			podUser = nonRootUID
+		}
+		if v, ok := vols["dst"]; ok {
+			giveTo(t, podUser, v)
+		}
+	}
 	argv := []string{"partsync", "generate",
-		"--namespace", namespace, "--service-account", serviceAccount, "--image", "partsync:e2e",
+		"--namespace", s.ns, "--service-account", serviceAccount, "--image", "partsync:e2e",
 		"--run-id", id, "-d", vols["shared"].Mount}
 	argv = append(argv, pvcFlags(vols)...)
 	argv = append(argv, extra...)
@@ -151,7 +165,11 @@ func checkDirsStep(t *testing.T, wf *wfv1.Workflow, r run, tool string, wantAdde
 func (s *suite) mustSucceed(t *testing.T, wf *wfv1.Workflow) {
 	t.Helper()
 	if wf.Status.Phase != wfv1.WorkflowSucceeded {
-		t.Fatalf("workflow %s: %s (%s)\ncontainer logs:\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, s.stack.ContainerLogs(wf.Name))
+		refused := ""
+		if l := firstLineWith(workflowMessages(wf), "is forbidden"); l != "" {
+			refused = "\nrefused by the API server: " + l
+		}
+		t.Fatalf("workflow %s: %s (%s)%s\ncontainer logs:\n%s", wf.Name, wf.Status.Phase, wf.Status.Message, refused, s.stack.ContainerLogs(wf.Name))
 	}
 }
 
@@ -198,7 +216,7 @@ func testCRDSchema(t *testing.T, s *suite) {
 	makeTree(t, vols["src"].Local, 2, 3, 1024)
 	r := s.generate(t, "schema", vols, vols["src"].Mount, vols["dst"].Mount, "-n", "2", "-f", "2")
 	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}
-	ri := s.stack.Dynamic.Resource(workflowGVR()).Namespace(namespace)
+	ri := s.stack.Dynamic.Resource(workflowGVR()).Namespace(s.ns)
 	if _, err := ri.Create(ctx, decodeWorkflow(t, r.YAML), dry); err != nil {
 		t.Fatalf("the API server refused the generated workflow: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,31 +42,91 @@ func s3Objects(t *testing.T, be *s3mem.Backend, bucket, prefix string) map[strin
 	return out
 }
 
-// testRcloneS3Workflow: a generated rclone workflow uploads a tree to an S3
-// server (gofakes3 in this process, on 127.0.0.1 in the suite's network
-// namespace); the pods read the rclone config from a Secret.
-func testRcloneS3Workflow(t *testing.T, s *suite) {
-	ctx := context.Background()
+// nonRootUID is the user of the non-root scenarios: partsync's image USER
+// (65532), also the operator who runs partsync generate there.
+const nonRootUID = 65532
+
+// s3Remote starts an S3 server (gofakes3 in this process, on 127.0.0.1 in
+// the suite's network namespace) with an empty bucket, and stores the
+// rclone config naming it (remote s3e2e) in the Secret secretName of the
+// scenario's namespace. It returns the backend and the config.
+func (s *suite) s3Remote(t *testing.T, bucket, secretName string) (*s3mem.Backend, string) {
+	t.Helper()
 	be := s3mem.New()
 	srv := httptest.NewServer(gofakes3.New(be).Server())
 	t.Cleanup(srv.Close)
-	const bucket, prefix = "partsync", "copy/"
 	if err := be.CreateBucket(bucket); err != nil {
 		t.Fatal(err)
 	}
 	conf := fmt.Sprintf("[s3e2e]\ntype = s3\nprovider = Other\naccess_key_id = e2e\nsecret_access_key = e2e-secret\nendpoint = %s\nregion = us-east-1\nforce_path_style = true\n", srv.URL)
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "rclone-s3"}, Data: map[string][]byte{"rclone.conf": []byte(conf)}}
-	if _, err := s.stack.Kube.CoreV1().Secrets(namespace).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: secretName}, Data: map[string][]byte{"rclone.conf": []byte(conf)}}
+	if _, err := s.stack.Kube.CoreV1().Secrets(s.ns).Create(context.Background(), sec, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	return be, conf
+}
+
+// giveTo hands the volumes' local directories to uid, as an operator gives
+// a non-root workload the volumes it writes: hostPath and NFS volumes
+// ignore fsGroup, so the owner must be right beforehand.
+func giveTo(t *testing.T, uid int, vols ...volume) {
+	t.Helper()
+	for _, v := range vols {
+		if err := os.Chown(v.Local, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkRanAs asserts that every status file the transfer pods wrote in the
+// run directory belongs to uid: the pods really ran as that user (the
+// node agent runs each container as its securityContext says).
+func checkRanAs(t *testing.T, runDir string, uid int) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(runDir, "status", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no status files in %s (%v)", runDir, err)
+	}
+	for _, f := range files {
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Sys().(*syscall.Stat_t).Uid; int(got) != uid {
+			t.Errorf("%s written by uid %d, want %d: the pods did not run as that user", f, got, uid)
+		}
+	}
+}
+
+// testRcloneS3Workflow: partsync generate, run by a non-root user (65532),
+// emits a workflow whose pods run as that user; they upload a tree to S3
+// with the rclone config from a Secret (readable by a non-root pod only
+// through fsGroup: the node agent lays the Secret out root-owned with its
+// defaultMode, as a kubelet does); every byte lands in the bucket.
+func testRcloneS3Workflow(t *testing.T, s *suite) {
+	const bucket, prefix = "partsync", "copy/"
+	be, conf := s.s3Remote(t, bucket, "rclone-s3")
 	_, vols := s.volumes(t, "src", "shared")
-	localConf := filepath.Join(vols["shared"].Local, "..", "rclone.conf")
+	giveTo(t, nonRootUID, vols["shared"])
+	// The operator's own copy of the config, private to it, where it can
+	// reach it (the suite's cache below /root is not its to traverse).
+	confDir, err := os.MkdirTemp("", "partsync-e2e-rclone-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(confDir) })
+	localConf := filepath.Join(confDir, "rclone.conf")
 	if err := os.WriteFile(localConf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	for _, p := range []string{confDir, localConf} {
+		if err := os.Chown(p, nonRootUID, nonRootUID); err != nil {
+			t.Fatal(err)
+		}
+	}
 	makeTree(t, vols["src"].Local, 6, 10, 96<<10)
 	const jobs = 2
-	r := s.generate(t, "rclone", vols, vols["src"].Mount, "s3e2e:"+bucket+"/"+strings.TrimSuffix(prefix, "/"),
+	r := s.asOperator(nonRootUID).generate(t, "rclone", vols, vols["src"].Mount, "s3e2e:"+bucket+"/"+strings.TrimSuffix(prefix, "/"),
 		"-m", "rclone", "-n", fmt.Sprint(jobs), "-f", "15", "--retries", "2", "--backoff", "1s",
 		"--rclone-config", localConf, "--rclone-config-secret", "rclone-s3")
 	// A file written after the scan is in no partition: the directory step
@@ -82,6 +143,7 @@ func testRcloneS3Workflow(t *testing.T, s *suite) {
 	atts := s.checkOnePodPerPartition(t, wf, rec, r.Parts)
 	checkParallelism(t, atts, jobs)
 	checkDirsStep(t, wf, r, "rclone", 1)
+	checkRanAs(t, r.RunDir, nonRootUID)
 	if added, err := os.ReadFile(filepath.Join(r.RunDir, "added")); err != nil || string(added) != late+"\x00" {
 		t.Errorf("added file %q (%v), want %q", added, err, late)
 	}
@@ -101,4 +163,33 @@ func testRcloneS3Workflow(t *testing.T, s *suite) {
 	}
 	t.Logf("rclone workflow: %d files, %d bytes, %d partitions in %s", len(want), total, r.Parts,
 		wf.Status.FinishedAt.Sub(wf.Status.StartedAt.Time).Round(time.Second))
+}
+
+// testRcloneS3FromTemplate: partsync template's WorkflowTemplate with
+// rclone and the config Secret, submitted as the UI does into the
+// restricted namespace: the scan and the uploads run as the image's
+// non-root user and every byte lands in the bucket.
+func testRcloneS3FromTemplate(t *testing.T, s *suite) {
+	if s.imageUser == 0 {
+		t.Skip("the template's pods ask for runAsNonRoot, which an image without USER (" + envUser + "=0) cannot satisfy")
+	}
+	if err := s.stack.EnsureServiceAccount(context.Background(), s.ns, serviceAccount); err != nil {
+		t.Fatal(err)
+	}
+	const bucket, prefix = "partsync-tmpl", "copy/"
+	be, _ := s.s3Remote(t, bucket, "rclone-s3-tmpl")
+	_, vols := s.volumes(t, "src", "shared")
+	giveTo(t, s.imageUser, vols["shared"])
+	makeTree(t, vols["src"].Local, 4, 8, 64<<10)
+	const jobs, name = 2, "partsync-e2e-rclone-template"
+	dst := "s3e2e:" + bucket + "/" + strings.TrimSuffix(prefix, "/")
+	argv := append(s.templateFlags(name, vols, jobs), "-m", "rclone", "--rclone-config-secret", "rclone-s3-tmpl")
+	s.createTemplate(t, s.templateFromPartsync(t, vols, vols["src"].Mount, dst, argv...))
+	runDir := s.runFromTemplate(t, name, vols, dst, jobs)
+	checkRanAs(t, runDir, s.imageUser)
+	want, got := treeFiles(t, vols["src"].Local), s3Objects(t, be, bucket, prefix)
+	sameFiles(t, want, got)
+	if len(got) != len(want) {
+		t.Errorf("%d objects in the bucket, %d files at the source", len(got), len(want))
+	}
 }

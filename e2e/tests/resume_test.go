@@ -67,11 +67,11 @@ func testArgoRetryRunsOnlyFailed(t *testing.T, s *suite) {
 		t.Fatalf("argo retry: %v", err)
 	}
 	for _, pod := range podsToDelete {
-		if err := s.stack.Kube.CoreV1().Pods(namespace).Delete(ctx, pod, metav1.DeleteOptions{}); err != nil {
+		if err := s.stack.Kube.CoreV1().Pods(s.ns).Delete(ctx, pod, metav1.DeleteOptions{}); err != nil {
 			t.Logf("delete pod %s: %v", pod, err)
 		}
 	}
-	if _, err := s.stack.Argo.ArgoprojV1alpha1().Workflows(namespace).Update(ctx, retried, metav1.UpdateOptions{}); err != nil {
+	if _, err := s.stack.Argo.ArgoprojV1alpha1().Workflows(s.ns).Update(ctx, retried, metav1.UpdateOptions{}); err != nil {
 		t.Fatalf("argo retry: update workflow: %v", err)
 	}
 	t.Logf("argo retry %s: partitions %v failed; %d pods deleted", name, hit, len(podsToDelete))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,6 +72,15 @@ func blockPartition(t *testing.T, r run, dstLocal string) (string, []int) {
 	dir := filepath.Join(dstLocal, pick)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	// The destination's owner (the pods' user) owns it, as if a pod had
+	// made it: once restored, the retry can write there.
+	if info, err := os.Stat(dstLocal); err != nil {
+		t.Fatal(err)
+	} else if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		if err := os.Chown(dir, int(st.Uid), int(st.Gid)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := setImmutable(dir, true); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ func testSplitWorkflowOfWorkflows(t *testing.T, s *suite) {
 	s.mustSucceed(t, parent)
 
 	ctx := context.Background()
-	list, err := s.stack.Argo.ArgoprojV1alpha1().Workflows(namespace).List(ctx, metav1.ListOptions{LabelSelector: "partsync.io/parent=" + name})
+	list, err := s.stack.Argo.ArgoprojV1alpha1().Workflows(s.ns).List(ctx, metav1.ListOptions{LabelSelector: "partsync.io/parent=" + name})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,10 +10,15 @@ import (
 
 // FuzzClusterFlags feeds the parsers of generate's cluster flags: --pvc
 // CLAIM[:MOUNTPATH], --rclone-config-secret NAME[:KEY] and --run-as-user
-// UID[:GID]. A bad value is an ErrCluster error, never a panic; an accepted
-// one is valid and reads back the same from its canonical form.
+// UID[:GID], and the pod knobs: --requests NAME=QUANTITY,…, --toleration
+// KEY[=VALUE]:EFFECT, --node-selector/--pod-label KEY=VALUE,
+// --pod-annotation, --image-pull-policy and --pod-spec-patch. A bad value is
+// an ErrCluster error, never a panic; an accepted one is valid and reads
+// back the same from its canonical form.
 func FuzzClusterFlags(f *testing.F) {
-	for _, s := range []string{"data", "data:/mnt/x", "data:/", "data:rel", "Bad_Name", "rc:rclone.conf", "rc:../k", "1000", "1000:100", "-1", "0:0", ":", "a:/x/../y", "99999999999"} {
+	for _, s := range []string{"data", "data:/mnt/x", "data:/", "data:rel", "Bad_Name", "rc:rclone.conf", "rc:../k", "1000", "1000:100", "-1", "0:0", ":", "a:/x/../y", "99999999999",
+		"cpu=500m,memory=1Gi", "cpu=,memory=", "cpu=1e3", "dedicated=transfer:NoSchedule", "k:NoExecute", "a=b", "Always",
+		`{"containers":[{"name":"main"}]}`, "containers: [3]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -35,6 +40,40 @@ func FuzzClusterFlags(f *testing.F) {
 			}
 		} else if again, err := ParseSecretRef(r.Name + ":" + r.Key); err != nil || !reflect.DeepEqual(again, r) || r.Name == "" || r.Key == "" {
 			t.Fatalf("ParseSecretRef(%q) = %+v; its canonical form reads %+v, %v", s, r, again, err)
+		}
+		if list, err := ParseResources("requests", s); err != nil {
+			if !errors.Is(err, ErrCluster) {
+				t.Fatalf("ParseResources(%q): %v does not wrap ErrCluster", s, err)
+			}
+		} else if again, err := ParseResources("requests", FormatResources(list)); err != nil || FormatResources(again) != FormatResources(list) {
+			t.Fatalf("ParseResources(%q) = %s; its canonical form reads %s, %v", s, FormatResources(list), FormatResources(again), err)
+		}
+		if tol, err := ParseToleration(s); err != nil {
+			if !errors.Is(err, ErrCluster) {
+				t.Fatalf("ParseToleration(%q): %v does not wrap ErrCluster", s, err)
+			}
+		} else if again, err := ParseToleration(FormatToleration(tol)); err != nil || again != tol {
+			t.Fatalf("ParseToleration(%q) = %+v; its canonical form reads %+v, %v", s, tol, again, err)
+		}
+		if k, v, err := ParseLabel("pod-label", s); err != nil {
+			if !errors.Is(err, ErrCluster) {
+				t.Fatalf("ParseLabel(%q): %v does not wrap ErrCluster", s, err)
+			}
+		} else if k2, v2, err := ParseLabel("pod-label", k+"="+v); err != nil || k2 != k || v2 != v {
+			t.Fatalf("ParseLabel(%q) = %q=%q; its canonical form reads %q=%q, %v", s, k, v, k2, v2, err)
+		}
+		if _, _, err := ParseAnnotation(s); err != nil && !errors.Is(err, ErrCluster) {
+			t.Fatalf("ParseAnnotation(%q): %v does not wrap ErrCluster", s, err)
+		}
+		if _, err := ParsePullPolicy(s); err != nil && !errors.Is(err, ErrCluster) {
+			t.Fatalf("ParsePullPolicy(%q): %v does not wrap ErrCluster", s, err)
+		}
+		if patch, err := ParsePodSpecPatch("inline", []byte(s)); err != nil {
+			if !errors.Is(err, ErrCluster) {
+				t.Fatalf("ParsePodSpecPatch(%q): %v does not wrap ErrCluster", s, err)
+			}
+		} else if again, err := ParsePodSpecPatch("inline", []byte(patch)); err != nil || again != patch {
+			t.Fatalf("ParsePodSpecPatch(%q) = %s; reading it again gives %s, %v", s, patch, again, err)
 		}
 		if id, err := ParseIdentity(s); err != nil {
 			if !errors.Is(err, ErrCluster) {

@@ -159,3 +159,19 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// GiveTo makes uid:gid the owner of the run directory and everything in it,
+// so that pods running as that user can write their status files and the
+// outcome (generate run as root for non-root pods).
+func GiveTo(dir Dir, uid, gid int) error {
+	err := filepath.WalkDir(string(dir), func(path string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, uid, gid)
+	})
+	if err != nil {
+		return fmt.Errorf("give run %s to the pods' user %d:%d: %w; name a user who may write there with --run-as-user UID[:GID]", dir, uid, gid, err)
+	}
+	return nil
+}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/partsync/partsync/generator/manifest"
@@ -109,7 +108,11 @@ func Check(r Request) (Checked, error) {
 		add(fmt.Errorf("%w: -d/--shared-dir %s: %v", plan.ErrSharedDir, r.SharedDir, err))
 	}
 	if len(errs) == 0 {
-		add(checkOverlap(c.Source, c.Destination.LocalPath, c.SharedDir))
+		runDir := c.SharedDir
+		if r.RunID != "" {
+			runDir = filepath.Join(c.SharedDir, r.RunID)
+		}
+		add(checkOverlap(c.Source, c.Destination.LocalPath, runDir, readMounts()))
 	}
 	return c, errors.Join(errs...)
 }
@@ -132,24 +135,6 @@ func checkSource(src string) (string, error) {
 		return "", fmt.Errorf("%w: SRC %s is not a directory; give the directory that holds the files", scan.ErrSource, src)
 	}
 	return abs, nil
-}
-
-// checkOverlap refuses a destination or shared dir inside the source (the
-// run would copy its own output) and a source inside the destination.
-func checkOverlap(src, dst, shared string) error {
-	var errs []error
-	if dst != "" && (within(dst, src) || within(src, dst)) {
-		errs = append(errs, fmt.Errorf("%w: DST %s and SRC %s overlap; copy to a directory outside the source", ErrPaths, dst, src))
-	}
-	if within(shared, src) {
-		errs = append(errs, fmt.Errorf("%w: shared dir %s is inside SRC %s; the run's own files would be copied: choose -d outside the source", ErrPaths, shared, src))
-	}
-	return errors.Join(errs...)
-}
-
-func within(path, dir string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // NewRunID names a run after the time it started, with a random suffix.

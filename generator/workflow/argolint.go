@@ -166,18 +166,28 @@ func offlineTemplates(files []string) (*offlineGetters, error) {
 	return g, nil
 }
 
-// namespaced is the WorkflowTemplate getter of one namespace.
+// namespaced is the WorkflowTemplate getter of one namespace. It also finds
+// the WorkflowTemplates that name no namespace: one goes to whichever
+// namespace it is applied to (kubectl apply -n, argo template create -n),
+// as partsync's templates/ do, so a Workflow of any namespace may refer to
+// it. Here alone partsync's lint differs from `argo lint --offline`, which
+// would refuse the documented `partsync lint examples/workflows templates`
+// (examples in namespace argo, templates in none).
 func (g *offlineGetters) namespaced(namespace string) templateresolution.WorkflowTemplateNamespacedGetter {
-	return namespacedTemplates{namespace: namespace, templates: g.templates[namespace]}
+	return namespacedTemplates{namespace: namespace, templates: g.templates[namespace], anywhere: g.templates[""]}
 }
 
 type namespacedTemplates struct {
 	namespace string
 	templates map[string]*wfv1.WorkflowTemplate
+	anywhere  map[string]*wfv1.WorkflowTemplate // those without a namespace
 }
 
 func (n namespacedTemplates) Get(name string) (*wfv1.WorkflowTemplate, error) {
 	if v, ok := n.templates[name]; ok {
+		return v, nil
+	}
+	if v, ok := n.anywhere[name]; ok {
 		return v, nil
 	}
 	return nil, fmt.Errorf("couldn't find workflow template %q in namespace %q", name, n.namespace)

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"path"
 	"strconv"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
@@ -9,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/transfer"
 )
@@ -99,8 +101,8 @@ func runMeta(p *plan.Plan, o Options, extra string) metav1.ObjectMeta {
 		Annotations: map[string]string{
 			"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: %s → %s", p.RunID, p.Source, p.Destination),
 			"workflows.argoproj.io/description": fmt.Sprintf(
-				"Copies %s to %s with %s in %d partitions of at most %d entries / %d bytes, %d at once%s. Plan: %s",
-				p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, p.MaxBytes, o.Jobs, extra, p.Dir().PlanFile()),
+				"Copies %s to %s with %s in %d partitions of at most %d entries / %s, %d at once%s. Plan: %s",
+				p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, bytesize.Format(p.MaxBytes), o.Jobs, extra, p.Dir().PlanFile()),
 		},
 	}
 }
@@ -179,6 +181,7 @@ func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
 	if err := o.addDirsStep(&wf.Spec, p, mounts); err != nil { // after every child
 		return nil, err
 	}
+	wf.Spec.Synchronization = destinationMutex(path.Dir(p.RunDir), p.Destination) // the parent's alone
 	o.secure(&wf.Spec)
 	return wf, nil
 }

@@ -17,8 +17,8 @@ func TestDirsStep(t *testing.T) {
 	if len(main.Steps) != 2 || main.Steps[0].Steps[0].Name != transferName || main.Steps[1].Steps[0].Name != dirsName || main.Steps[1].Steps[0].When != "" {
 		t.Fatalf("rsync steps %+v; want the fan-out, then the directory step", main.Steps)
 	}
-	d := wf.GetTemplateByName(dirsName)
-	if d == nil || d.Container == nil || d.RetryStrategy == nil || d.RetryStrategy.Limit.IntValue() != 3 {
+	d := mergedTemplate(t, wf.Spec, dirsName)
+	if d.Container == nil || d.RetryStrategy == nil || d.RetryStrategy.Limit.IntValue() != 3 {
 		t.Fatalf("directory template %+v: want a container retried 3 times", d)
 	}
 	argv := append(slices.Clone(d.Container.Command), d.Container.Args...)
@@ -42,7 +42,7 @@ func TestDirsStep(t *testing.T) {
 	if len(main.Steps) != 2 || main.Steps[1].Steps[0].Name != dirsName || main.Steps[1].Steps[0].When != "" {
 		t.Fatalf("rclone steps %+v; want the fan-out, then the directory step", main.Steps)
 	}
-	d = wf.GetTemplateByName(dirsName)
+	d = mergedTemplate(t, wf.Spec, dirsName)
 	for _, e := range d.Container.Env {
 		if e.Name == "RCLONE_CONFIG" {
 			t.Errorf("the rclone run's directory step gets the rclone config: %+v", e)

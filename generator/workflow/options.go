@@ -29,12 +29,13 @@ type Options struct {
 	Namespace          string        // metadata.namespace; empty leaves it to argo submit
 	ServiceAccount     string        // spec.serviceAccountName
 	RcloneConfigSecret *SecretRef    // Secret holding rclone.conf; nil when the tool needs none
-	RunAs              *Identity     // uid and gid of the pods; nil: the image's non-root user
+	RunAs              *Identity     // uid and gid of the pods; nil: the image's non-root user ImageUID:ImageGID
 	Retries            int           // retryStrategy.limit of each transfer
 	Backoff            time.Duration // first retry delay
 	// MaxPartitions is the most partitions one Workflow runs; a larger run
 	// becomes a workflow of workflows (children.go). 0: no limit.
 	MaxPartitions int
+	Pods          PodOptions // resources, scheduling, pulling, deadline, metadata, patch (pods.go)
 }
 
 // PVC, SecretRef and Identity are the parsed cluster flags
@@ -45,24 +46,53 @@ type (
 	Identity  = clusterflags.Identity
 )
 
+// ImageUID and ImageGID are the non-root user and group of partsync's image
+// (its Dockerfile's USER), the pods' identity unless Options.RunAs says
+// otherwise.
+const (
+	ImageUID = 65532
+	ImageGID = 65532
+)
+
 // rootCapabilities let root chown, read and write every file, as rsync -a
-// needs to copy a shared file system with its owners; all others stay dropped.
+// needs to copy a shared file system with its owners; all others stay
+// dropped. DAC_OVERRIDE lets root read and search everything already:
+// DAC_READ_SEARCH would only put the pods out of Pod Security's baseline.
 func rootCapabilities() []corev1.Capability {
-	return []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID"}
+	return []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID"}
 }
 
-// secure sets the pods' identity: the image's non-root user, or o.RunAs;
-// as root the containers get rootCapabilities.
+// RootCapabilities names the capabilities root pods get.
+func RootCapabilities() []string {
+	var names []string
+	for _, c := range rootCapabilities() {
+		names = append(names, string(c))
+	}
+	return names
+}
+
+// Identity is the uid and gid the pods run as.
+func (o Options) Identity() Identity {
+	if o.RunAs == nil {
+		return Identity{UID: ImageUID, GID: ImageGID}
+	}
+	return *o.RunAs
+}
+
+// secure sets the pods' identity, always by number (the image's non-root
+// user unless o.RunAs); as root the containers get rootCapabilities. It is
+// the last touch of every spec partsync builds, so it also writes what all
+// containers share once, in templateDefaults (defaults.go).
 func (o Options) secure(spec *wfv1.WorkflowSpec) {
-	sc := &corev1.PodSecurityContext{
-		RunAsNonRoot:   ptr(o.RunAs == nil || o.RunAs.UID != 0),
+	defer shareContainerDefaults(spec)
+	id := o.Identity()
+	spec.SecurityContext = &corev1.PodSecurityContext{
+		RunAsUser:      ptr(id.UID),
+		RunAsGroup:     ptr(id.GID),
+		RunAsNonRoot:   ptr(id.UID != 0),
 		SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 	}
-	if o.RunAs != nil {
-		sc.RunAsUser, sc.RunAsGroup = ptr(o.RunAs.UID), ptr(o.RunAs.GID)
-	}
-	spec.SecurityContext = sc
-	if o.RunAs == nil || o.RunAs.UID != 0 {
+	if id.UID != 0 {
 		return
 	}
 	for i := range spec.Templates {
@@ -86,6 +116,9 @@ func (o Options) validate() error {
 	}
 	if o.Backoff <= 0 {
 		errs = append(errs, fmt.Errorf("%w: --backoff %s: give a positive duration such as 30s", ErrCluster, o.Backoff))
+	}
+	if err := o.Pods.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if strings.TrimSpace(o.Image) == "" {
 		errs = append(errs, fmt.Errorf("%w: --image is empty; name the partsync image", ErrCluster))

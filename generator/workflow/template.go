@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/partsync/partsync/generator/clusterflags"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
@@ -58,6 +59,9 @@ const (
 	ParamScanWorkers = "scan-workers"
 	ParamRetries     = "retries"
 	ParamBackoff     = "backoff"
+	ParamRequests    = "requests"
+	ParamLimits      = "limits"
+	ParamPodPatch    = "pod-spec-patch"
 )
 
 // TemplateOptions say what a WorkflowTemplate holds besides Options: its
@@ -69,8 +73,8 @@ type TemplateOptions struct {
 	Cluster   bool   // a ClusterWorkflowTemplate instead of a WorkflowTemplate
 	SharedDir string // absolute, on a claim: runs go to <SharedDir>/<workflow name>
 	// RunAsRoot runs the pods as root with the capabilities rsync needs to
-	// preserve owners (CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID);
-	// otherwise they run as the image's non-root user.
+	// preserve owners (rootCapabilities); otherwise they run as Options.RunAs,
+	// by default the image's non-root user.
 	RunAsRoot bool
 	Defaults  FormDefaults
 }
@@ -93,6 +97,9 @@ func param(name string) string { return "{{workflow.parameters." + name + "}}" }
 // BuildTemplate returns the WorkflowTemplate, or with t.Cluster the
 // ClusterWorkflowTemplate, that runs partsync from the Argo UI's form.
 func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
+	if t.RunAsRoot {
+		o.RunAs = &Identity{UID: 0, GID: 0}
+	}
 	target, err := t.check(o)
 	mounts, merr := o.mounts(target)
 	if err := errors.Join(err, merr); err != nil {
@@ -102,6 +109,8 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 	dir := plan.Dir(path.Join(t.SharedDir, workflowNameExpr))
 	retry := retryStrategy(intstr.FromString(param(ParamRetries)), param(ParamBackoff))
 	transferTmpl := o.transferTemplate(workflowNameExpr, transfer.PodArgv(dir, partExpr, attemptExpr, nil), mounts, rclone, retry)
+	transferTmpl.Container.Resources = corev1.ResourceRequirements{} // the form's, in formResources
+	transferTmpl.PodSpecPatch = formResources()
 	transferTmpl.Synchronization = &wfv1.Synchronization{Semaphores: []*wfv1.SemaphoreRef{{
 		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: jobsConfigMapName},
@@ -122,18 +131,21 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 			dirsStep(),
 		},
 	}
-	spec := o.spec(main, o.scanTemplate(t, mounts, rclone), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts),
+	podFlags, err := o.Pods.flags()
+	if err != nil {
+		return nil, err
+	}
+	spec := o.spec(main, o.scanTemplate(t, mounts, rclone, podFlags), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts),
 		o.dirsTemplate(workflowNameExpr, dir, mounts, retry))
 	spec.Arguments = wfv1.Arguments{Parameters: t.parameters(o)}
+	spec.Synchronization = formMutex(t.SharedDir)
+	spec.PodSpecPatch = formPodSpecPatch()
 	spec.WorkflowMetadata = &wfv1.WorkflowMetadata{
 		Labels: map[string]string{"app.kubernetes.io/name": "partsync", "app.kubernetes.io/managed-by": "partsync"},
 		LabelsFrom: map[string]wfv1.LabelValueFrom{
 			LabelRunID: {Expression: "workflow.name"},
 			LabelTool:  {Expression: "workflow.parameters." + ParamTool},
 		},
-	}
-	if t.RunAsRoot {
-		o.RunAs = &Identity{UID: 0, GID: 0}
 	}
 	o.secure(&spec)
 	for _, v := range spec.Volumes {
@@ -151,6 +163,7 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 		},
 	}
 	if t.Cluster {
+		imageInEveryTemplate(&spec)
 		return &wfv1.ClusterWorkflowTemplate{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "argoproj.io/v1alpha1", Kind: "ClusterWorkflowTemplate"},
 			ObjectMeta: meta,
@@ -202,15 +215,19 @@ func (t TemplateOptions) check(o Options) (Target, error) {
 // SRC into <shared-dir>/<workflow name>, checks everything generate checks,
 // keeps the equivalent standalone Workflow as workflow.yaml in the run
 // directory, and outputs the summary whose partition count drives the fan-out.
-func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rclone bool) wfv1.Template {
+func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rclone bool, podFlags []string) wfv1.Template {
 	argv := []string{"partsync", "generate", "--run-id=" + workflowNameExpr, "--shared-dir=" + t.SharedDir}
-	for _, name := range []string{ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff} {
+	for _, name := range []string{ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
+		ParamRequests, ParamLimits, ParamPodPatch} {
 		argv = append(argv, "--"+name+"="+param(name))
 	}
 	for _, v := range o.PVCs {
 		argv = append(argv, "--pvc="+v.Claim+":"+v.MountPath)
 	}
-	argv = append(argv, "--image="+o.Image, "--namespace={{workflow.namespace}}", "--service-account="+o.ServiceAccount)
+	id := o.Identity() // the scan's own identity: generate gives it to the pods as it is
+	argv = append(argv, "--image="+o.Image, "--namespace={{workflow.namespace}}", "--service-account="+o.ServiceAccount,
+		fmt.Sprintf("--run-as-user=%d:%d", id.UID, id.GID))
+	argv = append(argv, podFlags...)
 	if s := o.RcloneConfigSecret; s != nil {
 		argv = append(argv, "--rclone-config-secret="+s.Name+":"+s.Key)
 	}
@@ -278,6 +295,9 @@ func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
 		p(ParamScanWorkers, fmt.Sprint(d.ScanWorkers), "Directories the scan reads at once (raise it on Lustre or NFS)."),
 		p(ParamRetries, fmt.Sprint(o.Retries), "Further attempts at a failed partition."),
 		p(ParamBackoff, o.Backoff.String(), "Delay before a partition's first retry, doubled for each further one (capped at 30m)."),
+		p(ParamRequests, clusterflags.FormatResources(o.Pods.Requests), "CPU and memory each transfer pod requests, as NAME=QUANTITY,… (cpu=500m,memory=1Gi). Blank requests nothing."),
+		p(ParamLimits, clusterflags.FormatResources(o.Pods.Limits), "CPU and memory each transfer pod may use at most, as NAME=QUANTITY,… (cpu=2,memory=4Gi). Blank sets no limit."),
+		p(ParamPodPatch, o.Pods.SpecPatch, `A patch of every pod's spec in JSON, as Argo's podSpecPatch (containers by name; partsync's is "main"), e.g. {"nodeSelector":{"pool":"transfer"}}. Blank patches nothing.`),
 	}
 }
 
@@ -296,4 +316,27 @@ func (t TemplateOptions) description(o Options) string {
 		"The first step scans `source` in the cluster and writes the run directory " + t.SharedDir + "/<workflow name> " +
 		"(plan.json, part files, skipped list, and workflow.yaml: the equivalent standalone Workflow); then one pod per partition " +
 		"copies it, `jobs` at once, each retried `retries` times; the exit handler writes outcome.json. Volumes: " + t.mountList(o) + "."
+}
+
+// formResources is the transfer pods' podSpecPatch that gives the main
+// container the form's requests and limits: Argo substitutes parameters in a
+// podSpecPatch but not in the typed quantities of a container's resources.
+// The expression turns NAME=QUANTITY,… into the resources' JSON, leaving out
+// blank names and values; the scan (partsync generate) has checked both
+// values before any transfer starts.
+func formResources() string {
+	object := func(name string) string { // {"cpu":"500m",…}, as a string: toJson cannot encode expr's maps
+		pairs := "filter(map(split(workflow.parameters." + name + ", ','), map(split(#, '='), trim(#))), len(#) == 2 && #[0] != '' && #[1] != '')"
+		return "'{' + join(map(" + pairs + ", toJson(#[0]) + ':' + toJson(#[1])), ',') + '}'"
+	}
+	// No "}}" inside: it would end Argo's tag.
+	return `{{='{"containers": [{"name": "main", "resources": {"requests": ' + ` + object(ParamRequests) +
+		` + ', "limits": ' + ` + object(ParamLimits) + ` + '} } ] }'}}`
+}
+
+// formPodSpecPatch is the workflow's podSpecPatch: the form's, or {} (no
+// change) when it is blank.
+func formPodSpecPatch() string {
+	v := "workflow.parameters['" + ParamPodPatch + "']"
+	return "{{=trim(" + v + ") == '' ? '{}' : " + v + "}}"
 }

@@ -55,6 +55,8 @@ func templateVariants() map[string]struct {
 		"cluster":     func(_ *Options, t *TemplateOptions) { t.Cluster = true },
 		"namespace":   func(o *Options, _ *TemplateOptions) { o.Namespace = "migrations" },
 		"run-as-root": func(_ *Options, t *TemplateOptions) { t.RunAsRoot = true },
+		"pod-knobs":   func(o *Options, _ *TemplateOptions) { o.Pods = knobs() },
+		"knobs-root":  func(o *Options, t *TemplateOptions) { o.Pods, t.RunAsRoot = knobs(), true },
 		"one-pvc": func(o *Options, t *TemplateOptions) {
 			o.PVCs = []PVC{{Claim: "all", MountPath: "/mnt"}}
 		},
@@ -161,7 +163,8 @@ func TestTemplateForm(t *testing.T) {
 			t.Errorf("parameter %s=%v is a YAML 1.1 boolean", p.Name, p.Value)
 		}
 	}
-	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff}
+	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
+		ParamRequests, ParamLimits, ParamPodPatch}
 	if !slices.Equal(names, want) {
 		t.Errorf("parameters %q; want %q", names, want)
 	}
@@ -217,15 +220,7 @@ func TestTemplateSharesTheWorkflowsPods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := func(s wfv1.WorkflowSpec, name string) wfv1.Template {
-		for _, x := range s.Templates {
-			if x.Name == name {
-				return *x.DeepCopy()
-			}
-		}
-		t.Fatalf("no template %s", name)
-		return wfv1.Template{}
-	}
+	tmpl := func(s wfv1.WorkflowSpec, name string) wfv1.Template { return mergedTemplate(t, s, name) }
 	got, want := tmpl(spec, transferName), tmpl(wf.Spec, transferName)
 	argv := want.Container.Args
 	cut := slices.Index(argv, "--")
@@ -235,8 +230,11 @@ func TestTemplateSharesTheWorkflowsPods(t *testing.T) {
 	if got.Synchronization == nil || len(got.Synchronization.Semaphores) != 1 {
 		t.Fatalf("the transfer holds no semaphore")
 	}
+	if got.PodSpecPatch == "" {
+		t.Errorf("the template's transfer has no podSpecPatch for the form's requests and limits")
+	}
 	got.Container.Args, want.Container.Args = nil, nil
-	got.Synchronization = nil
+	got.Synchronization, got.PodSpecPatch = nil, ""
 	got.RetryStrategy.Limit, want.RetryStrategy.Limit = nil, nil
 	got.RetryStrategy.Backoff.Duration, want.RetryStrategy.Backoff.Duration = "", ""
 	if a, b := mustJSON(t, got), mustJSON(t, want); a != b {
@@ -318,11 +316,9 @@ func TestTemplateRunAsRoot(t *testing.T) {
 		if sc == nil || *sc.RunAsNonRoot == root || (root && (sc.RunAsUser == nil || *sc.RunAsUser != 0)) {
 			t.Errorf("root=%v: pod securityContext %+v", root, sc)
 		}
-		for _, x := range spec.Templates {
-			if x.Container == nil {
-				continue
-			}
-			c := x.Container.SecurityContext
+		for name, pod := range podsOf(t, spec) {
+			x := struct{ Name string }{name}
+			c := pod.Containers[0].SecurityContext
 			if *c.AllowPrivilegeEscalation || !*c.ReadOnlyRootFilesystem || !slices.Equal(c.Capabilities.Drop, []corev1.Capability{"ALL"}) {
 				t.Errorf("root=%v: %s: weak securityContext %+v", root, x.Name, c)
 			}

@@ -74,6 +74,7 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 		return nil, err
 	}
 	wf.Spec.Parallelism = ptr(int64(o.Jobs))
+	wf.Spec.Synchronization = destinationMutex(path.Dir(p.RunDir), p.Destination)
 	o.secure(&wf.Spec)
 	return wf, nil
 }
@@ -83,7 +84,7 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 // the outcome, the service account, pod and workflow garbage collection, and
 // the volumes.
 func (o Options) spec(templates ...wfv1.Template) wfv1.WorkflowSpec {
-	return wfv1.WorkflowSpec{
+	spec := wfv1.WorkflowSpec{
 		Entrypoint:         entrypoint,
 		OnExit:             outcomeName,
 		ServiceAccountName: o.ServiceAccount,
@@ -95,6 +96,8 @@ func (o Options) spec(templates ...wfv1.Template) wfv1.WorkflowSpec {
 		Volumes:   o.volumes(),
 		Templates: templates,
 	}
+	o.Pods.applyTo(&spec)
+	return spec
 }
 
 // fanOut is the step that runs the transfer template once per partition:
@@ -126,14 +129,16 @@ func retryStrategy(limit intstr.IntOrString, backoff string) *wfv1.RetryStrategy
 // spread over nodes. runID labels the pods (an Argo expression in a
 // WorkflowTemplate).
 func (o Options) transferTemplate(runID string, argv []string, mounts []corev1.VolumeMount, rclone bool, retry *wfv1.RetryStrategy) wfv1.Template {
-	return wfv1.Template{
+	t := wfv1.Template{
 		Name:          transferName,
 		Inputs:        wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: partParam}}},
 		Metadata:      wfv1.Metadata{Labels: map[string]string{LabelRunID: runID, LabelRole: "transfer"}},
-		Affinity:      spreadOverNodes(runID),
+		Affinity:      o.Pods.transferAffinity(runID),
 		RetryStrategy: retry,
 		Container:     o.container(argv, mounts, rclone),
 	}
+	t.Container.Resources = resources(o.Pods.Requests, o.Pods.Limits)
+	return t
 }
 
 // outcomeTemplate is the exit handler: `partsync record` writes outcome.json.
@@ -171,20 +176,21 @@ func TargetOf(p *plan.Plan) Target {
 	return t
 }
 
-// container runs argv in the partsync image with the volumes mounted and a
-// locked-down security context.
+// container runs argv in the partsync image with the volumes mounted, a
+// locked-down security context and the steps' resources.
 func (o Options) container(argv []string, mounts []corev1.VolumeMount, rclone bool) *corev1.Container {
 	env := []corev1.EnvVar{{Name: "HOME", Value: scratchDir}, {Name: "TMPDIR", Value: scratchDir}}
 	if rclone && o.RcloneConfigSecret != nil {
 		env = append(env, corev1.EnvVar{Name: "RCLONE_CONFIG", Value: path.Join(rcloneConfigDir, "rclone.conf")})
 	}
 	return &corev1.Container{
-		Name:         "main",
-		Image:        o.Image,
-		Command:      argv[:1],
-		Args:         argv[1:],
-		Env:          env,
-		VolumeMounts: mounts,
+		Image:           o.Image,
+		Command:         argv[:1],
+		Args:            argv[1:],
+		Env:             env,
+		VolumeMounts:    mounts,
+		Resources:       resources(o.Pods.StepRequests, o.Pods.StepLimits), // a transfer's are its own
+		ImagePullPolicy: o.Pods.ImagePullPolicy,
 		SecurityContext: &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr(false),
 			ReadOnlyRootFilesystem:   ptr(true),
@@ -208,13 +214,21 @@ func (o Options) volumes() []corev1.Volume {
 			VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 				SecretName:  s.Name,
 				Items:       []corev1.KeyToPath{{Key: s.Key, Path: "rclone.conf"}},
-				DefaultMode: ptr(int32(0o400)),
+				DefaultMode: ptr(int32(SecretMode)),
 			}},
 		})
 	}
 	vols = append(vols, corev1.Volume{Name: tmpVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 	return vols
 }
+
+// SecretMode is the mode of the rclone config in the pods. The kubelet
+// leaves a Secret's files owned by root:root, so the pods' non-root user
+// reads the file through its "other" bits; the Secret's volume is the pod's
+// own (a tmpfs no other pod sees). A pod fsGroup would make 0440 do, but it
+// would also let the kubelet chgrp -R the pod's claims (CSI drivers with
+// fsGroupPolicy File, or RWO volumes with an fsType): the source tree.
+const SecretMode = 0o444
 
 func pvcVolumeName(i int) string { return "pvc-" + strconv.Itoa(i) }
 
@@ -246,11 +260,38 @@ func Marshal(obj any) ([]byte, error) {
 	if meta, ok := doc["metadata"].(map[string]any); ok {
 		delete(meta, "creationTimestamp")
 	}
+	dropEmpty(doc)
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("encode workflow: %w", err)
 	}
 	return out, nil
+}
+
+// dropEmpty removes from doc, and everything in it, the fields of Argo's and
+// Kubernetes' types that the typed structs print as {} when unset and whose
+// {} means the same as their absence. (An emptyDir's {} is a volume: it is
+// not among them.) An empty name goes too: only a container's is ever
+// empty, and Argo names the container main.
+func dropEmpty(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range []string{"arguments", "inputs", "outputs", "metadata", "resources"} {
+			if m, ok := x[k].(map[string]any); ok && len(m) == 0 {
+				delete(x, k)
+			}
+		}
+		if name, ok := x["name"].(string); ok && name == "" { // a container's: Argo names it main
+			delete(x, "name")
+		}
+		for _, sub := range x {
+			dropEmpty(sub)
+		}
+	case []any:
+		for _, sub := range x {
+			dropEmpty(sub)
+		}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

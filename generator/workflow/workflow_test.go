@@ -67,6 +67,7 @@ func variants() map[string]struct {
 		"backoff-ms":     func(o *Options) { o.Backoff = 1500 * time.Millisecond },
 		"many-jobs":      func(o *Options) { o.Jobs = 500 },
 		"retries-large":  func(o *Options) { o.Retries = 50 },
+		"pod-knobs":      func(o *Options) { o.Pods = knobs() },
 		"zero-parts-pvc": func(o *Options) {},
 	} {
 		for _, tool := range []string{"rsync", "rclone"} {
@@ -160,7 +161,11 @@ func TestSizeDoesNotGrowWithPartitions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			docs[n] = string(doc)
+			flat, err := yaml.YAMLToJSON(doc) // YAML folds long strings where their length says
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs[n] = string(flat)
 		}
 		small := regexp.MustCompile(`\b10\b`).ReplaceAllString(docs[10], "N")
 		large := regexp.MustCompile(`\b10000\b`).ReplaceAllString(docs[10000], "N")
@@ -200,11 +205,9 @@ func TestShapeAndSafety(t *testing.T) {
 	if seq := main.Steps[0].Steps[0].WithSequence; seq == nil || seq.Count.String() != "5" {
 		t.Errorf("fan-out is not withSequence count 5: %+v", main.Steps[0].Steps[0])
 	}
-	for _, tmpl := range back.Spec.Templates {
-		c := tmpl.Container
-		if c == nil {
-			continue
-		}
+	for name, pod := range podsOf(t, back.Spec) {
+		tmpl := struct{ Name string }{name}
+		c := &pod.Containers[0]
 		argv := append(append([]string{}, c.Command...), c.Args...)
 		for _, sh := range []string{"sh", "bash", "/bin/sh", "/bin/bash", "-c"} {
 			if argv[0] == sh || (len(argv) > 1 && argv[1] == "-c") {
@@ -277,16 +280,13 @@ func TestPodIdentity(t *testing.T) {
 			t.Fatal(err)
 		}
 		sc := wf.Spec.SecurityContext
-		if sc == nil || *sc.RunAsNonRoot != c.nonRoot || (c.runAs != nil && (*sc.RunAsUser != c.runAs.UID || *sc.RunAsGroup != c.runAs.GID)) || (c.runAs == nil && sc.RunAsUser != nil) {
+		if sc == nil || *sc.RunAsNonRoot != c.nonRoot || (c.runAs != nil && (*sc.RunAsUser != c.runAs.UID || *sc.RunAsGroup != c.runAs.GID)) || (c.runAs == nil && (*sc.RunAsUser != ImageUID || *sc.RunAsGroup != ImageGID)) {
 			t.Errorf("%s: pod securityContext %+v", name, sc)
 		}
-		for _, tmpl := range wf.Spec.Templates {
-			if tmpl.Container == nil {
-				continue
-			}
-			caps := tmpl.Container.SecurityContext.Capabilities
+		for tmpl, pod := range podsOf(t, wf.Spec) {
+			caps := pod.Containers[0].SecurityContext.Capabilities
 			if (len(caps.Add) > 0) != c.caps || len(caps.Drop) != 1 || caps.Drop[0] != "ALL" {
-				t.Errorf("%s: template %s capabilities %+v", name, tmpl.Name, caps)
+				t.Errorf("%s: template %s capabilities %+v", name, tmpl, caps)
 			}
 		}
 	}

@@ -330,10 +330,15 @@ func fieldValue(pod *corev1.Pod, path string) string {
 	return ""
 }
 
-// volume maps one volume mount to a bind mount. PVCs resolve through their
-// bound PersistentVolume to its hostPath or local path; Secrets and
-// ConfigMaps are materialised from the API server into the pod directory;
-// emptyDirs are fresh directories there. Other kinds (projected service
+// volume maps one volume mount to a bind mount, laid out and owned as a
+// kubelet does (ownership.go). PVCs resolve through their bound
+// PersistentVolume: a hostPath is used as it is (the hostPath plugin
+// changes no ownership), a local path gets the fsGroup ownership
+// (pkg/volume/local/local.go SetUpAt, unless read-only); Secrets and
+// ConfigMaps are written from the API server into the pod directory with
+// the AtomicWriter's layout, root-owned, each file with its mode, then the
+// fsGroup ownership with the read-only mask; emptyDirs are fresh 0777
+// directories with the fsGroup ownership. Other kinds (projected service
 // account tokens, downward API) are not provided.
 func (a *Agent) volume(ctx context.Context, pod *corev1.Pod, vm corev1.VolumeMount, dir string) (sandbox.Mount, bool, error) {
 	var vol *corev1.Volume
@@ -345,26 +350,39 @@ func (a *Agent) volume(ctx context.Context, pod *corev1.Pod, vm corev1.VolumeMou
 	if vol == nil {
 		return sandbox.Mount{}, false, errors.New("no such volume in the pod spec")
 	}
+	var fsGroup *int64
+	var policy *corev1.PodFSGroupChangePolicy
+	if psc := pod.Spec.SecurityContext; psc != nil {
+		fsGroup, policy = psc.FSGroup, psc.FSGroupChangePolicy
+	}
 	var src string
 	readOnly := vm.ReadOnly
 	switch {
 	case vol.PersistentVolumeClaim != nil:
-		p, err := a.pvcPath(ctx, pod.Namespace, vol.PersistentVolumeClaim.ClaimName)
+		p, local, err := a.pvcPath(ctx, pod.Namespace, vol.PersistentVolumeClaim.ClaimName)
 		if err != nil {
 			return sandbox.Mount{}, false, err
 		}
 		src = p
 		readOnly = readOnly || vol.PersistentVolumeClaim.ReadOnly
+		if local && !vol.PersistentVolumeClaim.ReadOnly {
+			if err := setVolumeOwnership(src, fsGroup, false, policy); err != nil {
+				return sandbox.Mount{}, false, err
+			}
+		}
 	case vol.HostPath != nil:
 		src = vol.HostPath.Path
 	case vol.EmptyDir != nil:
 		src = filepath.Join(dir, "volumes", vol.Name)
-		if err := os.MkdirAll(src, 0o777); err != nil {
+		if err := os.MkdirAll(src, emptyDirMode); err != nil {
 			return sandbox.Mount{}, false, fmt.Errorf("emptyDir: %w", err)
 		}
-		// World-writable, as a kubelet makes an emptyDir (umask aside).
-		if err := os.Chmod(src, 0o777); err != nil {
+		// World-writable whatever the umask, as the kubelet's setupDir.
+		if err := os.Chmod(src, emptyDirMode); err != nil {
 			return sandbox.Mount{}, false, fmt.Errorf("emptyDir: %w", err)
+		}
+		if err := setVolumeOwnership(src, fsGroup, false, nil); err != nil {
+			return sandbox.Mount{}, false, err
 		}
 	case vol.Secret != nil:
 		sec, err := a.kube.CoreV1().Secrets(pod.Namespace).Get(ctx, vol.Secret.SecretName, metav1.GetOptions{})
@@ -378,22 +396,29 @@ func (a *Agent) volume(ctx context.Context, pod *corev1.Pod, vm corev1.VolumeMou
 			return sandbox.Mount{}, false, fmt.Errorf("secret %s: %w", vol.Secret.SecretName, err)
 		}
 		src = filepath.Join(dir, "volumes", vol.Name)
-		if err := materialise(src, sec.Data, items, fileMode(vol.Secret.DefaultMode)); err != nil {
-			return sandbox.Mount{}, false, err
+		if err := writeVolume(src, sec.Data, items, vol.Secret.DefaultMode, optional, fsGroup); err != nil {
+			return sandbox.Mount{}, false, fmt.Errorf("secret %s: %w", vol.Secret.SecretName, err)
 		}
 		readOnly = true
 	case vol.ConfigMap != nil:
 		cm, err := a.kube.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, vol.ConfigMap.Name, metav1.GetOptions{})
-		if err != nil {
-			return sandbox.Mount{}, false, fmt.Errorf("configmap %s: %w", vol.ConfigMap.Name, err)
-		}
+		optional := vol.ConfigMap.Optional != nil && *vol.ConfigMap.Optional
 		data := map[string][]byte{}
-		for k, v := range cm.Data {
-			data[k] = []byte(v)
+		switch {
+		case apierrors.IsNotFound(err) && optional:
+		case err != nil:
+			return sandbox.Mount{}, false, fmt.Errorf("configmap %s: %w", vol.ConfigMap.Name, err)
+		default:
+			for k, v := range cm.Data {
+				data[k] = []byte(v)
+			}
+			for k, v := range cm.BinaryData {
+				data[k] = v
+			}
 		}
 		src = filepath.Join(dir, "volumes", vol.Name)
-		if err := materialise(src, data, vol.ConfigMap.Items, fileMode(vol.ConfigMap.DefaultMode)); err != nil {
-			return sandbox.Mount{}, false, err
+		if err := writeVolume(src, data, vol.ConfigMap.Items, vol.ConfigMap.DefaultMode, optional, fsGroup); err != nil {
+			return sandbox.Mount{}, false, fmt.Errorf("configmap %s: %w", vol.ConfigMap.Name, err)
 		}
 		readOnly = true
 	default:
@@ -405,67 +430,46 @@ func (a *Agent) volume(ctx context.Context, pod *corev1.Pod, vm corev1.VolumeMou
 	return sandbox.Mount{Source: src, Target: vm.MountPath, ReadOnly: readOnly}, true, nil
 }
 
-// pvcPath follows a bound claim to its volume's local directory.
-func (a *Agent) pvcPath(ctx context.Context, ns, claim string) (string, error) {
+// writeVolume materialises a Secret or ConfigMap volume as the kubelet's
+// secret and configmap plugins do: the payload (MakePayload), written by
+// the AtomicWriter, then SetVolumeOwnership with the read-only mask
+// (both plugins report ReadOnly: true in GetAttributes).
+func writeVolume(dir string, data map[string][]byte, items []corev1.KeyToPath, defaultMode *int32, optional bool, fsGroup *int64) error {
+	if _, err := os.Lstat(filepath.Join(dir, "..data")); err == nil {
+		return nil // already written for another mount of the same volume
+	}
+	files, err := volumeFiles(data, items, defaultMode, optional)
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(dir, files); err != nil {
+		return err
+	}
+	return setVolumeOwnership(dir, fsGroup, true, nil)
+}
+
+// pvcPath follows a bound claim to its volume's local directory; local
+// reports a local PersistentVolume (whose plugin applies the fsGroup), as
+// opposed to a hostPath one (whose plugin does not).
+func (a *Agent) pvcPath(ctx context.Context, ns, claim string) (string, bool, error) {
 	pvc, err := a.kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, claim, metav1.GetOptions{})
 	if err != nil {
-		return "", fmt.Errorf("claim %s: %w", claim, err)
+		return "", false, fmt.Errorf("claim %s: %w", claim, err)
 	}
 	if pvc.Spec.VolumeName == "" {
-		return "", fmt.Errorf("claim %s is not bound to a volume", claim)
+		return "", false, fmt.Errorf("claim %s is not bound to a volume", claim)
 	}
 	pv, err := a.kube.CoreV1().PersistentVolumes().Get(ctx, pvc.Spec.VolumeName, metav1.GetOptions{})
 	if err != nil {
-		return "", fmt.Errorf("volume %s of claim %s: %w", pvc.Spec.VolumeName, claim, err)
+		return "", false, fmt.Errorf("volume %s of claim %s: %w", pvc.Spec.VolumeName, claim, err)
 	}
 	switch {
 	case pv.Spec.HostPath != nil:
-		return pv.Spec.HostPath.Path, nil
+		return pv.Spec.HostPath.Path, false, nil
 	case pv.Spec.Local != nil:
-		return pv.Spec.Local.Path, nil
+		return pv.Spec.Local.Path, true, nil
 	}
-	return "", fmt.Errorf("volume %s has neither hostPath nor local path", pv.Name)
-}
-
-// fileMode is a volume's defaultMode, 0644 when unset, as a kubelet has it.
-func fileMode(m *int32) os.FileMode {
-	if m == nil {
-		return 0o644
-	}
-	return os.FileMode(*m) & os.ModePerm
-}
-
-// materialise writes the keys (or the selected items) as files in dir.
-func materialise(dir string, data map[string][]byte, items []corev1.KeyToPath, mode os.FileMode) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("volume dir: %w", err)
-	}
-	files := map[string][]byte{}
-	if len(items) == 0 {
-		for k, v := range data {
-			files[k] = v
-		}
-	}
-	for _, it := range items {
-		v, ok := data[it.Key]
-		if !ok {
-			return fmt.Errorf("key %q not found", it.Key)
-		}
-		files[it.Path] = v
-	}
-	for name, v := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("volume dir: %w", err)
-		}
-		if err := os.WriteFile(p, v, mode); err != nil {
-			return fmt.Errorf("volume file: %w", err)
-		}
-		if err := os.Chmod(p, mode); err != nil {
-			return fmt.Errorf("volume file: %w", err)
-		}
-	}
-	return nil
+	return "", false, fmt.Errorf("volume %s has neither hostPath nor local path", pv.Name)
 }
 
 // hostPath maps a path as the container saw it to the same file on the

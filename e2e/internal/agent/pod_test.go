@@ -63,3 +63,58 @@ func TestFieldValue(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentity: the user, group and groups a container runs as, and the
+// runAsNonRoot refusal, as a kubelet and a runtime decide them.
+func TestIdentity(t *testing.T) {
+	const image = 65532
+	i64 := func(v int64) *int64 { return &v }
+	yes := func() *bool { b := true; return &b }
+	for _, tc := range []struct {
+		name       string
+		psc        *corev1.PodSecurityContext
+		sc         *corev1.SecurityContext
+		imageUser  int64
+		uid, gid   int64
+		groups     []int64
+		wantRefuse bool
+	}{
+		{name: "nothing set: the image's USER 65532:65532, never root", imageUser: image, uid: image, gid: image},
+		{name: "runAsUser without runAsGroup: group 0", psc: &corev1.PodSecurityContext{RunAsUser: i64(1000)}, imageUser: image, uid: 1000, gid: 0},
+		{name: "runAsGroup without runAsUser: the image's user", psc: &corev1.PodSecurityContext{RunAsGroup: i64(7)}, imageUser: image, uid: image, gid: 7},
+		{name: "container over pod", psc: &corev1.PodSecurityContext{RunAsUser: i64(1000), RunAsGroup: i64(1000)},
+			sc: &corev1.SecurityContext{RunAsUser: i64(2000), RunAsGroup: i64(2001)}, imageUser: image, uid: 2000, gid: 2001},
+		{name: "fsGroup and supplementalGroups are supplementary groups",
+			psc:       &corev1.PodSecurityContext{RunAsUser: i64(65532), RunAsGroup: i64(65532), FSGroup: i64(65532), SupplementalGroups: []int64{5, 6}},
+			imageUser: image, uid: 65532, gid: 65532, groups: []int64{5, 6, 65532}},
+		{name: "runAsNonRoot refuses runAsUser 0", psc: &corev1.PodSecurityContext{RunAsNonRoot: yes(), RunAsUser: i64(0)}, imageUser: image, wantRefuse: true},
+		{name: "runAsNonRoot refuses an image running as root", sc: &corev1.SecurityContext{RunAsNonRoot: yes()}, imageUser: 0, wantRefuse: true},
+		{name: "runAsNonRoot accepts the image's non-root user", psc: &corev1.PodSecurityContext{RunAsNonRoot: yes()}, imageUser: image, uid: image, gid: image},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := &corev1.Pod{Spec: corev1.PodSpec{SecurityContext: tc.psc}}
+			c := &corev1.Container{SecurityContext: tc.sc}
+			var spec sandbox.Spec
+			err := identity(pod, c, tc.imageUser, &spec)
+			if tc.wantRefuse {
+				if err == nil {
+					t.Fatalf("ran as %d, want a runAsNonRoot refusal", *spec.UID)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if spec.UID == nil || spec.GID == nil || *spec.UID != tc.uid || *spec.GID != tc.gid || !slices.Equal(spec.Groups, tc.groups) {
+				t.Errorf("runs as %v:%v groups %v, want %d:%d groups %v", deref(spec.UID), deref(spec.GID), spec.Groups, tc.uid, tc.gid, tc.groups)
+			}
+		})
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return "unset"
+	}
+	return *p
+}

@@ -61,8 +61,15 @@ type Config struct {
 	BinDir string
 	// WorkDir receives state, kubeconfig and one log file per process.
 	WorkDir string
-	// Namespace is where Argo's controller and the workflows live.
-	Namespace string
+	// Namespace is where Argo's controller lives and, by default, the
+	// workflows; PodSecurity is its Pod Security admission level
+	// (pod-security.kubernetes.io/enforce: restricted, baseline, privileged;
+	// empty: no label).
+	Namespace   string
+	PodSecurity string
+	// OtherNamespaces are further namespaces for workflows (the controller
+	// watches every namespace), each with its Pod Security level.
+	OtherNamespaces map[string]string
 	// CRDDir holds Argo's CRDs (manifests/base/crds/full of the module).
 	CRDDir string
 	// PodBinDir holds what the pods' image would: partsync. The node agent
@@ -336,6 +343,10 @@ func (s *Stack) startAPIServer(ctx context.Context) error {
 		// Without the node lifecycle controller the not-ready taint this
 		// plugin adds would never be removed.
 		"--disable-admission-plugins=TaintNodesByCondition",
+		// On by default since v1.25; named so that it cannot go missing:
+		// the namespaces' pod-security.kubernetes.io/enforce labels are
+		// what refuses a root pod in a restricted namespace.
+		"--enable-admission-plugins=PodSecurity",
 	)
 	if err != nil {
 		return err
@@ -399,25 +410,40 @@ func randomToken() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// setupNamespace creates the namespace and its default ServiceAccount (the
-// ServiceAccount admission plugin requires it; with no controller manager
-// nothing else creates it).
+// podSecurityLabel is the namespace label Pod Security admission enforces.
+const podSecurityLabel = "pod-security.kubernetes.io/enforce"
+
+// setupNamespace creates the namespaces, labelled with their Pod Security
+// level, and their default ServiceAccounts (the ServiceAccount admission
+// plugin requires one; with no controller manager nothing else creates it).
 func (s *Stack) setupNamespace(ctx context.Context) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.cfg.Namespace}}
-	if _, err := s.Kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("namespace: %w", err)
+	all := map[string]string{s.cfg.Namespace: s.cfg.PodSecurity}
+	for n, level := range s.cfg.OtherNamespaces {
+		all[n] = level
 	}
-	return s.EnsureServiceAccount(ctx, "default")
+	for name, level := range all {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if level != "" {
+			ns.Labels = map[string]string{podSecurityLabel: level, podSecurityLabel + "-version": "latest"}
+		}
+		if _, err := s.Kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("namespace %s: %w", name, err)
+		}
+		if err := s.EnsureServiceAccount(ctx, name, "default"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// EnsureServiceAccount creates a ServiceAccount in the stack's namespace if
-// it does not exist, bound to a Role with what the README tells users the
-// pods of a partsync workflow need (Argo's executor reports outputs; a
-// template run and a split run create their semaphore ConfigMap; a split
-// run creates its child workflows and waits for them).
-func (s *Stack) EnsureServiceAccount(ctx context.Context, name string) error {
+// EnsureServiceAccount creates a ServiceAccount in namespace ns if it does
+// not exist, bound to a Role with what the README tells users the pods of
+// a partsync workflow need (Argo's executor reports outputs; a template run
+// and a split run create their semaphore ConfigMap; a split run creates its
+// child workflows and waits for them).
+func (s *Stack) EnsureServiceAccount(ctx context.Context, ns, name string) error {
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	_, err := s.Kube.CoreV1().ServiceAccounts(s.cfg.Namespace).Create(ctx, sa, metav1.CreateOptions{})
+	_, err := s.Kube.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("service account %s: %w", name, err)
 	}
@@ -430,15 +456,15 @@ func (s *Stack) EnsureServiceAccount(ctx context.Context, name string) error {
 			{APIGroups: []string{"argoproj.io"}, Resources: []string{"workflows"}, Verbs: []string{"create", "get"}},
 		},
 	}
-	if _, err := s.Kube.RbacV1().Roles(s.cfg.Namespace).Create(ctx, role, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := s.Kube.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("role %s: %w", role.Name, err)
 	}
 	binding := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: role.Name},
 		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: s.cfg.Namespace}},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}},
 	}
-	if _, err := s.Kube.RbacV1().RoleBindings(s.cfg.Namespace).Create(ctx, binding, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := s.Kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("role binding %s: %w", binding.Name, err)
 	}
 	return nil
@@ -467,11 +493,28 @@ func (s *Stack) startKCM(ctx context.Context) error {
 }
 
 // controllerConfig is the workflow-controller ConfigMap: metrics and
-// telemetry servers off (they would listen on every interface too).
+// telemetry servers off (they would listen on every interface too), and
+// the executor's securityContext an operator sets so that Argo's own init
+// and wait containers pass Pod Security "restricted": Argo v3.7.18 gives
+// them Config.Executor.SecurityContext and nothing else
+// (workflow/controller/workflowpod.go newExecContainer; only resource
+// templates get common.MinimalCtrSC() when it is unset). These are the
+// values of MinimalCtrSC, Argo's own locked-down executor context.
 func controllerConfig() map[string]string {
 	return map[string]string{
 		"metricsConfig":   "enabled: false\n",
 		"telemetryConfig": "enabled: false\n",
+		"executor": `securityContext:
+  runAsNonRoot: true
+  runAsUser: 8737
+  allowPrivilegeEscalation: false
+  privileged: false
+  readOnlyRootFilesystem: true
+  capabilities:
+    drop: [ALL]
+  seccompProfile:
+    type: RuntimeDefault
+`,
 	}
 }
 
@@ -491,7 +534,9 @@ func (s *Stack) startController(ctx context.Context) error {
 		},
 		s.bin("workflow-controller"),
 		"--kubeconfig="+s.Kubeconfig,
-		"--namespaced", "--managed-namespace="+s.cfg.Namespace,
+		// Not --namespaced: workflows run in every namespace of the
+		// suite (one per Pod Security level); the ConfigMap is read from
+		// the kubeconfig context's namespace, Config.Namespace.
 		"--configmap=workflow-controller-configmap",
 		"--loglevel=info")
 	if err != nil {
@@ -531,7 +576,7 @@ func (s *Stack) nodeReady(ctx context.Context, name string) error {
 // whose name starts with prefix, for test failure messages.
 func (s *Stack) ContainerLogs(prefix string) string {
 	var b strings.Builder
-	dirs, _ := filepath.Glob(filepath.Join(s.AgentWorkDir(), "pods", s.cfg.Namespace+"_"+prefix+"*"))
+	dirs, _ := filepath.Glob(filepath.Join(s.AgentWorkDir(), "pods", "*_"+prefix+"*"))
 	for _, d := range dirs {
 		data, err := os.ReadFile(filepath.Join(d, "main.log"))
 		if err != nil {
