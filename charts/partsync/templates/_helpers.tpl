@@ -74,15 +74,12 @@ default destination, read-only otherwise, as `partsync template` decides.
   name: scratch
 {{- end }}
 
-{{/* The environment of a partsync container; rclone adds the config's path. */}}
-{{- define "partsync.env" -}}
-- name: HOME
-  value: /var/tmp/partsync
-- name: TMPDIR
-  value: /var/tmp/partsync
-{{- if and .rclone .root.Values.rcloneConfig.secretName }}
-- name: RCLONE_CONFIG
-  value: /etc/partsync/rclone/rclone.conf
+{{/* The rclone config's path, in the env of the containers that may run rclone. */}}
+{{- define "partsync.rcloneEnv" -}}
+{{- if .Values.rcloneConfig.secretName }}
+env:
+  - name: RCLONE_CONFIG
+    value: /etc/partsync/rclone/rclone.conf
 {{- end }}
 {{- end }}
 
@@ -93,7 +90,7 @@ capabilities:
   drop:
     - ALL
   {{- if .Values.workflowTemplate.runAsRoot }}
-  add: [CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID]
+  add: [CHOWN, DAC_OVERRIDE, FOWNER, FSETID]
   {{- end }}
 readOnlyRootFilesystem: true
 {{- end }}

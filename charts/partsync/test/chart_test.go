@@ -130,6 +130,11 @@ func sameSpec(t *testing.T, what, got, want string) {
 	if got == want {
 		return
 	}
+	if dir := os.Getenv("CHART_TEST_DUMP"); dir != "" { // for a diff by hand
+		name := regexp.MustCompile(`[^a-z0-9.-]+`).ReplaceAllString(what, "_")
+		_ = os.WriteFile(filepath.Join(dir, name+".chart"), []byte(got), 0o644)
+		_ = os.WriteFile(filepath.Join(dir, name+".generator"), []byte(want), 0o644)
+	}
 	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
 	for i := range min(len(g), len(w)) {
 		if g[i] != w[i] {
@@ -315,11 +320,15 @@ func TestChartObjects(t *testing.T) {
 			if wt.Spec.ServiceAccountName != "partsync" || wt.Spec.SecurityContext == nil || !*wt.Spec.SecurityContext.RunAsNonRoot {
 				t.Errorf("pods run as %q with %+v", wt.Spec.ServiceAccountName, wt.Spec.SecurityContext)
 			}
-			for _, x := range wt.Spec.Templates {
-				c := x.Container
-				if c == nil {
+			for _, own := range wt.Spec.Templates {
+				if own.Container == nil {
 					continue
 				}
+				x, err := workflow.Merged(wt.Spec, own.Name) // with templateDefaults, as Argo runs it
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := x.Container
 				sc := c.SecurityContext
 				if sc == nil || *sc.AllowPrivilegeEscalation || !*sc.ReadOnlyRootFilesystem || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
 					t.Errorf("%s: weak securityContext %+v", x.Name, sc)
@@ -389,8 +398,22 @@ func TestImageVersionsAgree(t *testing.T) {
 	}
 	for _, e := range entries {
 		doc := shipped(t, e.Name())
-		if strings.Count(doc, "image: "+image+"\n") != 4 || strings.Count(doc, "--image="+image+"\n") != 1 {
-			t.Errorf("templates/%s does not run %s in its four pods (scan, transfer, dirs, exit handler)", e.Name(), image)
+		var wt wfv1.WorkflowTemplate
+		if err := yaml.Unmarshal([]byte(doc), &wt); err != nil {
+			t.Fatal(err)
+		}
+		pods := 0
+		for _, own := range wt.Spec.Templates {
+			x, err := workflow.Merged(wt.Spec, own.Name) // with templateDefaults, as Argo runs it
+			if err != nil {
+				t.Fatal(err)
+			}
+			if x.Container != nil && x.Container.Image == image {
+				pods++
+			}
+		}
+		if pods != 4 || strings.Count(doc, "--image="+image+"\n") != 1 {
+			t.Errorf("templates/%s runs %s in %d pods; want four (scan, transfer, dirs, exit handler), and --image once", e.Name(), image, pods)
 		}
 	}
 }
