@@ -4,7 +4,7 @@
 # the non-root user partsync (uid 65532) by default. To preserve owners and
 # groups, rsync must run as root: `docker run --user 0:0 …`, or in Kubernetes
 # `partsync template --run-as-root` / the chart's workflowTemplate.runAsRoot=true
-# (root with the capabilities CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID).
+# (root with the capabilities CHOWN, DAC_OVERRIDE, FOWNER, FSETID).
 #
 #   docker build -t ghcr.io/partsync/partsync:v0.1.0 .
 #
