@@ -41,6 +41,11 @@ func Run(ctx context.Context, args []string, s Streams) error {
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = app.OnUsageError
 	}
+	if len(args) > 2 {
+		if cmd := app.Command(args[1]); cmd != nil {
+			args = append(args[:2:2], flagsFirst(cmd, args[2:])...)
+		}
+	}
 	err := app.RunContext(ctx, args)
 	if err == nil && len(args) > 1 && app.Command(args[1]) == nil && args[1][0] != '-' {
 		return fmt.Errorf("%w: unknown command %q; commands: generate, run, status, lint, template, transfer, record, dirs, demo", ErrUsage, args[1])

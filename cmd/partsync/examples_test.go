@@ -49,34 +49,43 @@ func commandsIn(t *testing.T, root string) []exampleCommand {
 		if err != nil {
 			return err
 		}
-		markdown, inCode := strings.HasSuffix(path, ".md"), false
-		var cur string
-		for _, line := range strings.Split(string(data), "\n") {
-			trimmed := strings.TrimSpace(line)
-			if markdown && strings.HasPrefix(trimmed, "```") {
-				inCode = !inCode
-				continue
-			}
-			if markdown && !inCode {
-				continue
-			}
-			if cur == "" {
-				trimmed = strings.TrimPrefix(strings.TrimPrefix(trimmed, "- "), "run: ")
-				if !strings.HasPrefix(trimmed, "partsync ") {
-					continue
-				}
-			}
-			if strings.HasSuffix(trimmed, "\\") {
-				cur += strings.TrimSuffix(trimmed, "\\") + " "
-				continue
-			}
-			out = append(out, exampleCommand{rel, cur + trimmed})
-			cur = ""
-		}
+		out = append(out, commandLines(rel, string(data), strings.HasSuffix(path, ".md"))...)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// commandLines returns the partsync command lines of one file: in markdown,
+// of its fenced code blocks; elsewhere, every line (also as a YAML list
+// item), continuation lines joined.
+func commandLines(file, data string, markdown bool) []exampleCommand {
+	var out []exampleCommand
+	inCode := false
+	var cur string
+	for _, line := range strings.Split(data, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if markdown && strings.HasPrefix(trimmed, "```") {
+			inCode = !inCode
+			continue
+		}
+		if markdown && !inCode {
+			continue
+		}
+		if cur == "" {
+			trimmed = strings.TrimPrefix(strings.TrimPrefix(trimmed, "- "), "run: ")
+			if !strings.HasPrefix(trimmed, "partsync ") {
+				continue
+			}
+		}
+		if strings.HasSuffix(trimmed, "\\") {
+			cur += strings.TrimSuffix(trimmed, "\\") + " "
+			continue
+		}
+		out = append(out, exampleCommand{file, cur + trimmed})
+		cur = ""
 	}
 	return out
 }
@@ -159,20 +168,28 @@ func TestExamples(t *testing.T) {
 				for i := range argv {
 					argv[i] = strings.ReplaceAll(argv[i], "/mnt/", mnt+"/")
 				}
-				res := partsync(context.Background(), argv[1:]...)
-				if res.code != ExitOK {
-					t.Fatalf("examples/%s: %s\n%s", file, c.line, res)
-				}
-				if stdout != "" {
-					if err := os.WriteFile(stdout, []byte(res.stdout), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				if piped && argv[1] == "generate" {
-					lintDoc(t, c.line, res.stdout)
-				}
+				runShown(t, "examples/"+file, c.line, argv, stdout, piped && argv[1] == "generate")
 			}
 		})
+	}
+}
+
+// runShown runs the argv of a command line a page shows, which must exit 0;
+// its standard output goes to the file the line redirects it to, if any,
+// and through Argo's validator when lint is set.
+func runShown(t *testing.T, page, line string, argv []string, stdout string, lint bool) {
+	t.Helper()
+	res := partsync(context.Background(), argv[1:]...)
+	if res.code != ExitOK {
+		t.Fatalf("%s: %s\n%s", page, line, res)
+	}
+	if stdout != "" {
+		if err := os.WriteFile(stdout, []byte(res.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if lint {
+		lintDoc(t, line, res.stdout)
 	}
 }
 
@@ -293,4 +310,86 @@ func TestClusterDocCommands(t *testing.T) {
 	if ran["generate"] < 1 || ran["template"] < 1 || ran["lint"] < 1 {
 		t.Errorf("docs/cluster.md shows %v partsync commands; the test lost some", ran)
 	}
+}
+
+// docPages are the pages whose partsync commands TestDocCommands runs
+// (docs/cluster.md has its own test, TestClusterDocCommands).
+var docPages = []string{"README.md", "docs/local.md", "docs/argo.md", "docs/resume-and-faults.md", "docs/ci.md",
+	"docs/run-directory.md", "docs/partitioning.md", "docs/image.md", "docs/flags.md", "docs/development.md"}
+
+// TestDocCommands runs every partsync command in the code blocks (fenced or
+// indented) of README.md and the docs pages, in order, page by page, against
+// a sample tree standing in for /mnt and /data (lint from the repository's
+// root, on its files): each must succeed, and a workflow or template it
+// prints must pass Argo's validator.
+func TestDocCommands(t *testing.T) {
+	needTools(t, "rsync", "rclone")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, page := range docPages {
+		t.Run(strings.ReplaceAll(page, "/", "_"), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(root, page))
+			if err != nil {
+				t.Fatal(err)
+			}
+			commands := commandLines(page, markdownCode(string(data)), false)
+			total += len(commands)
+			base := t.TempDir()
+			for _, src := range []string{"mnt/lustre/project", "data/src"} {
+				if _, err := sampletree.Build(filepath.Join(base, src), sampletree.Spec{Seed: 7, Dirs: 4, FilesPerDir: 5, MaxSize: 1 << 10}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, d := range []string{"mnt/fss", "mnt/shared", "work"} {
+				if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			work := filepath.Join(base, "work")
+			conf := filepath.Join(work, "rclone.conf")
+			if err := os.WriteFile(conf, []byte("[oci]\ntype = local\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("RCLONE_CONFIG", conf)
+			for _, c := range commands {
+				argv, stdout, piped := parseExample(t, c, []string{"HOME=" + work})
+				if argv[1] == "lint" {
+					t.Chdir(root)
+				} else {
+					t.Chdir(work)
+					for i := range argv {
+						argv[i] = strings.ReplaceAll(strings.ReplaceAll(argv[i], "/mnt/", base+"/mnt/"), "/data/", base+"/data/")
+					}
+				}
+				runShown(t, page, c.line, argv, stdout, piped && argv[1] != "lint" && !strings.Contains(c.line, "--summary-json -"))
+			}
+		})
+	}
+	if total < 12 {
+		t.Errorf("README.md and docs/ show %d partsync commands; the test lost some", total)
+	}
+}
+
+// markdownCode keeps the lines of markdown's code blocks, fenced or indented
+// by four spaces (unindented), and blanks the prose.
+func markdownCode(doc string) string {
+	var out []string
+	fenced := false
+	for _, line := range strings.Split(doc, "\n") {
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(line), "```"):
+			fenced = !fenced
+			line = ""
+		case fenced:
+		case strings.HasPrefix(line, "    "):
+			line = line[4:]
+		default:
+			line = ""
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }

@@ -61,7 +61,7 @@ func exitCode(err error) int {
 		{ExitRunDir, []error{plan.ErrSharedDir, plan.ErrRunExists, plan.ErrIncomplete, plan.ErrLocked}},
 		{ExitUsage, []error{
 			ErrUsage, bytesize.ErrSize, tool.ErrTool, tool.ErrOptions, tool.ErrDestination, tool.ErrRemote,
-			partition.ErrLimits, scan.ErrBadPattern, plan.ErrRunID, workflow.ErrCluster, prepare.ErrPaths,
+			partition.ErrLimits, scan.ErrBadPattern, scan.ErrWorkers, transfer.ErrArgv, plan.ErrRunID, workflow.ErrCluster, prepare.ErrPaths,
 		}},
 	}
 	for _, c := range codes {

@@ -84,7 +84,7 @@ func sizeValue(c *cli.Context) (int64, error) { return bytesize.Parse(c.String("
 // request builds the prepare request from the plan flags and the arguments.
 func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, error) {
 	if c.NArg() != 2 {
-		return prepare.Request{}, prepare.Checked{}, fmt.Errorf("%w: %s needs SRC and DST (flags go before them), got %d argument(s): %q", ErrUsage, c.Command.Name, c.NArg(), c.Args().Slice())
+		return prepare.Request{}, prepare.Checked{}, fmt.Errorf("%w: %s needs SRC and DST, got %d argument(s): %q", ErrUsage, c.Command.Name, c.NArg(), c.Args().Slice())
 	}
 	size, sizeErr := sizeValue(c)
 	r := prepare.Request{

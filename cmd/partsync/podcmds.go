@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -71,7 +70,7 @@ func stdinFile(in io.Reader) (string, error) {
 func transferCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "transfer",
-		Usage:     "(in a workflow pod) run one partition's tool argv (default: the one plan.json gives), record status/<N>.json, exit with the tool's code",
+		Usage:     "(in a workflow pod) run one partition's tool argv, the one plan.json gives (an argv after -- must be that one), record status/<N>.json, exit with the tool's code",
 		ArgsUsage: "[-- TOOL ARGV...]",
 		Hidden:    false,
 		Flags: []cli.Flag{
@@ -89,11 +88,11 @@ func transferCommand(s Streams) *cli.Command {
 			if err != nil {
 				return fmt.Errorf("%w: --part: %v", ErrUsage, err)
 			}
-			argv := c.Args().Slice()
-			if len(argv) == 0 { // a WorkflowTemplate's pod: the argv comes from plan.json
-				if argv, err = transfer.Command(p, strconv.Itoa(part)); err != nil {
-					return err
-				}
+			// The argv always comes from plan.json; one given after -- (a
+			// generated workflow's) must be the same.
+			argv, err := transfer.PlannedArgv(p, part, c.Args().Slice())
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(s.Err, "partsync: part %d attempt %d: %q\n", part, c.Int("attempt")+1, argv)
 			st, err := transfer.Run(c.Context, p, transfer.Spec{

@@ -64,7 +64,7 @@ func templateCommand(s Streams) *cli.Command {
 func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions, error) {
 	var errs []error
 	if c.NArg() != 2 {
-		errs = append(errs, fmt.Errorf("%w: template needs SRC and DST, the form's defaults (flags go before them), got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice()))
+		errs = append(errs, fmt.Errorf("%w: template needs SRC and DST, the form's defaults, got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice()))
 	}
 	o, err := clusterOptions(c)
 	errs = append(errs, err)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -67,7 +68,29 @@ func ParsePVC(s string) (PVC, error) {
 	if !filepath.IsAbs(mount) || filepath.Clean(mount) != mount || mount == "/" {
 		return PVC{}, fmt.Errorf("%w: --pvc %q: mount path %q must be a clean absolute path below /, as in --pvc %s:/mnt/%s", ErrCluster, s, mount, name, name)
 	}
+	for _, sys := range systemPaths {
+		if mount == sys || strings.HasPrefix(mount, sys+"/") {
+			return PVC{}, fmt.Errorf("%w: --pvc %q: mount path %q is in %s, which the container's system needs (the image's programs, /proc, /dev …); mount it elsewhere, as in --pvc %s:/mnt/%s", ErrCluster, s, mount, sys, name, name)
+		}
+	}
 	return PVC{Claim: name, MountPath: mount}, nil
+}
+
+// systemPaths are the container's own directories: a claim mounted on one
+// of them hides what the image or the kernel put there.
+var systemPaths = []string{"/proc", "/sys", "/dev", "/etc", "/bin", "/sbin", "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/run", "/var/run", "/var/lib"}
+
+// ParseImage checks --image against the grammar of container image
+// references (github.com/distribution/reference, the one Docker and
+// containerd use): "ghcr.io/x y:1" or a name with a newline cannot be pulled.
+func ParseImage(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", fmt.Errorf("%w: --image is empty; name the partsync image, as in ghcr.io/partsync/partsync:v1", ErrCluster)
+	}
+	if _, err := reference.ParseNormalizedNamed(s); err != nil {
+		return "", fmt.Errorf("%w: --image %q is not an image reference (%v); give [REGISTRY/]NAME[:TAG][@DIGEST], as in ghcr.io/partsync/partsync:v1", ErrCluster, s, err)
+	}
+	return s, nil
 }
 
 // ParseSecretRef reads --rclone-config-secret NAME[:KEY]; KEY defaults to rclone.conf.

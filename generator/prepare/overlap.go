@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/moby/sys/mountinfo"
+
+	"github.com/partsync/partsync/generator/tool"
 )
 
 // The overlap check compares where SRC, DST and the run directory really
@@ -159,6 +161,29 @@ func checkOverlap(src, dst, runDir string, mounts []*mountinfo.Info) error {
 		errs = append(errs, fmt.Errorf("%w: run directory %s: %v", ErrPaths, runDir, err))
 	case inside(r, s):
 		errs = append(errs, fmt.Errorf("%w: run directory %s is inside SRC %s%s; the run's own files would be copied: choose -d outside the source", ErrPaths, runDir, src, really(r, s)))
+	}
+	return errors.Join(errs...)
+}
+
+// checkOptionPaths refuses a path a tool option writes to (--log-file,
+// --temp-dir, --backup-dir …) inside the source, however it is spelled.
+func checkOptionPaths(src string, paths []tool.OptionPath, mounts []*mountinfo.Info) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	s, err := locate(src, mounts)
+	if err != nil {
+		return fmt.Errorf("%w: SRC %s: %v", ErrPaths, src, err)
+	}
+	var errs []error
+	for _, p := range paths {
+		l, err := locate(filepath.Clean(p.Path), mounts)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%w: -o %s %s: %v", ErrPaths, p.Option, p.Path, err))
+		case inside(l, s):
+			errs = append(errs, fmt.Errorf("%w: -o %s %s is inside SRC %s%s: the tool would write into the source; give a path outside it", ErrPaths, p.Option, p.Path, src, really(l, s)))
+		}
 	}
 	return errors.Join(errs...)
 }

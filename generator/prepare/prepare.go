@@ -85,6 +85,9 @@ func Check(r Request) (Checked, error) {
 	if r.MaxBytes < 1 {
 		add(fmt.Errorf("%w: -s/--size %d: give at least 1 byte", partition.ErrLimits, r.MaxBytes))
 	}
+	if r.ScanWorkers < 1 {
+		add(fmt.Errorf("%w: --scan-workers %d: give at least 1", scan.ErrWorkers, r.ScanWorkers))
+	}
 	if r.Auto != nil {
 		add(r.Auto.Check())
 	}
@@ -112,7 +115,9 @@ func Check(r Request) (Checked, error) {
 		if r.RunID != "" {
 			runDir = filepath.Join(c.SharedDir, r.RunID)
 		}
-		add(checkOverlap(c.Source, c.Destination.LocalPath, runDir, readMounts()))
+		mounts := readMounts()
+		add(checkOverlap(c.Source, c.Destination.LocalPath, runDir, mounts))
+		add(checkOptionPaths(c.Source, c.Tool.OptionPaths(c.Options), mounts))
 	}
 	return c, errors.Join(errs...)
 }

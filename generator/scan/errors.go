@@ -93,3 +93,6 @@ func quote(p string) string {
 	}
 	return p
 }
+
+// ErrWorkers is wrapped when the scan is asked to run with no worker.
+var ErrWorkers = errors.New("bad scan workers")

@@ -27,14 +27,72 @@ func (Rclone) DefaultOptions() []string {
 	return []string{"--retries=1", "--transfers=8", "--checkers=16"}
 }
 
-var rcloneRules = []optionRule{
-	{[]string{"--files-from*", "--include*", "--exclude*", "--filter*", "--min-size", "--max-size", "--min-age", "--max-age", "--max-depth", "--ignore-case"}, "would change which files are copied without counting them; use partsync's -x/--exclude"},
-	{[]string{"--config"}, "the config comes from RCLONE_CONFIG (locally) or the mounted Secret (in pods); use --rclone-config / --rclone-config-secret"},
-	{[]string{"--delete*", "--track-renames*", "--backup-dir"}, "is unsafe when each partition sees only part of the tree"},
+// rcloneOptions is rclone's allow-list: its global options that tune how
+// files are compared, transferred and reported, and its backend options
+// (--s3-chunk-size …) that its own registry does not mark sensitive and
+// that neither carry a credential nor choose an endpoint or a command
+// (rcloneBackendOption). The refused ones say why.
+var rcloneOptions = options{
+	tool:      "rclone",
+	boolValue: true,
+	long: merged(
+		allow(false, "--checksum", "--size-only", "--ignore-size", "--ignore-times", "--ignore-checksum", "--no-check-dest",
+			"--no-traverse", "--no-update-modtime", "--no-update-dir-modtime", "--update", "--use-server-modtime", "--metadata",
+			"--fast-list", "--check-first", "--progress", "--verbose", "--quiet", "--human-readable", "--stats-one-line",
+			"--stats-one-line-date", "--use-json-log", "--use-mmap", "--no-gzip-encoding", "--disable-http2",
+			"--disable-http-keep-alives", "--no-unicode-normalization", "--server-side-across-configs", "--refresh-times",
+			"--inplace", "--immutable", "--no-console", "--one-file-system", "--local-no-check-updated", "--local-no-set-modtime",
+			"--local-no-preallocate", "--local-no-sparse"),
+		allow(true, "--transfers", "--checkers", "--retries", "--retries-sleep", "--low-level-retries", "--contimeout",
+			"--timeout", "--expect-continue-timeout", "--bwlimit", "--bwlimit-file", "--buffer-size", "--multi-thread-streams",
+			"--multi-thread-cutoff", "--multi-thread-chunk-size", "--multi-thread-write-buffer-size", "--modify-window",
+			"--metadata-set", "--order-by", "--max-backlog", "--stats", "--stats-unit", "--stats-log-level",
+			"--stats-file-name-length", "--log-level", "--log-format", "--tpslimit", "--tpslimit-burst", "--user-agent",
+			"--streaming-upload-cutoff", "--partial-suffix", "--disable", "--max-stats-groups", "--dscp", "--bind"),
+		map[string]option{
+			"--log-file":  {value: true, path: absoluteOnly},
+			"--temp-dir":  {value: true, path: absoluteOnly},
+			"--cache-dir": {value: true, path: absoluteOnly},
+		},
+		refuse(noDryRun, false, "--dry-run"),
+		refuse("asks before each transfer, and no one answers in a pod; partsync would record the partition as copied", false, "--interactive"),
+		refuse("would leave files of the plan uncopied while partsync records them as copied", false, "--ignore-existing"),
+		refuse("would leave files of the plan uncopied while partsync records them as copied", true, "--compare-dest", "--max-transfer", "--max-duration", "--cutoff-mode"),
+		refuse("makes rclone exit 9 when a partition is already up to date, which partsync would count as a failure", false, "--error-on-no-transfer"),
+		refuse("would change which files are copied without counting them; use partsync's -x/--exclude", true,
+			"--files-from", "--files-from-raw", "--include", "--include-from", "--exclude", "--exclude-from", "--exclude-if-present",
+			"--filter", "--filter-from", "--min-size", "--max-size", "--min-age", "--max-age", "--max-depth", "--hash-filter"),
+		refuse("would change which files are copied without counting them; use partsync's -x/--exclude", false, "--ignore-case", "--delete-excluded"),
+		refuse("the config comes from RCLONE_CONFIG (locally) or the mounted Secret (in pods); use --rclone-config / --rclone-config-secret", true, "--config"),
+		refuse("is unsafe when each partition sees only part of the tree", false, "--delete-before", "--delete-during", "--delete-after", "--track-renames"),
+		refuse("is unsafe when each partition sees only part of the tree", true, "--backup-dir", "--suffix", "--track-renames-strategy", "--max-delete", "--max-delete-size"),
+		refuse("a header carries credentials (Authorization, X-Amz-Security-Token …) into argv and the workflow; put them in the remote's section of rclone.conf (the Secret)", true,
+			"--header", "--header-upload", "--header-download"),
+		refuse("writes requests, their headers (credentials) and bodies to the log", true, "--dump"),
+		refuse("writes requests, their headers (credentials) and bodies to the log", false, "--dump-headers", "--dump-bodies", "--dump-auth", "--dump-requests", "--dump-responses"),
+		refuse("runs a command or asks for the config password; the config comes unencrypted from the Secret", true, "--password-command"),
+		refuse("runs a command or asks for the config password; the config comes unencrypted from the Secret", false, "--ask-password"),
+		refuse("starts rclone's remote-control server, which a transfer pod must not open", false, "--rc"),
+	),
+	short: map[rune]option{
+		'v': {}, 'q': {}, 'P': {}, 'c': {}, 'u': {}, 'I': {}, 'M': {},
+		'n': {refuse: noDryRun},
+		'i': {refuse: "asks before each transfer, and no one answers in a pod; partsync would record the partition as copied"},
+	},
+	backend: rcloneBackendOption,
 }
 
 // CheckOptions implements Tool.
-func (Rclone) CheckOptions(opts []string) error { return checkOptions(opts, rcloneRules, "", "") }
+func (Rclone) CheckOptions(opts []string) error {
+	_, err := rcloneOptions.check(opts)
+	return err
+}
+
+// OptionPaths implements Tool.
+func (Rclone) OptionPaths(opts []string) []OptionPath {
+	paths, _ := rcloneOptions.check(opts)
+	return paths
+}
 
 // remoteName is the form rclone accepts for the name of a configured remote.
 var remoteName = regexp.MustCompile(`^[\p{L}\p{N}_.+@]([\p{L}\p{N}_.+@ -]*[\p{L}\p{N}_.+@-])?$`)

@@ -22,19 +22,81 @@ func (Rsync) Name() string { return "rsync" }
 // partition, so one rsync process sees them all.
 func (Rsync) DefaultOptions() []string { return []string{"-a", "--numeric-ids", "-H"} }
 
-var rsyncRules = []optionRule{
-	{[]string{"--recursive"}, "breaks partitioning: each partition is an explicit file list"},
-	{[]string{"--files-from", "--from0", "--no-relative", "--no-R"}, "partsync sets the file list itself"},
-	{[]string{"--no-dirs", "--no-d"}, "a part file lists a whole directory as DIR/, which needs --dirs (implied by --files-from)"},
-	{[]string{"--include*", "--exclude*", "--filter", "--cvs-exclude"}, "would skip files silently; use partsync's -x/--exclude so every skipped file is counted"},
-	{[]string{"--delete*", "--remove-source-files", "--del", "--prune-empty-dirs"}, "is unsafe when each partition sees only part of the tree"},
-	{[]string{"--rsh", "--rsync-path", "--server", "--daemon"}, "partsync copies between local paths only"},
+// rsyncOptions is rsync's allow-list: what the copy keeps and compares,
+// how it reports, and where it may write its temporary files, logs and
+// backups (never into SRC). The refused ones say why.
+var rsyncOptions = options{
+	tool: "rsync",
+	long: merged(
+		allow(false, "--archive", "--verbose", "--quiet", "--checksum", "--hard-links", "--acls", "--xattrs", "--numeric-ids",
+			"--links", "--copy-links", "--copy-unsafe-links", "--safe-links", "--munge-links", "--copy-dirlinks", "--keep-dirlinks",
+			"--perms", "--executability", "--owner", "--group", "--devices", "--specials", "--times", "--atimes", "--open-noatime",
+			"--crtimes", "--omit-dir-times", "--omit-link-times", "--super", "--fake-super", "--sparse", "--preallocate",
+			"--whole-file", "--one-file-system", "--update", "--inplace", "--ignore-times", "--size-only", "--compress",
+			"--stats", "--progress", "--partial", "--human-readable", "--itemize-changes", "--backup", "--fsync",
+			"--delay-updates", "--mkpath", "--dirs", "--8-bit-output", "--no-motd", "--msgs2stderr", "--no-msgs2stderr",
+			"--no-perms", "--no-p", "--no-owner", "--no-o", "--no-group", "--no-g", "--no-times", "--no-t", "--no-devices",
+			"--no-specials", "--no-D", "--no-links", "--no-l", "--no-hard-links", "--no-H", "--no-acls", "--no-A",
+			"--no-xattrs", "--no-X", "--no-whole-file", "--no-W", "--no-compress", "--no-z", "--no-inc-recursive",
+			"--no-i-r", "--no-one-file-system", "--no-x", "--no-human-readable", "--no-h", "--no-omit-dir-times", "--no-O",
+			"--no-super", "--no-sparse", "--no-inplace", "--no-partial", "--no-verbose", "--no-v", "--no-checksum", "--no-c"),
+		allow(true, "--bwlimit", "--block-size", "--modify-window", "--chmod", "--chown", "--usermap", "--groupmap",
+			"--info", "--debug", "--stderr", "--checksum-choice", "--cc", "--checksum-seed", "--compress-choice", "--zc",
+			"--compress-level", "--zl", "--max-alloc", "--timeout", "--suffix", "--log-file-format", "--out-format", "--outbuf"),
+		map[string]option{
+			"--temp-dir":    {value: true, path: belowDst},
+			"--partial-dir": {value: true, path: belowDst},
+			"--backup-dir":  {value: true, path: belowDst},
+			"--log-file":    {value: true, path: absoluteOnly},
+		},
+		refuse(noDryRun, false, "--dry-run", "--list-only"),
+		refuse("rsync would write a batch file instead of (--only-write-batch) or besides the copy, or copy from one (--read-batch); partsync copies SRC's entries", true,
+			"--write-batch", "--only-write-batch", "--read-batch"),
+		refuse("would leave entries of the plan uncopied while partsync records them as copied", false,
+			"--existing", "--ignore-existing", "--append", "--append-verify", "--ignore-non-existing"),
+		refuse("would leave entries of the plan uncopied while partsync records them as copied", true,
+			"--compare-dest", "--max-size", "--min-size"),
+		refuse("breaks partitioning: each partition is an explicit file list", false, "--recursive"),
+		refuse("partsync sets the file list itself", false, "--from0", "--no-relative", "--no-R"),
+		refuse("partsync sets the file list itself", true, "--files-from"),
+		refuse("a part file lists a whole directory as DIR/, which needs --dirs (implied by --files-from)", false, "--no-dirs", "--no-d"),
+		refuse("would skip files silently; use partsync's -x/--exclude so every skipped file is counted", true,
+			"--include", "--exclude", "--include-from", "--exclude-from", "--filter"),
+		refuse("would skip files silently; use partsync's -x/--exclude so every skipped file is counted", false, "--cvs-exclude"),
+		refuse("is unsafe when each partition sees only part of the tree", false, "--delete", "--del", "--delete-before",
+			"--delete-during", "--delete-delay", "--delete-after", "--delete-excluded", "--delete-missing-args",
+			"--remove-source-files", "--prune-empty-dirs"),
+		refuse("partsync copies between local paths only", true, "--rsh", "--rsync-path", "--remote-option", "--password-file",
+			"--address", "--port", "--sockopts"),
+		refuse("partsync copies between local paths only", false, "--server", "--daemon"),
+	),
+	short: map[rune]option{
+		'a': {}, 'v': {}, 'q': {}, 'c': {}, 'H': {}, 'A': {}, 'X': {}, 'l': {}, 'L': {}, 'k': {}, 'K': {}, 'p': {},
+		'E': {}, 'o': {}, 'g': {}, 'D': {}, 't': {}, 'U': {}, 'N': {}, 'O': {}, 'J': {}, 'S': {}, 'W': {}, 'x': {},
+		'u': {}, 'I': {}, 'z': {}, 'P': {}, 'h': {}, 'i': {}, 'b': {}, 'd': {}, '8': {},
+		'B': {value: true}, '@': {value: true}, 'T': {value: true, path: belowDst},
+		'n': {refuse: noDryRun},
+		'r': {refuse: "breaks partitioning: each partition is an explicit file list"},
+		'0': {refuse: "partsync sets the file list itself"},
+		'f': {value: true, refuse: "would skip files silently; use partsync's -x/--exclude so every skipped file is counted"},
+		'F': {refuse: "would skip files silently; use partsync's -x/--exclude so every skipped file is counted"},
+		'C': {refuse: "would skip files silently; use partsync's -x/--exclude so every skipped file is counted"},
+		'm': {refuse: "is unsafe when each partition sees only part of the tree"},
+		'e': {value: true, refuse: "partsync copies between local paths only"},
+		'M': {value: true, refuse: "partsync copies between local paths only"},
+	},
 }
 
 // CheckOptions implements Tool.
 func (Rsync) CheckOptions(opts []string) error {
-	// r: recursive, 0: from0, f/F: filters, e: remote shell, C: cvs-exclude.
-	return checkOptions(opts, rsyncRules, "r0fFeC", "BMT@")
+	_, err := rsyncOptions.check(opts)
+	return err
+}
+
+// OptionPaths implements Tool.
+func (Rsync) OptionPaths(opts []string) []OptionPath {
+	paths, _ := rsyncOptions.check(opts)
+	return paths
 }
 
 // CheckDestination accepts a local path; rsync's host:path and rsync://

@@ -29,6 +29,9 @@ type Tool interface {
 	// CheckOptions rejects options that would break partitioning or leak a
 	// credential, naming each bad option.
 	CheckOptions(opts []string) error
+	// OptionPaths are the paths outside DST that opts make the tool write
+	// to (--log-file, --temp-dir …): the caller checks they are not in SRC.
+	OptionPaths(opts []string) []OptionPath
 	// CheckDestination validates DST and returns it in canonical form.
 	CheckDestination(dst string) (Destination, error)
 	// Separator ends each path in a part file.

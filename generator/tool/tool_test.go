@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,8 +41,10 @@ func TestSplitOptionsRejectsShell(t *testing.T) {
 
 func TestCheckOptions(t *testing.T) {
 	ok := map[Tool][][]string{
-		Rsync{}:  {{"-a", "--numeric-ids"}, {"-aHAX", "--bwlimit", "100"}, {"-B", "1024"}, {"--password-file=/etc/p"}, {}},
-		Rclone{}: {{"--transfers", "8"}, {"--s3-chunk-size=64M", "-v"}, {"--retries=1", "--checksum"}},
+		Rsync{}: {{"-a", "--numeric-ids"}, {"-aHAX", "--bwlimit", "100"}, {"-B", "1024"}, {}, {"-aT", "/tmp/x"}, {"-avT/tmp"},
+			{"--log-file=/var/log/r", "--temp-dir", "rel", "--partial-dir=.p", "--backup-dir=/b", "-b"}, {"--info=progress2", "-P"}},
+		Rclone{}: {{"--transfers", "8"}, {"--s3-chunk-size=64M", "-v"}, {"--retries=1", "--checksum"}, {"-vv", "--fast-list=true"},
+			{"--s3-upload-concurrency", "8", "--s3-no-check-bucket"}, {"--log-file", "/var/log/r.log", "--local-no-check-updated"}},
 	}
 	for tl, cases := range ok {
 		for _, opts := range cases {
@@ -51,8 +54,16 @@ func TestCheckOptions(t *testing.T) {
 		}
 	}
 	bad := map[Tool][][]string{
-		Rsync{}:  {{"-r"}, {"-avr"}, {"--recursive"}, {"--delete"}, {"--delete-after"}, {"--files-from=x"}, {"--exclude=*.o"}, {"-e", "ssh"}, {"-a", "stray"}, {"--"}, {"-0"}},
-		Rclone{}: {{"--config=/x"}, {"--include", "*.txt"}, {"--s3-secret-access-key=abc"}, {"--sftp-pass", "x"}, {"--max-size=1G"}, {"--files-from-raw=x"}, {"--azureblob-key=k"}, {"--drive-token", "t"}, {"x"}},
+		Rsync{}: {{"-r"}, {"-avr"}, {"--recursive"}, {"--delete"}, {"--delete-after"}, {"--files-from=x"}, {"--exclude=*.o"}, {"-e", "ssh"}, {"-a", "stray"}, {"--"}, {"-0"},
+			{"--password-file=/etc/p"}, {"-a", "-n"}, {"-an"}, {"--dry-run"}, {"-a", "--list-only"}, {"--only-write-batch=F"}, {"--write-batch", "F"},
+			{"--read-batch=F"}, {"--ignore-existing"}, {"--existing"}, {"--compare-dest=/x"}, {"--no-such-option"}, {"-a", "-Z"},
+			{"--log-file=rel.log"}, {"--max-size", "1G"}, {"--append"}, {"--archive=yes"}, {"--bwlimit"}},
+		Rclone{}: {{"--config=/x"}, {"--include", "*.txt"}, {"--s3-secret-access-key=abc"}, {"--sftp-pass", "x"}, {"--max-size=1G"}, {"--files-from-raw=x"}, {"--azureblob-key=k"}, {"--drive-token", "t"}, {"x"},
+			{"--dry-run"}, {"-n"}, {"-i"}, {"--interactive"}, {"--ignore-existing"}, {"--header=Authorization: Bearer X"}, {"--header-upload", "X-Amz-Security-Token: X"},
+			{"--azureblob-sas-url", "https://a.blob.core.windows.net/c?sv=1&sig=X"}, {"--http-url=https://user:X@host/"}, {"--s3-sts-endpoint", "https://sts"},
+			{"--s3-endpoint", "https://evil"}, {"--dump", "headers"}, {"--dump-headers"}, {"--max-transfer=1G"}, {"--password-command", "cat"},
+			{"--sftp-ssh", "ssh x"}, {"--webdav-bearer-token-command", "x"}, {"--log-file=rel.log"}, {"--user-agent=https://u:p@x/"}, {"--no-such-option"},
+			{"--metadata-set", "k=https://h/?X-Amz-Signature=1"}, {"--dry-run=true"}, {"--fast-list=yes"}},
 	}
 	for tl, cases := range bad {
 		for _, opts := range cases {
@@ -301,4 +312,76 @@ func TestQuickCheckable(t *testing.T) {
 			t.Errorf("QuickCheckable(%q) = %v, want %v", c.opts, got, c.want)
 		}
 	}
+}
+
+// TestDefaultOptionsAllowed: each tool's defaults pass its own allow-list,
+// so a default added without adding it there fails here, not in a user's run.
+func TestDefaultOptionsAllowed(t *testing.T) {
+	for _, tl := range []Tool{Rsync{}, Rclone{}} {
+		if err := tl.CheckOptions(tl.DefaultOptions()); err != nil {
+			t.Errorf("%s: the default options %q are refused: %v", tl.Name(), tl.DefaultOptions(), err)
+		}
+	}
+}
+
+// TestOptionPaths: the paths the options make the tool write to, for the
+// caller's check against SRC.
+func TestOptionPaths(t *testing.T) {
+	got := Rsync{}.OptionPaths([]string{"-aT", "/t", "--log-file=/l", "--partial-dir", ".p", "--backup-dir=/b", "-T/u"})
+	want := []OptionPath{{"-T", "/t"}, {"--log-file", "/l"}, {"--backup-dir", "/b"}, {"-T", "/u"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rsync OptionPaths = %v, want %v", got, want)
+	}
+	got = Rclone{}.OptionPaths([]string{"--temp-dir=/t", "-v", "--log-file", "/l", "--cache-dir=/c"})
+	want = []OptionPath{{"--temp-dir", "/t"}, {"--log-file", "/l"}, {"--cache-dir", "/c"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rclone OptionPaths = %v, want %v", got, want)
+	}
+}
+
+// refusedAlways are options that must be refused wherever they stand at a
+// word boundary, after any accepted options.
+var refusedAlways = map[string][][]string{
+	"rsync":  {{"-n"}, {"--dry-run"}, {"--list-only"}, {"--only-write-batch=F"}, {"--write-batch", "F"}, {"--read-batch=F"}, {"--ignore-existing"}, {"-r"}},
+	"rclone": {{"-n"}, {"--dry-run"}, {"-i"}, {"--ignore-existing"}, {"--header", "Authorization: Bearer X"}, {"--s3-secret-access-key=X"}, {"--http-url=https://u:p@h/"}},
+}
+
+// FuzzCheckOptions: -o as the user types it, split and checked by both
+// tools. An error wraps ErrOptions; whatever is accepted holds no URL with
+// a credential, and stays refused when a refused option follows it.
+func FuzzCheckOptions(f *testing.F) {
+	for _, s := range []string{"-a --numeric-ids -H", "-a -n", "--transfers 8 --checkers=16", "-aT /tmp", "--bwlimit -n", "--log-file=/x --temp-dir y",
+		"--header='Authorization: Bearer X'", "--http-url=https://user:X@host/", "-vv --s3-chunk-size=64M", "--metadata-set k=https://h/?sig=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		words, err := SplitOptions(s)
+		if err != nil {
+			return
+		}
+		for _, tl := range []Tool{Rsync{}, Rclone{}} {
+			err := tl.CheckOptions(words)
+			if err != nil {
+				if !errors.Is(err, ErrOptions) {
+					t.Fatalf("%s.CheckOptions(%q): %v does not wrap ErrOptions", tl.Name(), words, err)
+				}
+				continue
+			}
+			for _, w := range words {
+				if cerr := credentialInValue(w); cerr != nil {
+					t.Fatalf("%s.CheckOptions(%q) accepted %q: %v", tl.Name(), words, w, cerr)
+				}
+			}
+			for _, p := range tl.OptionPaths(words) {
+				if p.Path == "" {
+					t.Fatalf("%s.OptionPaths(%q): empty path for %s", tl.Name(), words, p.Option)
+				}
+			}
+			for _, extra := range refusedAlways[tl.Name()] {
+				if err := tl.CheckOptions(append(slices.Clone(words), extra...)); !errors.Is(err, ErrOptions) {
+					t.Fatalf("%s.CheckOptions(%q + %q) = %v; want refused", tl.Name(), words, extra, err)
+				}
+			}
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,6 +35,24 @@ func Command(p *plan.Plan, index string) ([]string, error) {
 		return nil, err
 	}
 	return t.Argv(job(p, p.Dir().PartFile(index))), nil
+}
+
+// ErrArgv is wrapped when a pod is given an argv that is not its
+// partition's.
+var ErrArgv = errors.New("not the plan's command")
+
+// PlannedArgv is the argv partition part runs: Command's for the index. A
+// given argv (the workflow's, after Argo put the index in) must be exactly
+// it: `partsync transfer` never runs a command the plan did not make.
+func PlannedArgv(p *plan.Plan, part int, given []string) ([]string, error) {
+	want, err := Command(p, strconv.Itoa(part))
+	if err != nil || len(given) == 0 {
+		return want, err
+	}
+	if !slices.Equal(given, want) {
+		return nil, fmt.Errorf("%w: part %d: the argv after -- is not the one plan.json %s makes for it (%q); drop it, partsync builds the command from the plan", ErrArgv, part, p.Dir().PlanFile(), want)
+	}
+	return want, nil
 }
 
 // job is what the tool needs to copy the entries listed in partFile.

@@ -120,8 +120,8 @@ func (o Options) validate() error {
 	if err := o.Pods.validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if strings.TrimSpace(o.Image) == "" {
-		errs = append(errs, fmt.Errorf("%w: --image is empty; name the partsync image", ErrCluster))
+	if _, err := clusterflags.ParseImage(o.Image); err != nil {
+		errs = append(errs, err)
 	}
 	if errs2 := validation.IsDNS1123Subdomain(o.ServiceAccount); len(errs2) > 0 {
 		errs = append(errs, fmt.Errorf("%w: --service-account %q: %s", ErrCluster, o.ServiceAccount, errs2[0]))

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestFlagsAfterArguments: `partsync run SRC DST -n 4 …` and
+// `partsync status RUN -d DIR` work as kubectl and argo users write them
+// (both exited 2 before), a value that looks like a flag stays the value of
+// its flag, and the transfer's argv after `--` is left as it is.
+func TestFlagsAfterArguments(t *testing.T) {
+	needTools(t, "rsync")
+	base := t.TempDir()
+	src := buildSampleTree(t, filepath.Join(base, "src"), 3, 4).root
+	dst, shared := filepath.Join(base, "dst"), filepath.Join(base, "shared")
+	mustPartsync(t, "run", src, dst, "-n", "4", "-d", shared, "--run-id", "after", "-o", "-a -H", "-f", "3")
+	p := loadPlan(t, filepath.Join(shared, "after"))
+	if !slices.Equal(p.ToolOptions, []string{"-a", "-H"}) {
+		t.Errorf("-o after the arguments gave tool options %q, want [-a -H]", p.ToolOptions)
+	}
+	if len(p.Partitions) < 2 {
+		t.Errorf("-f 3 after the arguments gave %d partitions", len(p.Partitions))
+	}
+	mustPartsync(t, "status", "after", "-d", shared)
+	mustPartsync(t, "status", "after", "-d", shared, "--output", "json")
+	if res := partsync(t.Context(), "status", "after", "-d"); res.code != ExitUsage {
+		t.Errorf("a flag without its value: exit %d, want %d\n%s", res.code, ExitUsage, res)
+	}
+}
+
+// TestFlagsFirstKeepsArgv: the reordering moves each flag with its value
+// and leaves every word after `--` in place, flags or not.
+func TestFlagsFirstKeepsArgv(t *testing.T) {
+	cmd := transferCommand(Streams{})
+	got := flagsFirst(cmd, []string{"--run-dir", "D", "--part", "3", "--", "rsync", "-a", "--part", "x"})
+	want := []string{"--run-dir", "D", "--part", "3", "--", "rsync", "-a", "--part", "x"}
+	if !slices.Equal(got, want) {
+		t.Errorf("flagsFirst = %q, want %q", got, want)
+	}
+	run := runCommand(Streams{})
+	got = flagsFirst(run, []string{"SRC", "DST", "-o", "--delete", "-n=4", "--live=false", "-x", "-n"})
+	want = []string{"-o", "--delete", "-n=4", "--live=false", "-x", "-n", "SRC", "DST"}
+	if !slices.Equal(got, want) {
+		t.Errorf("flagsFirst = %q, want %q", got, want)
+	}
+}
