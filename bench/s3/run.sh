@@ -12,7 +12,10 @@
 # and leaves the raw times in DIR/results.tsv.
 #
 # Environment: SCALE (1: the full set; 0.05 for a quick try), JOBS (8),
-# FILES (10000: entries per partition for fpart and partsync alike).
+# FILES (10000: entries per partition for fpart and partsync alike), RCLONE
+# (the rclone binary every side runs, default the one on PATH; e.g.
+# RCLONE=$(bash .ci/rclone.sh) for the version the image pins). The server's
+# request counts per copy (LIST, HEAD, PUT, ...) go to DIR/requests.log.
 set -euo pipefail
 # rclone 1.60 (Debian) cannot open an S3 remote at all when AWS_CA_BUNDLE is
 # set ("LoadCustomCABundleError"); the server here is plain http.
@@ -23,6 +26,9 @@ reps=${2:-3}
 scale=${SCALE:-1}
 jobs=${JOBS:-8}
 files=${FILES:-10000}
+rclone=$(command -v "${RCLONE:-rclone}") || { echo "run.sh: no rclone ${RCLONE:-on PATH}" >&2; exit 1; }
+# partsync runs the rclone first on PATH: the same binary as the anchor.
+PATH=$(dirname "$rclone"):$PATH
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../lib.sh
 source "$repo/bench/lib.sh"
@@ -54,7 +60,7 @@ want=$(find "$src" -type f | wc -l) # also warms the cache
 start_server() {
 	rm -f "$bin/url"
 	rm -rf "$dir/bucket"
-	"$bin/s3server" -addr 127.0.0.1:0 -url-file "$bin/url" -dir "$dir/bucket" >>"$dir/log" 2>&1 &
+	"$bin/s3server" -addr 127.0.0.1:0 -url-file "$bin/url" -dir "$dir/bucket" -count-file "$bin/counts" >>"$dir/log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 100); do [ -s "$bin/url" ] && break; sleep 0.05; done
 	[ -s "$bin/url" ] || { echo "run.sh: the S3 server did not start; see $dir/log" >&2; exit 1; }
@@ -79,7 +85,7 @@ stop_server() {
 # copy TOOL: one copy of $src to the bucket, output to the log.
 copy() {
 	case $1 in
-	rclone-16) rclone --config "$bin/rclone.conf" copy --transfers 16 --checkers 16 "$src" bench:bucket ;;
+	rclone-16) "$rclone" --config "$bin/rclone.conf" copy --transfers 16 --checkers 16 "$src" bench:bucket ;;
 	fpart-rclone-*)
 		rm -rf "$bin/parts" && mkdir "$bin/parts"
 		# fpart lists paths as it found them below "." ("./a/b"); rclone's
@@ -88,7 +94,7 @@ copy() {
 		(cd "$src" && fpart -f "$files" -o "$bin/parts/part" .) >/dev/null
 		find "$bin/parts" -name 'part.*' -exec sed -i 's|^\./||' {} +
 		find "$bin/parts" -name 'part.*' -print0 |
-			xargs -0 -P "${1#fpart-rclone-}" -I{} rclone --config "$bin/rclone.conf" copy --files-from {} "$src" bench:bucket
+			xargs -0 -P "${1#fpart-rclone-}" -I{} "$rclone" --config "$bin/rclone.conf" copy --files-from {} "$src" bench:bucket
 		;;
 	partsync-*) "$bin/partsync" run -m rclone -n "${1#partsync-}" -f "$files" --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
 	esac
@@ -101,7 +107,7 @@ tools=(rclone-16 "fpart-rclone-$jobs" "partsync-$jobs")
 results=$dir/results.tsv
 : >"$dir/log"
 printf 'set\trep\ttool\tphase\tseconds\tload1\n' >"$results"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(rclone version | head -1), $want files" >&2
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $("$rclone" version | head -1), $want files" >&2
 for rep in $(seq "$reps"); do
 	k=$(((rep - 1) % ${#tools[@]}))
 	order=("${tools[@]:k}" "${tools[@]:0:k}")
@@ -110,7 +116,7 @@ for rep in $(seq "$reps"); do
 		rm -rf "$bin/runs"
 		load=$(awk '{print $1}' /proc/loadavg)
 		first=$(timed "$tool")
-		got=$(rclone --config "$bin/rclone.conf" size --json bench:bucket | sed -n 's/.*"count":\([0-9]*\).*/\1/p')
+		got=$("$rclone" --config "$bin/rclone.conf" size --json bench:bucket | sed -n 's/.*"count":\([0-9]*\).*/\1/p')
 		if [ "$got" != "$want" ]; then
 			echo "run.sh: $tool left $got of $want objects" >&2
 			exit 1
@@ -118,6 +124,7 @@ for rep in $(seq "$reps"); do
 		rm -rf "$bin/runs"
 		rerun=$(timed "$tool")
 		stop_server
+		printf '%s rep %s (first copy, then re-run): %s\n' "$tool" "$rep" "$(tr '\n' ' ' <"$bin/counts")" >>"$dir/requests.log"
 		printf 'small\t%s\t%s\tfirst\t%s\t%s\nsmall\t%s\t%s\trerun\t%s\t%s\n' "$rep" "$tool" "$first" "$load" "$rep" "$tool" "$rerun" "$load" >>"$results"
 		printf 'rep %d %-16s first %8.2f s  re-run %7.2f s  (load %s)\n' "$rep" "$tool" "$first" "$rerun" "$load" >&2
 	done

@@ -34,7 +34,7 @@ func newApp(s Streams) *cli.App {
 		Usage:     "copy a huge file tree in parallel partitions with rsync or rclone, on Argo Workflows or locally",
 		Version:   version,
 		Reader:    s.In,
-		Writer:    s.Out, // --help and --version, as argo, kubectl and helm print them
+		Writer:    s.Out, // --help and --version: what was asked for goes to stdout, as kubectl and argo do
 		ErrWriter: s.Err,
 		// -x '*.{jpg,png}' is one pattern; PARTSYNC_EXCLUDE and PARTSYNC_PVC
 		// take several values, one per line.

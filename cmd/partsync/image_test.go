@@ -52,8 +52,8 @@ func readDockerfile(t *testing.T) []dockerInstruction {
 }
 
 // shellCall parses a RUN or ENV line as the shell would: its variable
-// assignments and its argv.
-func shellCall(t *testing.T, line string) (env []string, argv []string) {
+// assignments and its argv, with vars (NAME=value) set and others empty.
+func shellCall(t *testing.T, line string, vars ...string) (env []string, argv []string) {
 	t.Helper()
 	f, err := syntax.NewParser().Parse(strings.NewReader(line), "")
 	if err != nil || len(f.Stmts) != 1 {
@@ -63,7 +63,7 @@ func shellCall(t *testing.T, line string) (env []string, argv []string) {
 	if !ok {
 		t.Fatalf("%q is not a simple command", line)
 	}
-	cfg := &expand.Config{}
+	cfg := &expand.Config{Env: expand.ListEnviron(vars...)}
 	for _, a := range call.Assigns {
 		v, err := expand.Literal(cfg, a.Value)
 		if err != nil {
@@ -79,24 +79,85 @@ func shellCall(t *testing.T, line string) (env []string, argv []string) {
 }
 
 // TestDockerfileBuildStage runs the build stage's `go build` line as it
-// stands, with its environment, and checks that the binary is static and
-// runs --version. CGO_ENABLED=0 and -trimpath rebuild every package once (a
-// few minutes on two cores, then cached), so it runs only when asked, as CI
-// does in a line of its own:
+// stands, with its environment, for the build machine (BuildKit's TARGETARCH
+// empty) and cross-compiled for linux/arm64 (OKE Ampere nodes), and checks
+// that each binary is static and of its machine, and that the native one
+// runs --version. CGO_ENABLED=0 and -trimpath rebuild every package once per
+// architecture (a few minutes on two cores, then cached), so it runs only
+// when asked, as CI does in a line of its own:
 //
 //	go test -count=1 -timeout 45m -run '^TestDockerfileBuildStage$' ./cmd/partsync -image-build
 func TestDockerfileBuildStage(t *testing.T) {
 	if !*imageBuild {
 		t.Skip("-image-build builds partsync as the Dockerfile does (a full rebuild the first time)")
 	}
+	for _, target := range []struct {
+		name    string
+		vars    []string // BuildKit's platform arguments
+		machine elf.Machine
+	}{
+		{"native", nil, hostMachine(t)},
+		{"linux-arm64", []string{"TARGETOS=linux", "TARGETARCH=arm64"}, elf.EM_AARCH64},
+	} {
+		t.Run(target.name, func(t *testing.T) {
+			out := buildStage(t, target.vars)
+			bin, err := elf.Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = bin.Close() }()
+			if bin.Machine != target.machine {
+				t.Errorf("the binary is for %v; want %v", bin.Machine, target.machine)
+			}
+			for _, p := range bin.Progs {
+				if p.Type == elf.PT_INTERP {
+					t.Errorf("the binary asks for a dynamic loader: it is not static")
+				}
+			}
+			if libs, _ := bin.ImportedLibraries(); len(libs) > 0 {
+				t.Errorf("the binary links %q", libs)
+			}
+			if bin.Section(".debug_info") != nil {
+				t.Errorf("the binary keeps its DWARF: -ldflags -s -w is lost")
+			}
+			if target.vars != nil {
+				return
+			}
+			b, err := exec.Command(out, "--version").CombinedOutput()
+			if err != nil || !strings.Contains(string(b), version) {
+				t.Errorf("%s --version: %v: %s", out, err, b)
+			}
+		})
+	}
+}
+
+// hostMachine is the ELF machine of the running test binary.
+func hostMachine(t *testing.T) elf.Machine {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	return f.Machine
+}
+
+// buildStage runs the Dockerfile's `go build` line of partsync with the
+// stage's ENV and the platform arguments vars, and returns the binary's path.
+func buildStage(t *testing.T, vars []string) string {
+	t.Helper()
 	var env, argv []string
 	for _, in := range readDockerfile(t) {
 		switch {
 		case in.cmd == "ENV" && argv == nil:
-			e, _ := shellCall(t, in.rest)
+			e, _ := shellCall(t, in.rest, vars...)
 			env = append(env, e...)
 		case in.cmd == "RUN" && strings.Contains(in.rest, "go build"):
-			e, a := shellCall(t, in.rest)
+			e, a := shellCall(t, in.rest, vars...)
 			env, argv = append(env, e...), a
 		}
 	}
@@ -111,30 +172,12 @@ func TestDockerfileBuildStage(t *testing.T) {
 	argv[i+1] = out
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = filepath.Join("..", "..")
+	// An empty GOOS= or GOARCH= (no BuildKit) means the build machine's, as in the Dockerfile.
 	cmd.Env = append(os.Environ(), env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%q: %v\n%s", argv, err, b)
+		t.Fatalf("%q %q: %v\n%s", env, argv, err, b)
 	}
-	bin, err := elf.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = bin.Close() }()
-	for _, p := range bin.Progs {
-		if p.Type == elf.PT_INTERP {
-			t.Errorf("the binary asks for a dynamic loader: it is not static")
-		}
-	}
-	if libs, _ := bin.ImportedLibraries(); len(libs) > 0 {
-		t.Errorf("the binary links %q", libs)
-	}
-	if bin.Section(".debug_info") != nil {
-		t.Errorf("the binary keeps its DWARF: -ldflags -s -w is lost")
-	}
-	b, err := exec.Command(out, "--version").CombinedOutput()
-	if err != nil || !strings.Contains(string(b), version) {
-		t.Errorf("%s --version: %v: %s", out, err, b)
-	}
+	return out
 }
 
 // TestDockerfile: pinned versions, the version label, a non-root user, and a
@@ -162,12 +205,12 @@ func TestDockerfile(t *testing.T) {
 	if args["PARTSYNC_VERSION"] != version {
 		t.Errorf("ARG PARTSYNC_VERSION=%s; partsync is %s", args["PARTSYNC_VERSION"], version)
 	}
-	for _, name := range []string{"GO_VERSION", "RCLONE_VERSION", "RSYNC_VERSION", "DEBIAN_RELEASE"} {
+	for _, name := range []string{"GO_VERSION", "RCLONE_VERSION", "RSYNC_MIN_VERSION", "DEBIAN_RELEASE"} {
 		if !regexp.MustCompile(`^v?[0-9][0-9a-z.+~-]*$|^[a-z]+$`).MatchString(args[name]) {
 			t.Errorf("ARG %s=%q is not pinned to a version", name, args[name])
 		}
 	}
-	if !strings.Contains(runs, `"rsync=${RSYNC_VERSION}"`) || !strings.Contains(runs, "github.com/rclone/rclone@${RCLONE_VERSION}") || !strings.Contains(runs, "/out/partsync --version") {
+	if !strings.Contains(runs, `"$rsync_version" lt "$RSYNC_MIN_VERSION"`) || !strings.Contains(runs, "github.com/rclone/rclone@${RCLONE_VERSION}") || !strings.Contains(runs, "/out/partsync --version") {
 		t.Errorf("rsync or rclone is not installed at its pinned version, or partsync is not run:\n%s", runs)
 	}
 	for _, l := range []string{`org.opencontainers.image.version="${PARTSYNC_VERSION}"`, `org.opencontainers.image.source="https://github.com/partsync/partsync"`} {

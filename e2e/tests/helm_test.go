@@ -64,6 +64,11 @@ func testHelmChart(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	runHelm := s.helmRunner(t, helm)
+	// `helm template` as a user runs it: no cluster, no --kube-version (the
+	// chart once required a kubeVersion that Helm's default v1.20.0 refused).
+	if out := runHelm("template", release, chartDir, "--namespace", s.ns, "--values", valuesFile); !strings.Contains(string(out), "kind: WorkflowTemplate") {
+		t.Errorf("helm template rendered no WorkflowTemplate:\n%s", out)
+	}
 	runHelm("install", release, chartDir, "--namespace", s.ns, "--values", valuesFile)
 	uninstalled := false
 	t.Cleanup(func() {
@@ -112,6 +117,7 @@ func testHelmChart(t *testing.T, s *suite) {
 		{s.ns, "", "secrets", "get", false},
 		{s.ns, "", "pods", "create", false},
 		{s.ns, "argoproj.io", "workflows", "delete", false},
+		{s.ns, "argoproj.io", "workflows", "create", false}, // rbac.childWorkflows is off
 		{s.ns, "", "configmaps", "delete", false},
 		{"kube-system", "argoproj.io", "workflowtaskresults", "create", false},
 	} {

@@ -3,9 +3,42 @@
 {{ .Values.image.repository }}:{{ .Values.image.tag | default (printf "v%s" .Chart.AppVersion) }}
 {{- end }}
 
+{{/* The chart's name, or nameOverride. */}}
+{{- define "partsync.name" -}}
+{{ default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The name of the release's objects: fullnameOverride, or the release's name
+when it holds the chart's name, else release-name. Two releases in one
+namespace thus never share an object.
+*/}}
+{{- define "partsync.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := include "partsync.name" . }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The service account of the pods: serviceAccount.name, or the fullname. */}}
+{{- define "partsync.serviceAccountName" -}}
+{{ .Values.serviceAccount.name | default (include "partsync.fullname" .) }}
+{{- end }}
+
+{{/* The (Cluster)WorkflowTemplate's name: workflowTemplate.name, or the fullname. */}}
+{{- define "partsync.templateName" -}}
+{{ .Values.workflowTemplate.name | default (include "partsync.fullname" .) }}
+{{- end }}
+
 {{/* Labels of every object. */}}
 {{- define "partsync.labels" -}}
-app.kubernetes.io/name: partsync
+app.kubernetes.io/name: {{ include "partsync.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
@@ -74,15 +107,12 @@ default destination, read-only otherwise, as `partsync template` decides.
   name: scratch
 {{- end }}
 
-{{/* The environment of a partsync container; rclone adds the config's path. */}}
-{{- define "partsync.env" -}}
-- name: HOME
-  value: /var/tmp/partsync
-- name: TMPDIR
-  value: /var/tmp/partsync
-{{- if and .rclone .root.Values.rcloneConfig.secretName }}
-- name: RCLONE_CONFIG
-  value: /etc/partsync/rclone/rclone.conf
+{{/* The rclone config's path, in the env of the containers that may run rclone. */}}
+{{- define "partsync.rcloneEnv" -}}
+{{- if .Values.rcloneConfig.secretName }}
+env:
+  - name: RCLONE_CONFIG
+    value: /etc/partsync/rclone/rclone.conf
 {{- end }}
 {{- end }}
 
@@ -93,7 +123,7 @@ capabilities:
   drop:
     - ALL
   {{- if .Values.workflowTemplate.runAsRoot }}
-  add: [CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID]
+  add: [CHOWN, DAC_OVERRIDE, FOWNER, FSETID]
   {{- end }}
 readOnlyRootFilesystem: true
 {{- end }}

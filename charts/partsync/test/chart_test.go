@@ -59,9 +59,15 @@ func loadChart(t *testing.T) *chart.Chart {
 // render is `helm template` in-process: every document of the manifest, and the notes.
 func render(t *testing.T, vals map[string]any) ([]string, string, error) {
 	t.Helper()
+	return renderAs(t, "partsync", kubeVersion, vals)
+}
+
+// renderAs is `helm template RELEASE` with --kube-version kube (nil: none, Helm's default).
+func renderAs(t *testing.T, release string, kube *chartutil.KubeVersion, vals map[string]any) ([]string, string, error) {
+	t.Helper()
 	install := action.NewInstall(&action.Configuration{})
 	install.DryRun, install.ClientOnly, install.Replace = true, true, true
-	install.ReleaseName, install.Namespace, install.KubeVersion = "partsync", namespace, kubeVersion
+	install.ReleaseName, install.Namespace, install.KubeVersion = release, namespace, kube
 	rel, err := install.RunWithContext(context.Background(), loadChart(t), vals)
 	if err != nil {
 		return nil, "", err
@@ -129,6 +135,11 @@ func sameSpec(t *testing.T, what, got, want string) {
 	t.Helper()
 	if got == want {
 		return
+	}
+	if dir := os.Getenv("CHART_TEST_DUMP"); dir != "" { // for a diff by hand
+		name := regexp.MustCompile(`[^a-z0-9.-]+`).ReplaceAllString(what, "_")
+		_ = os.WriteFile(filepath.Join(dir, name+".chart"), []byte(got), 0o644)
+		_ = os.WriteFile(filepath.Join(dir, name+".generator"), []byte(want), 0o644)
 	}
 	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
 	for i := range min(len(g), len(w)) {
@@ -274,9 +285,10 @@ defaults:
 // the source mounted read-only, and Argo's {{…}} left for Argo.
 func TestChartObjects(t *testing.T) {
 	for name, vals := range map[string]string{
-		"defaults":  ``,
-		"no-secret": `{rcloneConfig: {secretName: ""}}`,
-		"cluster":   `{workflowTemplate: {cluster: true}}`,
+		"defaults":        ``,
+		"no-secret":       `{rcloneConfig: {secretName: ""}}`,
+		"cluster":         `{workflowTemplate: {cluster: true}}`,
+		"child-workflows": `{rbac: {childWorkflows: true}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			docs := byKind(t, values(t, vals))
@@ -293,7 +305,10 @@ func TestChartObjects(t *testing.T) {
 			for _, r := range role.Rules {
 				rules = append(rules, strings.Join(r.APIGroups, ",")+"/"+strings.Join(r.Resources, ",")+":"+strings.Join(r.Verbs, ","))
 			}
-			want := []string{"argoproj.io/workflowtaskresults:create,patch", "/configmaps:create", "argoproj.io/workflows/finalizers:update", "argoproj.io/workflows:create,get"}
+			want := []string{"argoproj.io/workflowtaskresults:create,patch", "/configmaps:create", "argoproj.io/workflows/finalizers:update"}
+			if name == "child-workflows" {
+				want = append(want, "argoproj.io/workflows:create,get")
+			}
 			if !slices.Equal(rules, want) {
 				t.Errorf("role rules %q; want exactly %q", rules, want)
 			}
@@ -315,11 +330,15 @@ func TestChartObjects(t *testing.T) {
 			if wt.Spec.ServiceAccountName != "partsync" || wt.Spec.SecurityContext == nil || !*wt.Spec.SecurityContext.RunAsNonRoot {
 				t.Errorf("pods run as %q with %+v", wt.Spec.ServiceAccountName, wt.Spec.SecurityContext)
 			}
-			for _, x := range wt.Spec.Templates {
-				c := x.Container
-				if c == nil {
+			for _, own := range wt.Spec.Templates {
+				if own.Container == nil {
 					continue
 				}
+				x, err := workflow.Merged(wt.Spec, own.Name) // with templateDefaults, as Argo runs it
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := x.Container
 				sc := c.SecurityContext
 				if sc == nil || *sc.AllowPrivilegeEscalation || !*sc.ReadOnlyRootFilesystem || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
 					t.Errorf("%s: weak securityContext %+v", x.Name, sc)
@@ -352,7 +371,11 @@ func TestChartRefusesBadValues(t *testing.T) {
 		`{defaults: {jobs: many}}`:                                         "jobs",
 		`{workflowTemplate: {cluster: true, name: "Bad Name"}}`:            "name",
 		`{image: {repository: ""}}`:                                        "repository",
-		`{serviceAccount: {name: ""}}`:                                     "name",
+		`{serviceAccount: {name: "Bad_Name"}}`:                             "name",
+		`{fullnameOverride: "Bad Name"}`:                                   "fullnameOverride",
+		`{serviceAccount: {annotations: {eks.amazonaws.com/role-arn: 5}}}`: "annotations",
+		`{serviceAccount: {annotations: [a]}}`:                             "annotations",
+		`{rbac: {childWorkflows: "yes"}}`:                                  "childWorkflows",
 		`{volumes: {shared: {create: true, accessModes: [ReadOnlyMany]}}}`: "ReadWriteMany",
 	} {
 		_, _, err := render(t, values(t, vals))
@@ -389,8 +412,106 @@ func TestImageVersionsAgree(t *testing.T) {
 	}
 	for _, e := range entries {
 		doc := shipped(t, e.Name())
-		if strings.Count(doc, "image: "+image+"\n") != 4 || strings.Count(doc, "--image="+image+"\n") != 1 {
-			t.Errorf("templates/%s does not run %s in its four pods (scan, transfer, dirs, exit handler)", e.Name(), image)
+		var wt wfv1.WorkflowTemplate
+		if err := yaml.Unmarshal([]byte(doc), &wt); err != nil {
+			t.Fatal(err)
 		}
+		pods := 0
+		for _, own := range wt.Spec.Templates {
+			x, err := workflow.Merged(wt.Spec, own.Name) // with templateDefaults, as Argo runs it
+			if err != nil {
+				t.Fatal(err)
+			}
+			if x.Container != nil && x.Container.Image == image {
+				pods++
+			}
+		}
+		if pods != 4 || strings.Count(doc, "--image="+image+"\n") != 1 {
+			t.Errorf("templates/%s runs %s in %d pods; want four (scan, transfer, dirs, exit handler), and --image once", e.Name(), image, pods)
+		}
+	}
+}
+
+// TestChartRendersWithoutKubeVersion: `helm template` with no --kube-version
+// checks the chart against Helm's default Kubernetes (v1.20.0 in a helm built
+// from source): the chart renders and lints there too.
+func TestChartRendersWithoutKubeVersion(t *testing.T) {
+	docs, _, err := renderAs(t, "partsync", nil, nil)
+	if err != nil {
+		t.Fatalf("helm template without --kube-version: %v", err)
+	}
+	if len(docs) == 0 {
+		t.Fatal("nothing rendered")
+	}
+	lint := action.NewLint()
+	lint.Strict, lint.Namespace = true, namespace
+	for _, err := range lint.Run([]string{chartDir}, nil).Errors {
+		t.Errorf("helm lint --strict without --kube-version: %v", err)
+	}
+}
+
+// objectNames renders a release and returns kind/namespace/name of each object.
+func objectNames(t *testing.T, release string, vals map[string]any) []string {
+	t.Helper()
+	docs, _, err := renderAs(t, release, kubeVersion, vals)
+	if err != nil {
+		t.Fatalf("release %s: %v", release, err)
+	}
+	var names []string
+	for _, d := range docs {
+		var m metav1.PartialObjectMetadata
+		if err := yaml.Unmarshal([]byte(d), &m); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, m.Kind+"/"+m.Namespace+"/"+m.Name)
+	}
+	return names
+}
+
+// TestChartTwoReleases: two releases in one namespace (and two
+// ClusterWorkflowTemplates) share no object name, and overrides name them.
+func TestChartTwoReleases(t *testing.T) {
+	for name, vals := range map[string]string{
+		"namespaced": ``,
+		"cluster":    `{workflowTemplate: {cluster: true}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			first, second := objectNames(t, "partsync", values(t, vals)), objectNames(t, "archive", values(t, vals))
+			if len(first) < 4 || len(first) != len(second) {
+				t.Fatalf("objects %q and %q", first, second)
+			}
+			for _, o := range first {
+				if slices.Contains(second, o) {
+					t.Errorf("both releases install %s", o)
+				}
+			}
+			if !slices.Contains(second, "ServiceAccount/"+namespace+"/archive-partsync") {
+				t.Errorf("release archive's objects: %q", second)
+			}
+		})
+	}
+	names := objectNames(t, "x", values(t, `{fullnameOverride: lustre-copy}`))
+	for _, o := range names {
+		if !strings.HasSuffix(o, "/lustre-copy") {
+			t.Errorf("fullnameOverride lustre-copy: %s", o)
+		}
+	}
+}
+
+// TestChartServiceAccountAnnotations: workload identity annotations reach
+// the service account the pods run as.
+func TestChartServiceAccountAnnotations(t *testing.T) {
+	docs := byKind(t, values(t, `
+serviceAccount:
+  annotations:
+    eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/partsync
+    iam.gke.io/gcp-service-account: partsync@project.iam.gserviceaccount.com`))
+	var sa corev1.ServiceAccount
+	if err := yaml.UnmarshalStrict([]byte(docs["ServiceAccount"][0]), &sa); err != nil {
+		t.Fatal(err)
+	}
+	if sa.Annotations["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/partsync" ||
+		sa.Annotations["iam.gke.io/gcp-service-account"] != "partsync@project.iam.gserviceaccount.com" {
+		t.Errorf("service account annotations %v", sa.Annotations)
 	}
 }
