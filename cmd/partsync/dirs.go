@@ -24,9 +24,10 @@ import (
 // (rclone) or the tree has none.
 func dirsCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "dirs",
-		Usage: "(in a workflow pod, after every partition) name the entries added to the source after the scan (recheck.json); with rsync, re-apply the directories' modes and mtimes (and what else the tool options keep) from the source, recorded in status/dirs.json",
-		Flags: []cli.Flag{runDirFlag(), attemptFlag()},
+		Name:   "dirs",
+		Hidden: true, // pod-side: in docs/flags.md, not in the top-level list
+		Usage:  "(in a workflow pod, after every partition) name the entries added to the source after the scan (recheck.json); with rsync, re-apply the directories' modes and mtimes (and what else the tool options keep) from the source, recorded in status/dirs.json",
+		Flags:  []cli.Flag{runDirFlag(), attemptFlag()},
 		Action: func(c *cli.Context) error {
 			dir := plan.Dir(c.String("run-dir"))
 			p, err := plan.Load(dir)

@@ -75,3 +75,21 @@ func TestHelpCommand(t *testing.T) {
 		t.Errorf("partsync help nosuch: want exit %d, got\n%s", ExitUsage, res)
 	}
 }
+
+// TestPodCommandsHidden: the commands only a workflow's pods run (transfer,
+// record, dirs) are left out of `partsync --help`'s list but still have their
+// own help (and their flags in docs/flags.md, TestFlagsDoc).
+func TestPodCommandsHidden(t *testing.T) {
+	top := partsync(t.Context(), "--help").stdout
+	for _, name := range []string{"transfer", "record", "dirs"} {
+		if strings.Contains(top, "\n   "+name+" ") {
+			t.Errorf("partsync --help lists the pod-side command %s:\n%s", name, top)
+		}
+		if res := partsync(t.Context(), name, "--help"); res.code != ExitOK || !strings.Contains(res.stdout, "--run-dir") {
+			t.Errorf("partsync %s --help: want its help on stdout, got\n%s", name, res)
+		}
+	}
+	if !strings.Contains(top, "\n   generate ") {
+		t.Errorf("partsync --help lost generate:\n%s", top)
+	}
+}

@@ -72,7 +72,7 @@ func transferCommand(s Streams) *cli.Command {
 		Name:      "transfer",
 		Usage:     "(in a workflow pod) run one partition's tool argv, the one plan.json gives (an argv after -- must be that one), record status/<N>.json, exit with the tool's code",
 		ArgsUsage: "[-- TOOL ARGV...]",
-		Hidden:    false,
+		Hidden:    true, // pod-side: in docs/flags.md, not in the top-level list
 		Flags: []cli.Flag{
 			runDirFlag(),
 			&cli.StringFlag{Name: "part", Required: true, Usage: "partition index"},
@@ -113,8 +113,9 @@ func transferCommand(s Streams) *cli.Command {
 // recordCommand is the workflow's exit handler: it writes outcome.json.
 func recordCommand(s Streams) *cli.Command {
 	return &cli.Command{
-		Name:  "record",
-		Usage: "(the workflow's exit handler) write outcome.json: which partitions succeeded, failed or never finished",
+		Name:   "record",
+		Hidden: true, // pod-side: in docs/flags.md, not in the top-level list
+		Usage:  "(the workflow's exit handler) write outcome.json: which partitions succeeded, failed or never finished",
 		Flags: []cli.Flag{
 			runDirFlag(),
 			&cli.StringFlag{Name: "workflow-status", Usage: "Argo's {{workflow.status}}"},
