@@ -131,35 +131,37 @@ func podOptions(c *cli.Context) (workflow.PodOptions, error) {
 		p.ImagePullPolicy, err = clusterflags.ParsePullPolicy(v)
 		errs = append(errs, err)
 	}
-	if file := c.String("affinity"); file != "" {
-		data, err := []byte(file), error(nil)
-		if !clusterflags.IsInlinePatch(file) { // JSON, as the template's scan step passes it, or a file
-			data, err = os.ReadFile(file)
+	if v := c.String("affinity"); v != "" {
+		data, where, err := inlineOrFile("affinity", v)
+		if err == nil {
+			p.Affinity, err = clusterflags.ParseAffinity(where, data)
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: --affinity %s: %v; give a readable file", ErrUsage, file, err))
-		} else {
-			p.Affinity, err = clusterflags.ParseAffinity(file, data)
-			errs = append(errs, err)
-		}
+		errs = append(errs, err)
 	}
 	if v := c.String("pod-spec-patch"); strings.TrimSpace(v) != "" { // blank, as the form may send it: none
-		where, data := fmt.Sprintf("%q", v), []byte(v)
-		if !clusterflags.IsInlinePatch(v) {
-			var err error
-			where = v
-			if data, err = os.ReadFile(v); err != nil {
-				errs = append(errs, fmt.Errorf("%w: --pod-spec-patch %s: %v; give JSON starting with '{' or a readable file", ErrUsage, v, err))
-			}
-		}
-		if data != nil {
-			var err error
+		data, where, err := inlineOrFile("pod-spec-patch", v)
+		if err == nil {
 			p.SpecPatch, err = clusterflags.ParsePodSpecPatch(where, data)
-			errs = append(errs, err)
 		}
+		errs = append(errs, err)
 	}
 	p.ActiveDeadline = c.Duration("active-deadline")
 	return p, errors.Join(errs...)
+}
+
+// inlineOrFile is the document that --affinity or --pod-spec-patch gives:
+// the value itself when it is inline JSON (as the template's scan step
+// passes it), else the file it names. where names it in errors: the quoted
+// value, or the file.
+func inlineOrFile(flag, v string) (data []byte, where string, err error) {
+	if clusterflags.IsInlinePatch(v) {
+		return []byte(v), fmt.Sprintf("%q", v), nil
+	}
+	data, err = os.ReadFile(v)
+	if err != nil {
+		return nil, v, fmt.Errorf("%w: --%s %s: %v; give JSON starting with '{' or a readable file", ErrUsage, flag, v, err)
+	}
+	return data, v, nil
 }
 
 // putKey sets m[k] = v, making m if it is nil.
