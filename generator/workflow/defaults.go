@@ -37,42 +37,29 @@ func shareContainerDefaults(spec *wfv1.WorkflowSpec) {
 		}
 		return true
 	}
-	if same(func(c *corev1.Container) any { return c.Image }) {
-		shared.Image = first.Image
+	// hoist moves a field that every container has alike into shared:
+	// get reads it, set copies it from one container to another (from an
+	// empty container, it clears it).
+	hoist := func(get func(*corev1.Container) any, set func(to, from *corev1.Container)) {
+		if !same(get) {
+			return
+		}
+		set(shared, first)
+		for _, c := range containers {
+			set(c, &corev1.Container{})
+		}
 	}
-	if same(func(c *corev1.Container) any { return c.Command }) {
-		shared.Command = first.Command
-	}
-	if same(func(c *corev1.Container) any { return c.ImagePullPolicy }) {
-		shared.ImagePullPolicy = first.ImagePullPolicy
-	}
-	if same(func(c *corev1.Container) any { return c.SecurityContext }) {
-		shared.SecurityContext = first.SecurityContext
-	}
-	if same(func(c *corev1.Container) any { return c.VolumeMounts }) {
-		shared.VolumeMounts = first.VolumeMounts
-	}
+	hoist(func(c *corev1.Container) any { return c.Image }, func(to, from *corev1.Container) { to.Image = from.Image })
+	hoist(func(c *corev1.Container) any { return c.Command }, func(to, from *corev1.Container) { to.Command = from.Command })
+	hoist(func(c *corev1.Container) any { return c.ImagePullPolicy }, func(to, from *corev1.Container) { to.ImagePullPolicy = from.ImagePullPolicy })
+	hoist(func(c *corev1.Container) any { return c.SecurityContext }, func(to, from *corev1.Container) { to.SecurityContext = from.SecurityContext })
+	hoist(func(c *corev1.Container) any { return c.VolumeMounts }, func(to, from *corev1.Container) { to.VolumeMounts = from.VolumeMounts })
 	for _, e := range first.Env {
 		if same(func(c *corev1.Container) any { return envValue(c.Env, e.Name) }) {
 			shared.Env = append(shared.Env, e)
 		}
 	}
 	for _, c := range containers {
-		if shared.Image != "" {
-			c.Image = ""
-		}
-		if shared.Command != nil {
-			c.Command = nil
-		}
-		if shared.ImagePullPolicy != "" {
-			c.ImagePullPolicy = ""
-		}
-		if shared.SecurityContext != nil {
-			c.SecurityContext = nil
-		}
-		if shared.VolumeMounts != nil {
-			c.VolumeMounts = nil
-		}
 		var own []corev1.EnvVar
 		for _, e := range c.Env {
 			if envValue(shared.Env, e.Name) == nil {
