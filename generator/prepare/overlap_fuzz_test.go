@@ -32,7 +32,16 @@ func FuzzCheckOverlap(f *testing.F) {
 		if link == "" || target == "" || strings.ContainsAny(strings.Trim(filepath.Clean(link), "/"), "/.") {
 			t.Skip() // one link, directly in the base
 		}
-		base := t.TempDir()
+		// The base lies 20 levels below the test's own directory: a link
+		// target and a path each climb at most 8 levels ("../" in 24
+		// characters), so whatever they resolve to, every directory made
+		// and every marker written stays inside the test's directory. An
+		// absolute target points into the base (a target of "/" once made
+		// the test write its markers to the machine's / and walk all of it).
+		base := filepath.Join(t.TempDir(), strings.Repeat("d/", 20))
+		if filepath.IsAbs(target) {
+			target = filepath.Join(base, target)
+		}
 		for _, d := range []string{"a/b", "c", "src/sub"} {
 			if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
 				t.Fatal(err)
