@@ -105,7 +105,7 @@ func (p PodOptions) flags() ([]string, error) {
 		add("toleration", clusterflags.FormatToleration(t))
 	}
 	if p.Affinity != nil {
-		data, err := json.Marshal(p.Affinity)
+		data, err := sortedJSON(p.Affinity)
 		if err != nil {
 			return nil, fmt.Errorf("--affinity: %w", err)
 		}
@@ -130,4 +130,19 @@ func (p PodOptions) flags() ([]string, error) {
 		add("pod-label", k+"="+p.Labels[k])
 	}
 	return argv, nil
+}
+
+// sortedJSON is v as JSON with every object's keys sorted, the form Helm's
+// toJson writes, so that the chart's scan step gives generate the same
+// --affinity to the byte.
+func sortedJSON(v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var generic any
+	if err := json.Unmarshal(data, &generic); err != nil {
+		return nil, err
+	}
+	return json.Marshal(generic)
 }

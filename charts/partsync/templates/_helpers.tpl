@@ -127,3 +127,89 @@ capabilities:
   {{- end }}
 readOnlyRootFilesystem: true
 {{- end }}
+
+{{/* resourceList MAP: NAME=QUANTITY,… sorted by name, as --requests takes it. */}}
+{{- define "partsync.resourceList" -}}
+{{- $items := list -}}
+{{- range $k, $v := . }}{{ $items = append $items (printf "%s=%v" $k $v) }}{{ end -}}
+{{ join "," $items }}
+{{- end }}
+
+{{/* resources {requests, limits}: a container's resources, or nothing. */}}
+{{- define "partsync.resources" -}}
+{{- with .requests }}
+requests:
+  {{- range $k, $v := . }}
+  {{ $k }}: {{ $v | toString | quote }}
+  {{- end }}
+{{- end }}
+{{- with .limits }}
+limits:
+  {{- range $k, $v := . }}
+  {{ $k }}: {{ $v | toString | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The tolerations as generate's --toleration gives them: Exists without a value, Equal with one. */}}
+{{- define "partsync.tolerations" -}}
+{{- $out := list -}}
+{{- range $i, $t := .Values.tolerations -}}
+{{- $op := $t.operator | default (ternary "Equal" "Exists" (hasKey $t "value")) -}}
+{{- if and (eq $op "Exists") $t.value }}{{ fail (printf "tolerations[%d]: operator Exists takes no value (%q): drop the value or use operator Equal" $i $t.value) }}{{ end -}}
+{{- if eq $op "Exists" -}}
+{{- $out = append $out (dict "key" $t.key "operator" "Exists" "effect" $t.effect) -}}
+{{- else -}}
+{{- $out = append $out (dict "key" $t.key "operator" "Equal" "value" ($t.value | default "" | toString) "effect" $t.effect) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end }}
+
+{{/* The image pull secrets' names: each item a name or {name: …}. */}}
+{{- define "partsync.imagePullSecrets" -}}
+{{- $out := list -}}
+{{- range .Values.imagePullSecrets -}}
+{{- if kindIs "string" . }}{{ $out = append $out . }}{{ else }}{{ $out = append $out .name }}{{ end -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end }}
+
+{{/* podSpecPatch: the JSON string, or an object written as JSON. */}}
+{{- define "partsync.podSpecPatch" -}}
+{{- if kindIs "string" .Values.podSpecPatch }}{{ .Values.podSpecPatch }}{{ else if .Values.podSpecPatch }}{{ toJson .Values.podSpecPatch }}{{ end -}}
+{{- end }}
+
+{{/*
+The generate flags that give the scan's generate the fixed pod knobs, so the
+run directory's workflow.yaml has the template's pods (in generate's order).
+*/}}
+{{- define "partsync.podFlags" -}}
+{{- $v := .Values -}}
+{{- $flags := list -}}
+{{- with $v.resources.steps.requests }}{{ $flags = append $flags (printf "--step-requests=%s" (include "partsync.resourceList" .)) }}{{ end -}}
+{{- with $v.resources.steps.limits }}{{ $flags = append $flags (printf "--step-limits=%s" (include "partsync.resourceList" .)) }}{{ end -}}
+{{- range $k, $val := $v.nodeSelector }}{{ $flags = append $flags (printf "--node-selector=%s=%v" $k $val) }}{{ end -}}
+{{- range include "partsync.tolerations" . | fromYamlArray -}}
+{{- if eq .operator "Exists" }}{{ $flags = append $flags (printf "--toleration=%s:%s" .key .effect) }}{{ else }}{{ $flags = append $flags (printf "--toleration=%s=%s:%s" .key .value .effect) }}{{ end -}}
+{{- end -}}
+{{- with $v.affinity }}{{ $flags = append $flags (printf "--affinity=%s" (toJson .)) }}{{ end -}}
+{{- range include "partsync.imagePullSecrets" . | fromYamlArray }}{{ $flags = append $flags (printf "--image-pull-secret=%s" .) }}{{ end -}}
+{{- with $v.image.pullPolicy }}{{ $flags = append $flags (printf "--image-pull-policy=%s" .) }}{{ end -}}
+{{- with $v.priorityClassName }}{{ $flags = append $flags (printf "--priority-class=%s" .) }}{{ end -}}
+{{- if gt ($v.activeDeadlineSeconds | int64) 0 }}{{ $flags = append $flags (printf "--active-deadline=%s" (duration ($v.activeDeadlineSeconds | int64))) }}{{ end -}}
+{{- range $k, $val := $v.podAnnotations }}{{ $flags = append $flags (printf "--pod-annotation=%s=%v" $k $val) }}{{ end -}}
+{{- range $k, $val := $v.podLabels }}{{ $flags = append $flags (printf "--pod-label=%s=%v" $k $val) }}{{ end -}}
+{{- toYaml $flags -}}
+{{- end }}
+
+{{/* The transfers' affinity: the values' affinity plus the spread of a run's transfers over nodes. */}}
+{{- define "partsync.transferAffinity" -}}
+{{- $a := deepCopy (.Values.affinity | default dict) -}}
+{{- $anti := $a.podAntiAffinity | default dict -}}
+{{- $pref := $anti.preferredDuringSchedulingIgnoredDuringExecution | default list -}}
+{{- $spread := dict "weight" 100 "podAffinityTerm" (dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (dict "partsync.io/role" "transfer" "partsync.io/run-id" "{{workflow.name}}"))) -}}
+{{- $_ := set $anti "preferredDuringSchedulingIgnoredDuringExecution" (append $pref $spread) -}}
+{{- $_ := set $a "podAntiAffinity" $anti -}}
+{{- toYaml $a -}}
+{{- end }}

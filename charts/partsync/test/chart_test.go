@@ -3,6 +3,7 @@ package charttest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -226,12 +228,15 @@ defaults: {tool: rclone, destination: "oci:my-bucket/prefix", jobs: 16}`,
 	}
 }
 
-// TestChartMatchesGenerator: with every knob turned, the chart renders what
-// workflow.BuildTemplate builds from the same settings.
+// TestChartMatchesGenerator: with every knob turned, pod knobs included, the
+// chart renders what workflow.BuildTemplate builds from the same settings,
+// as a WorkflowTemplate with root pods and as a ClusterWorkflowTemplate.
 func TestChartMatchesGenerator(t *testing.T) {
-	v := values(t, `
-image: {repository: registry.example.com/tools/partsync, tag: v9.9.9}
-workflowTemplate: {name: copy-lustre, runAsRoot: true}
+	for _, cluster := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cluster=%v", cluster), func(t *testing.T) {
+			v := values(t, fmt.Sprintf(`
+image: {repository: registry.example.com/tools/partsync, tag: v9.9.9, pullPolicy: Always}
+workflowTemplate: {name: copy-lustre, runAsRoot: %v, cluster: %v}
 serviceAccount: {name: mover}
 volumes:
   source: {claimName: lustre, mountPath: /mnt/lustre}
@@ -250,34 +255,94 @@ defaults:
   scanWorkers: 128
   retries: 0
   backoff: 1m30s
-`)
-	o := workflow.Options{
-		Jobs: 64, Image: "registry.example.com/tools/partsync:v9.9.9", ServiceAccount: "mover", Retries: 0, Backoff: 90 * time.Second,
-		PVCs:               []workflow.PVC{{Claim: "lustre", MountPath: "/mnt/lustre"}, {Claim: "fss", MountPath: "/data/fss"}, {Claim: "scratch", MountPath: "/mnt/scratch"}},
-		RcloneConfigSecret: &workflow.SecretRef{Name: "oci-rclone", Key: "config"},
-	}
-	to := workflow.TemplateOptions{
-		Name: "copy-lustre", SharedDir: "/mnt/scratch/partsync/runs", RunAsRoot: true,
-		Defaults: workflow.FormDefaults{
-			Source: "/mnt/lustre/project", Destination: "/data/fss/project", Tool: "rsync", Files: 1000000, Size: "512MiB",
-			ToolOptions: "-a --numeric-ids -H", Excludes: []string{"*.tmp", "cache/", "/scratch/**"}, ScanWorkers: 128,
-		},
-	}
-	helmLint(t, v)
-	docs := byKind(t, v)
-	built, err := workflow.BuildTemplate(o, to)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := workflow.Marshal(built)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameSpec(t, "every knob", templateSpec(t, docs["WorkflowTemplate"][0]), templateSpec(t, string(want)))
-	lintArgo(t, docs)
-	if len(docs["PersistentVolumeClaim"]) != 1 || !strings.Contains(docs["PersistentVolumeClaim"][0], "storageClassName: oci-fss") ||
-		!strings.Contains(docs["PersistentVolumeClaim"][0], "helm.sh/resource-policy: keep") {
-		t.Errorf("the shared claim is not created as asked: %q", docs["PersistentVolumeClaim"])
+resources:
+  transfer: {requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 4Gi}}
+  steps: {requests: {cpu: 100m}, limits: {cpu: "2", memory: 512Mi}}
+nodeSelector: {kubernetes.io/arch: arm64, pool: transfer}
+tolerations:
+  - {key: dedicated, value: transfer, effect: NoSchedule}
+  - {key: spot, effect: NoExecute}
+affinity:
+  nodeAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      nodeSelectorTerms:
+        - matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [eu-1a, eu-1b]}]
+  podAntiAffinity:
+    preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 10
+        podAffinityTerm: {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: db}}}
+imagePullSecrets: [regcred, {name: mirror}]
+priorityClassName: bulk
+activeDeadlineSeconds: 259200
+podAnnotations: {example.com/team: storage, cluster-autoscaler.kubernetes.io/safe-to-evict: "false"}
+podLabels: {team: storage}
+podSpecPatch: {hostNetwork: false}
+`, !cluster, cluster))
+			o := workflow.Options{
+				Jobs: 64, Image: "registry.example.com/tools/partsync:v9.9.9", ServiceAccount: "mover", Retries: 0, Backoff: 90 * time.Second,
+				PVCs:               []workflow.PVC{{Claim: "lustre", MountPath: "/mnt/lustre"}, {Claim: "fss", MountPath: "/data/fss"}, {Claim: "scratch", MountPath: "/mnt/scratch"}},
+				RcloneConfigSecret: &workflow.SecretRef{Name: "oci-rclone", Key: "config"},
+				Pods: workflow.PodOptions{
+					Requests:     corev1.ResourceList{"cpu": resource.MustParse("500m"), "memory": resource.MustParse("1Gi")},
+					Limits:       corev1.ResourceList{"memory": resource.MustParse("4Gi")},
+					StepRequests: corev1.ResourceList{"cpu": resource.MustParse("100m")},
+					StepLimits:   corev1.ResourceList{"cpu": resource.MustParse("2"), "memory": resource.MustParse("512Mi")},
+					NodeSelector: map[string]string{"kubernetes.io/arch": "arm64", "pool": "transfer"},
+					Tolerations: []corev1.Toleration{
+						{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "transfer", Effect: corev1.TaintEffectNoSchedule},
+						{Key: "spot", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
+					},
+					Affinity: &corev1.Affinity{
+						NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+							NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{
+								{Key: "topology.kubernetes.io/zone", Operator: corev1.NodeSelectorOpIn, Values: []string{"eu-1a", "eu-1b"}},
+							}}},
+						}},
+						PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+							Weight: 10,
+							PodAffinityTerm: corev1.PodAffinityTerm{
+								TopologyKey:   "topology.kubernetes.io/zone",
+								LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}},
+							},
+						}}},
+					},
+					ImagePullSecrets: []string{"regcred", "mirror"},
+					ImagePullPolicy:  corev1.PullAlways,
+					PriorityClass:    "bulk",
+					ActiveDeadline:   72 * time.Hour,
+					Annotations:      map[string]string{"example.com/team": "storage", "cluster-autoscaler.kubernetes.io/safe-to-evict": "false"},
+					Labels:           map[string]string{"team": "storage"},
+					SpecPatch:        `{"hostNetwork":false}`,
+				},
+			}
+			to := workflow.TemplateOptions{
+				Name: "copy-lustre", SharedDir: "/mnt/scratch/partsync/runs", RunAsRoot: !cluster, Cluster: cluster,
+				Defaults: workflow.FormDefaults{
+					Source: "/mnt/lustre/project", Destination: "/data/fss/project", Tool: "rsync", Files: 1000000, Size: "512MiB",
+					ToolOptions: "-a --numeric-ids -H", Excludes: []string{"*.tmp", "cache/", "/scratch/**"}, ScanWorkers: 128,
+				},
+			}
+			helmLint(t, v)
+			docs := byKind(t, v)
+			built, err := workflow.BuildTemplate(o, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := workflow.Marshal(built)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wts := append(docs["WorkflowTemplate"], docs["ClusterWorkflowTemplate"]...)
+			if len(wts) != 1 {
+				t.Fatalf("%d templates rendered", len(wts))
+			}
+			sameSpec(t, "every knob", templateSpec(t, wts[0]), templateSpec(t, string(want)))
+			lintArgo(t, docs)
+			if len(docs["PersistentVolumeClaim"]) != 1 || !strings.Contains(docs["PersistentVolumeClaim"][0], "storageClassName: oci-fss") ||
+				!strings.Contains(docs["PersistentVolumeClaim"][0], "helm.sh/resource-policy: keep") {
+				t.Errorf("the shared claim is not created as asked: %q", docs["PersistentVolumeClaim"])
+			}
+		})
 	}
 }
 
@@ -362,21 +427,40 @@ func TestChartObjects(t *testing.T) {
 // TestChartRefusesBadValues: a chart that cannot work fails to render, with the reason.
 func TestChartRefusesBadValues(t *testing.T) {
 	for vals, want := range map[string]string{
-		`{volumes: {source: {claimName: ""}}}`:                             "volumes.source.claimName is required",
-		`{volumes: {shared: {claimName: ""}}}`:                             "volumes.shared.claimName is required",
-		`{volumes: {shared: {mountPath: /mnt/source/shared}}}`:             "lie inside one another",
-		`{volumes: {destination: {mountPath: relative}}}`:                  "must be an absolute path",
-		`{volumes: {shared: {runsDir: ../elsewhere}}}`:                     "runsDir must lie under",
-		`{defaults: {tool: scp}}`:                                          "tool",
-		`{defaults: {jobs: many}}`:                                         "jobs",
-		`{workflowTemplate: {cluster: true, name: "Bad Name"}}`:            "name",
-		`{image: {repository: ""}}`:                                        "repository",
-		`{serviceAccount: {name: "Bad_Name"}}`:                             "name",
-		`{fullnameOverride: "Bad Name"}`:                                   "fullnameOverride",
-		`{serviceAccount: {annotations: {eks.amazonaws.com/role-arn: 5}}}`: "annotations",
-		`{serviceAccount: {annotations: [a]}}`:                             "annotations",
-		`{rbac: {childWorkflows: "yes"}}`:                                  "childWorkflows",
-		`{volumes: {shared: {create: true, accessModes: [ReadOnlyMany]}}}`: "ReadWriteMany",
+		`{volumes: {source: {claimName: ""}}}`:                                            "volumes.source.claimName is required",
+		`{volumes: {shared: {claimName: ""}}}`:                                            "volumes.shared.claimName is required",
+		`{volumes: {shared: {mountPath: /mnt/source/shared}}}`:                            "lie inside one another",
+		`{volumes: {destination: {mountPath: relative}}}`:                                 "must be an absolute path",
+		`{volumes: {shared: {runsDir: ../elsewhere}}}`:                                    "runsDir must lie under",
+		`{defaults: {tool: scp}}`:                                                         "tool",
+		`{defaults: {jobs: many}}`:                                                        "jobs",
+		`{workflowTemplate: {cluster: true, name: "Bad Name"}}`:                           "name",
+		`{image: {repository: ""}}`:                                                       "repository",
+		`{serviceAccount: {name: "Bad_Name"}}`:                                            "name",
+		`{fullnameOverride: "Bad Name"}`:                                                  "fullnameOverride",
+		`{serviceAccount: {annotations: {eks.amazonaws.com/role-arn: 5}}}`:                "annotations",
+		`{serviceAccount: {annotations: [a]}}`:                                            "annotations",
+		`{rbac: {childWorkflows: "yes"}}`:                                                 "childWorkflows",
+		`{volumes: {shared: {create: true, accessModes: [ReadOnlyMany]}}}`:                "ReadWriteMany",
+		`{resources: {transfer: {requests: {cpu: [1]}}}}`:                                 "cpu",
+		`{resources: {transfer: {requests: {cpu: lots}}}}`:                                "cpu",
+		`{resources: {steps: {request: {cpu: 1}}}}`:                                       "request",
+		`{nodeSelector: [pool]}`:                                                          "nodeSelector",
+		`{nodeSelector: {pool: "a b"}}`:                                                   "pool",
+		`{tolerations: [{key: dedicated, effect: Sometimes}]}`:                            "effect",
+		`{tolerations: [{key: spot, operator: Exists, value: spot, effect: NoSchedule}]}`: "operator Exists takes no value",
+		`{tolerations: {key: spot}}`:                                                      "tolerations",
+		`{affinity: {nodeAffinty: {}}}`:                                                   "nodeAffinty",
+		`{affinity: [zone]}`:                                                              "affinity",
+		`{imagePullSecrets: [{nam: regcred}]}`:                                            "imagePullSecrets",
+		`{imagePullSecrets: regcred}`:                                                     "imagePullSecrets",
+		`{image: {pullPolicy: Sometimes}}`:                                                "pullPolicy",
+		`{priorityClassName: 5}`:                                                          "priorityClassName",
+		`{activeDeadlineSeconds: 72h}`:                                                    "activeDeadlineSeconds",
+		`{activeDeadlineSeconds: -1}`:                                                     "activeDeadlineSeconds",
+		`{podAnnotations: {team: 1}}`:                                                     "team",
+		`{podLabels: [team]}`:                                                             "podLabels",
+		`{podSpecPatch: 3}`:                                                               "podSpecPatch",
 	} {
 		_, _, err := render(t, values(t, vals))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -514,4 +598,39 @@ serviceAccount:
 		sa.Annotations["iam.gke.io/gcp-service-account"] != "partsync@project.iam.gserviceaccount.com" {
 		t.Errorf("service account annotations %v", sa.Annotations)
 	}
+}
+
+// TestChartReadmeExample renders the values of the pod-knob example in the
+// chart's README, and checks the knobs reach the pods, so the page cannot
+// show values the chart refuses.
+func TestChartReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(chartDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)<<'EOF2'\n(.*?)\n *EOF2\n`).FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md has no values example between <<'EOF2' and EOF2")
+	}
+	var lines []string
+	for _, l := range strings.Split(string(m[1]), "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "    "))
+	}
+	v := values(t, strings.Join(lines, "\n"))
+	helmLint(t, v)
+	docs := byKind(t, v)
+	var wt wfv1.WorkflowTemplate
+	if err := yaml.Unmarshal([]byte(docs["WorkflowTemplate"][0]), &wt); err != nil {
+		t.Fatal(err)
+	}
+	if wt.Spec.NodeSelector["pool"] != "transfer" || len(wt.Spec.Tolerations) != 1 || wt.Spec.PodPriorityClassName != "bulk" {
+		t.Errorf("the README's knobs did not reach the spec: nodeSelector %v, tolerations %v, priority class %q",
+			wt.Spec.NodeSelector, wt.Spec.Tolerations, wt.Spec.PodPriorityClassName)
+	}
+	for _, p := range wt.Spec.Arguments.Parameters {
+		if p.Name == "requests" && p.Value.String() != "cpu=1,memory=2Gi" {
+			t.Errorf("the form's requests default is %q; want cpu=1,memory=2Gi", p.Value.String())
+		}
+	}
+	lintArgo(t, docs)
 }
