@@ -11,6 +11,7 @@ import (
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/local"
+	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/tool"
 )
@@ -78,14 +79,14 @@ func lookPath(name string) (string, error) {
 
 // printSummary writes the end-of-run report.
 func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped int64) {
-	// The rate counts the partitions the tool ran for: up-to-date ones moved nothing.
+	// The rate is what the tools report they sent (tool/stats.go), not the plan's bytes.
 	rate := "nothing to copy"
-	if sum.UpToDate < sum.OK {
-		rate = bytesize.Format(int64(float64(sum.Bytes-sum.UpToDateBytes)/max(sum.Elapsed.Seconds(), 1e-3))) + "/s"
+	if sum.Sent != (plan.Sent{}) {
+		rate = bytesize.Format(int64(float64(sum.Sent.Bytes)/max(sum.Elapsed.Seconds(), 1e-3))) + "/s"
 	}
-	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %d files, %s in %s (%s)\n",
+	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %d files, %s in %s; sent %d files, %s (%s)\n",
 		sum.RunID, sum.OK, sum.Partitions, sum.Failed, sum.Files, bytesize.Format(sum.Bytes),
-		sum.Elapsed.Round(time.Millisecond), rate)
+		sum.Elapsed.Round(time.Millisecond), sum.Sent.Files, bytesize.Format(sum.Sent.Bytes), rate)
 	if sum.UpToDate > 0 {
 		fmt.Fprintf(w, "partsync: %d of the %d partitions ok were already up to date at the destination: the tool did not run for them\n", sum.UpToDate, sum.OK)
 	}

@@ -76,7 +76,8 @@ func printReport(w io.Writer, r *plan.Report) {
 	fmt.Fprintf(w, "run %s: %s → %s with %s\n", r.RunID, r.Source, r.Destination, r.Tool)
 	fmt.Fprintf(w, "partitions: %d: %d ok, %d failed, %d pending (no status: not started, running or killed)\n",
 		r.Partitions, len(r.Succeeded), len(r.Failed), len(r.Missing))
-	fmt.Fprintf(w, "done: %d of %d files, %s of %s\n", r.FilesDone, r.FilesTotal, bytesize.Format(r.BytesDone), bytesize.Format(r.BytesTotal))
+	fmt.Fprintf(w, "done: %d of %d files, %s of %s; the tool sent %d files, %s\n", r.FilesDone, r.FilesTotal,
+		bytesize.Format(r.BytesDone), bytesize.Format(r.BytesTotal), r.Sent.Files, bytesize.Format(r.Sent.Bytes))
 	if r.Vanished > 0 {
 		fmt.Fprintf(w, "vanished: %d listed entries were gone from the source when their partition ran (warnings below)\n", r.Vanished)
 	}

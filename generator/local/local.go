@@ -68,6 +68,9 @@ type Summary struct {
 	UpToDateBytes int64         `json:"up_to_date_bytes"` // their bytes (in Bytes)
 	Files         int64         `json:"files"`            // regular files in the partitions that succeeded
 	Bytes         int64         `json:"bytes"`
+	// Sent is what the tool reported it transferred, summed over the
+	// partitions that succeeded (a re-run sends only what changed).
+	Sent plan.Sent `json:"sent"`
 	Elapsed       time.Duration `json:"elapsed_ns"`
 	Failures      []Failure     `json:"failures"`
 	Dirs          *DirsStep     `json:"dirs,omitempty"` // the directory step after the partitions (dirs.go)
@@ -182,6 +185,10 @@ func runPool(ctx context.Context, queue <-chan job, workers int, o Options) (Sum
 			}
 			sum.Files += r.status.Files
 			sum.Bytes += r.status.Bytes
+			if r.status.Sent != nil {
+				sum.Sent.Files += r.status.Sent.Files
+				sum.Sent.Bytes += r.status.Sent.Bytes
+			}
 		}
 	}
 	sort.Slice(sum.Failures, func(a, b int) bool { return sum.Failures[a].Part < sum.Failures[b].Part })

@@ -21,6 +21,9 @@ type Report struct {
 	BytesDone  int64 `json:"bytes_done"`
 	FilesTotal int64 `json:"files_total"`
 	BytesTotal int64 `json:"bytes_total"`
+	// Sent is what the tools reported they transferred in the partitions
+	// done (Status.Sent): a re-run sends only what changed.
+	Sent Sent `json:"sent"`
 	// Vanished counts the listed entries that were gone from the source
 	// when their partition ran (counted in FilesDone: nothing more to do).
 	Vanished int64 `json:"vanished"`
@@ -93,6 +96,10 @@ func ReadReport(dir Dir) (*Report, error) {
 			r.Added += int64(len(s.Added))
 			r.NotCopied += int64(len(s.NotCopied))
 			r.BytesDone += part.Bytes
+			if s.Sent != nil {
+				r.Sent.Files += s.Sent.Files
+				r.Sent.Bytes += s.Sent.Bytes
+			}
 			if s.Warning != "" {
 				r.Warnings = append(r.Warnings, partReport(s, s.Warning))
 			}

@@ -10,13 +10,16 @@ import (
 
 // Status is status/<N>.json: the result of the latest attempt at partition N.
 type Status struct {
-	Part     int      `json:"part"`
-	OK       bool     `json:"ok"`
-	ExitCode int      `json:"exit_code"` // the tool's exit code; -1 when it did not start or was killed
-	Attempts int      `json:"attempts"`  // attempts made so far, this one included
-	Files    int64    `json:"files"`     // regular files in the partition
-	Bytes    int64    `json:"bytes"`     // their bytes
-	Seconds  float64  `json:"seconds"`   // duration of this attempt
+	Part     int   `json:"part"`
+	OK       bool  `json:"ok"`
+	ExitCode int   `json:"exit_code"` // the tool's exit code; -1 when it did not start or was killed
+	Attempts int   `json:"attempts"`  // attempts made so far, this one included
+	Files    int64 `json:"files"`     // regular files in the partition
+	Bytes    int64 `json:"bytes"`     // their bytes
+	// Sent is what the tool reported it transferred in this attempt (a
+	// re-run sends only what changed); nil when it reported nothing.
+	Sent     *Sent    `json:"sent,omitempty"`
+	Seconds  float64  `json:"seconds"` // duration of this attempt
 	Started  string   `json:"started"`
 	Finished string   `json:"finished"`
 	Argv     []string `json:"argv"`            // what ran
@@ -39,6 +42,12 @@ type Status struct {
 	UpToDate bool   `json:"up_to_date,omitempty"`
 	Executor string `json:"executor"`       // "local" or "pod"
 	Host     string `json:"host,omitempty"` // node or pod name
+}
+
+// Sent is what a tool reported it transferred: regular files and their bytes.
+type Sent struct {
+	Files int64 `json:"files"`
+	Bytes int64 `json:"bytes"`
 }
 
 // SaveStatus writes the status file of s.Part atomically.

@@ -155,6 +155,6 @@ func (r Rclone) Classify(e scan.Entry) Verdict {
 
 // Argv implements Tool.
 func (Rclone) Argv(job Job) []string {
-	argv := append([]string{"rclone", "copy"}, job.Options...)
+	argv := append(append([]string{"rclone", "copy"}, job.Options...), rcloneStatsOptions...) // stats.go
 	return append(argv, "--files-from-raw", job.PartFile, job.Source, job.Destination)
 }

@@ -124,8 +124,8 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 	if len(s.Env) > 0 {
 		cmd.Env = append(os.Environ(), s.Env...)
 	}
-	cmd.Stdout = s.Output
-	cmd.Stderr = io.MultiWriter(s.Output, errTail, vanished)
+	meter := tool.NewMeter(p.Tool, p.ToolOptions, s.Output, io.MultiWriter(errTail, vanished)) // what the tool really sent (tool/stats.go)
+	cmd.Stdout, cmd.Stderr = meter.Stdout(), meter.Stderr()
 	// Let the tool finish its current file on cancel; kill it if it lingers.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
@@ -133,6 +133,10 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 	runErr := dstErr
 	if dstErr == nil {
 		runErr = cmd.Run()
+	}
+	meter.Close()
+	if sent, ok := meter.Sent(); ok {
+		st.Sent = &sent
 	}
 
 	st.Seconds = time.Since(start).Seconds()

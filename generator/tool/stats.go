@@ -1,0 +1,202 @@
+package tool
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/partsync/partsync/generator/plan"
+)
+
+// What a partition really sent is what the tool says it sent, not the
+// plan's counts: a re-run sends only what changed. Argv asks each tool for
+// its final statistics:
+//
+//   - rsync: --stats --no-h, read from "Number of regular files
+//     transferred: N" and "Total transferred file size: N bytes" on stdout;
+//   - rclone: --use-json-log --stats-log-level NOTICE, read from the "stats"
+//     object of its final statistics line on stderr ("transfers", "bytes").
+//     Meter turns the JSON log back into rclone's text form for the log file
+//     (unless the user asked for --use-json-log), so the log reads as before.
+
+// rsyncStatsOptions and rcloneStatsOptions come after the user's options
+// in Argv, so that they win over -h, --stats-log-level or --use-json-log=false.
+var (
+	rsyncStatsOptions  = []string{"--stats", "--no-h"}
+	rcloneStatsOptions = []string{"--use-json-log", "--stats-log-level", "NOTICE"}
+)
+
+// Meter reads what the tool reports while it runs, passing its output on
+// to the log. Use Stdout and Stderr as the tool's streams, then Close.
+type Meter struct {
+	mu      sync.Mutex
+	log     io.Writer // the tool's output, as the user asked for it
+	errText io.Writer // the tool's error output in text form
+	sent    plan.Sent
+	files   bool // the files count was seen
+	byteSum bool // the bytes count was seen
+	stdout  lineWriter
+	stderr  lineWriter
+}
+
+// NewMeter returns a Meter for the tool called name run with opts (the
+// user's -o), writing the tool's output to log and its error output to
+// errText as well (in rclone's text form even when the log keeps JSON).
+func NewMeter(name string, opts []string, log, errText io.Writer) *Meter {
+	m := &Meter{log: log, errText: errText}
+	m.stdout.line = func(line []byte) { m.write(line, nil) }
+	m.stderr.line = func(line []byte) { m.write(line, line) }
+	switch name {
+	case "rsync":
+		m.stdout.line = func(line []byte) { m.rsyncLine(line); m.write(line, nil) }
+	case "rclone":
+		keepJSON := slices.Contains(opts, "--use-json-log") || slices.Contains(opts, "--use-json-log=true")
+		m.stderr.line = func(line []byte) { m.rcloneLine(line, keepJSON) }
+	}
+	return m
+}
+
+// Stdout is the writer for the tool's standard output.
+func (m *Meter) Stdout() io.Writer { return &m.stdout }
+
+// Stderr is the writer for the tool's error output.
+func (m *Meter) Stderr() io.Writer { return &m.stderr }
+
+// Close passes on what is left of an unfinished last line.
+func (m *Meter) Close() {
+	m.stdout.flush()
+	m.stderr.flush()
+}
+
+// Sent is what the tool reported it sent; ok is false when it reported
+// nothing (it did not start, was killed, or its statistics were turned off).
+func (m *Meter) Sent() (sent plan.Sent, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sent, m.files && m.byteSum
+}
+
+// write passes line on to the log and text on to errText.
+func (m *Meter) write(line, text []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, _ = m.log.Write(line)
+	if text != nil {
+		_, _ = m.errText.Write(text)
+	}
+}
+
+// rsyncNumber matches rsync's --stats lines partsync reads.
+var rsyncNumber = regexp.MustCompile(`^(Number of regular files transferred|Total transferred file size): ([0-9,]+)( bytes)?\s*$`)
+
+func (m *Meter) rsyncLine(line []byte) {
+	match := rsyncNumber.FindSubmatch(line)
+	if match == nil {
+		return
+	}
+	n, err := strconv.ParseInt(strings.ReplaceAll(string(match[2]), ",", ""), 10, 64)
+	if err != nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if string(match[1]) == "Number of regular files transferred" {
+		m.sent.Files, m.files = n, true
+	} else {
+		m.sent.Bytes, m.byteSum = n, true
+	}
+}
+
+// rcloneLogLine is one line of rclone's --use-json-log output.
+type rcloneLogLine struct {
+	Time   string `json:"time"`
+	Level  string `json:"level"`
+	Msg    string `json:"msg"`
+	Object string `json:"object"`
+	Stats  *struct {
+		Bytes     int64 `json:"bytes"`
+		Transfers int64 `json:"transfers"`
+	} `json:"stats"`
+}
+
+// rcloneLevels are rclone's text names of the JSON levels (rclone before
+// 1.65 logs NOTICE as "warning").
+var rcloneLevels = map[string]string{
+	"emergency": "EMERGENCY", "alert": "ALERT", "critical": "CRITICAL", "error": "ERROR",
+	"warning": "NOTICE", "notice": "NOTICE", "info": "INFO", "debug": "DEBUG",
+}
+
+func (m *Meter) rcloneLine(line []byte, keepJSON bool) {
+	var l rcloneLogLine
+	if !bytes.HasPrefix(line, []byte("{")) || json.Unmarshal(line, &l) != nil || l.Level == "" {
+		m.write(line, line) // not a log line (rclone's usage errors come before its logger)
+		return
+	}
+	if l.Stats != nil {
+		m.mu.Lock()
+		m.sent = plan.Sent{Files: l.Stats.Transfers, Bytes: l.Stats.Bytes}
+		m.files, m.byteSum = true, true
+		m.mu.Unlock()
+	}
+	text := []byte(rcloneText(l))
+	if keepJSON {
+		m.write(line, text)
+		return
+	}
+	m.write(text, text)
+}
+
+// rcloneText is the line rclone writes without --use-json-log:
+// "2006/01/02 15:04:05 LEVEL : object: message".
+func rcloneText(l rcloneLogLine) string {
+	stamp := l.Time
+	if t, err := time.Parse(time.RFC3339Nano, l.Time); err == nil {
+		stamp = t.Format("2006/01/02 15:04:05")
+	}
+	level, ok := rcloneLevels[l.Level]
+	if !ok {
+		level = strings.ToUpper(l.Level)
+	}
+	msg := strings.TrimRight(l.Msg, "\n")
+	if l.Object != "" {
+		msg = l.Object + ": " + msg
+	}
+	return fmt.Sprintf("%s %-6s: %s\n", stamp, level, msg)
+}
+
+// lineWriter hands each complete line (with its newline) to line; a line
+// longer than 64 KiB is handed on in pieces.
+type lineWriter struct {
+	line    func([]byte)
+	partial []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(w.partial[:i+1])
+		w.partial = w.partial[i+1:]
+	}
+	if len(w.partial) > 64<<10 {
+		w.flush()
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) flush() {
+	if len(w.partial) > 0 {
+		w.line(w.partial)
+		w.partial = nil
+	}
+}
