@@ -64,16 +64,16 @@ type Summary struct {
 	Failed     int    `json:"failed"`
 	// UpToDate counts the partitions found up to date at the destination,
 	// for which the tool did not run (among OK).
-	UpToDate      int           `json:"up_to_date"`
-	UpToDateBytes int64         `json:"up_to_date_bytes"` // their bytes (in Bytes)
-	Files         int64         `json:"files"`            // regular files in the partitions that succeeded
-	Bytes         int64         `json:"bytes"`
+	UpToDate      int   `json:"up_to_date"`
+	UpToDateBytes int64 `json:"up_to_date_bytes"` // their bytes (in Bytes)
+	Files         int64 `json:"files"`            // regular files in the partitions that succeeded
+	Bytes         int64 `json:"bytes"`
 	// Sent is what the tool reported it transferred, summed over the
 	// partitions that succeeded (a re-run sends only what changed).
-	Sent plan.Sent `json:"sent"`
-	Elapsed       time.Duration `json:"elapsed_ns"`
-	Failures      []Failure     `json:"failures"`
-	Dirs          *DirsStep     `json:"dirs,omitempty"` // the directory step after the partitions (dirs.go)
+	Sent     plan.Sent     `json:"sent"`
+	Elapsed  time.Duration `json:"elapsed_ns"`
+	Failures []Failure     `json:"failures"`
+	Dirs     *DirsStep     `json:"dirs,omitempty"` // the directory step after the partitions (dirs.go)
 	// Recheck names the entries added to the source after the scan, found
 	// by walking it again once every partition has succeeded; nil when it
 	// did not run, and then RecheckSkipped may say why.
