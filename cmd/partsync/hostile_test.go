@@ -265,15 +265,16 @@ func TestHostileTreeRsync(t *testing.T) {
 	t.Logf("sparse file: %d bytes, %d blocks at the source, %d at the destination (rsync writes holes only with -S)", sparse.Size, sparse.Blocks, dstWalk["special/sparse.img"].Blocks)
 }
 
-// rcloneFate is what should become of an entry with rclone to object
-// storage under prefix: an object, an implied directory, or a line in
-// skipped. An object store takes regular files whose names are UTF-8 and
-// whose keys are at most 1024 bytes; a --files-from-raw list cannot hold a
-// name with a newline or carriage return, nor one with the characters rclone
-// encodes control characters with (␉, ␛ and ‛ in the corpus).
-func rcloneFate(tree hostiletree.Tree, prefix string) (objects, implied, skipped []string) {
+// rcloneFate is what should become of an entry with rclone: an object (or
+// file), an implied directory, or a line in skipped. rclone takes regular
+// files whose names are UTF-8 and whose path fits the destination (fits: an
+// object key of at most 1024 bytes, a local path below PATH_MAX); a
+// --files-from-raw list cannot hold a name with a newline or carriage
+// return, nor one with the characters rclone encodes control characters
+// with (␉, ␛ and ‛ in the corpus).
+func rcloneFate(tree hostiletree.Tree, fits func(path string) bool) (objects, implied, skipped []string) {
 	storable := func(e hostiletree.Entry) bool {
-		return e.Kind == hostiletree.File && utf8.ValidString(e.Path) && !strings.ContainsAny(e.Path, "\n\r\u2409\u241b\u201b") && len(prefix+e.Path) <= 1024
+		return e.Kind == hostiletree.File && utf8.ValidString(e.Path) && !strings.ContainsAny(e.Path, "\n\r\u2409\u241b\u201b") && fits(e.Path)
 	}
 	hasObject := map[string]bool{}
 	for _, e := range tree.Entries {
@@ -312,7 +313,7 @@ func TestHostileTreeRcloneS3(t *testing.T) {
 
 	res := mustPartsync(t, "run", "-m", "rclone", "-n", "4", "-f", "6", "--retries", "0", "-d", shared, "--run-id", "hostile-s3", "--rclone-config", cfg, src, "s3test:bucket/h")
 	runDir := filepath.Join(shared, "hostile-s3")
-	wantObjects, implied, wantSkipped := rcloneFate(tree, "h/")
+	wantObjects, implied, wantSkipped := rcloneFate(tree, func(path string) bool { return len("h/"+path) <= 1024 })
 	objects := s3.Objects(t, "bucket", "")
 	for _, rel := range wantObjects {
 		data, ok := objects["h/"+rel]

@@ -102,10 +102,11 @@ func Check(r Request) (Checked, error) {
 		}
 		c.Destination, err = c.Tool.CheckDestination(r.Destination)
 		add(err)
-		c.Tool = tool.ForDestination(c.Tool, c.Destination)
 		if err == nil && c.Destination.Remote != "" {
-			add(tool.CheckRemote(tool.RcloneConfigPath(r.RcloneConfig, r.Getenv), c.Destination.Remote, r.Getenv))
+			c.Destination.RemoteType, err = tool.RemoteType(tool.RcloneConfigPath(r.RcloneConfig, r.Getenv), c.Destination.Remote, r.Getenv)
+			add(err)
 		}
+		c.Tool = tool.ForDestination(c.Tool, c.Destination)
 	}
 	if c.SharedDir, err = filepath.Abs(r.SharedDir); err != nil {
 		add(fmt.Errorf("%w: -d/--shared-dir %s: %v", plan.ErrSharedDir, r.SharedDir, err))

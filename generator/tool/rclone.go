@@ -16,6 +16,8 @@ type Rclone struct {
 	// keyRoom, when not 0, is the longest path an object key can hold
 	// below the destination's prefix (ForDestination).
 	keyRoom int
+	// local is what a local destination directory can hold (ForDestination).
+	local localRoom
 }
 
 // Name implements Tool.
@@ -127,6 +129,9 @@ func (Rclone) Separator() byte { return '\n' }
 // Classify lists regular files whose names a newline-separated list and an
 // object store can hold; directories are implied by the files below them.
 func (r Rclone) Classify(e scan.Entry) Verdict {
+	if v := r.local.tooLong(e); v != nil {
+		return *v
+	}
 	switch e.Type {
 	case scan.Dir:
 		if e.Children == 0 {

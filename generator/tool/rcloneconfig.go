@@ -46,41 +46,52 @@ func RcloneConfigPath(given string, getenv func(string) string) string {
 	return "rclone.conf"
 }
 
-// CheckRemote verifies that remote is defined in the config file at path or
-// by RCLONE_CONFIG_<NAME>_TYPE in the environment. It reads section names
-// only: no value of the file is kept or printed.
-func CheckRemote(path, remote string, getenv func(string) string) error {
+// RemoteType verifies that remote is defined in the config file at path or
+// by RCLONE_CONFIG_<NAME>_TYPE in the environment, and returns its backend
+// type ("local", "s3" …), or "" when the config is encrypted (rclone itself
+// checks the remote when it runs). It reads section names and the remote's
+// type only: no other value of the file is kept or printed.
+func RemoteType(path, remote string, getenv func(string) string) (string, error) {
 	envName := "RCLONE_CONFIG_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_", " ", "_").Replace(remote)) + "_TYPE"
-	if getenv(envName) != "" {
-		return nil
+	if typ := getenv(envName); typ != "" {
+		return typ, nil
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%w: remote %q: no rclone config at %s; create it (rclone config) or pass --rclone-config FILE", ErrRemote, remote, path)
+		return "", fmt.Errorf("%w: remote %q: no rclone config at %s; create it (rclone config) or pass --rclone-config FILE", ErrRemote, remote, path)
 	}
 	if err != nil {
-		return fmt.Errorf("read rclone config: %w", err)
+		return "", fmt.Errorf("read rclone config: %w", err)
 	}
 	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	names := []string{}
+	found, typ := false, ""
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "RCLONE_ENCRYPT_V0:" {
-			return nil // an encrypted config: rclone itself checks the remote when it runs
+			return "", nil
 		}
 		if name, ok := strings.CutPrefix(line, "["); ok {
 			if name, ok = strings.CutSuffix(name, "]"); ok {
-				if name == remote {
-					return nil
+				if found {
+					break // the remote's section ended
 				}
+				found = name == remote
 				names = append(names, name)
 			}
+			continue
+		}
+		if key, value, ok := strings.Cut(line, "="); ok && found && strings.TrimSpace(key) == "type" {
+			typ = strings.TrimSpace(value)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read rclone config %s: %w", path, err)
+		return "", fmt.Errorf("read rclone config %s: %w", path, err)
 	}
-	return fmt.Errorf("%w: remote %q is not in %s (it has: %s); fix DST or add the remote with rclone config", ErrRemote, remote, path, strings.Join(names, ", "))
+	if !found {
+		return "", fmt.Errorf("%w: remote %q is not in %s (it has: %s); fix DST or add the remote with rclone config", ErrRemote, remote, path, strings.Join(names, ", "))
+	}
+	return typ, nil
 }

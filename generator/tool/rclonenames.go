@@ -1,6 +1,7 @@
 package tool
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -11,23 +12,35 @@ import (
 // Storage, Azure Blob Storage and OCI Object Storage accept.
 const MaxObjectKey = 1024
 
-// ForDestination returns the tool as it copies to d. rclone to a remote
-// then knows the key prefix its objects get, and skips, with the reason,
-// files whose key would be longer than MaxObjectKey: the object store would
-// refuse them and fail their whole partition. Other tools and local
-// destinations are returned unchanged.
+// ForDestination returns the tool as it copies to d: rclone then skips, with
+// the reason, the files the destination cannot hold, which would otherwise
+// fail their whole partition. To a local directory (a path, or a remote of
+// type local) that is a path of PATH_MAX bytes or more there, or a name
+// longer than the destination file system's NAME_MAX: rclone's local backend
+// opens absolute paths. To any other remote it is an object key longer than
+// MaxObjectKey with the destination's prefix. Other tools are returned
+// unchanged.
 func ForDestination(t Tool, d Destination) Tool {
 	r, ok := t.(Rclone)
-	if !ok || d.Remote == "" {
+	if !ok {
 		return t
 	}
-	// remote:bucket/prefix: the key is prefix/ + the path below SRC.
 	_, path, _ := strings.Cut(d.Spec, ":")
-	_, prefix, _ := strings.Cut(strings.Trim(path, "/"), "/")
-	if prefix != "" {
-		prefix += "/"
+	switch {
+	case d.Remote == "":
+		r.local = localRoomAt(d.LocalPath)
+	case d.RemoteType == "local":
+		if root, err := filepath.Abs(path); err == nil {
+			r.local = localRoomAt(root)
+		}
+	default:
+		// remote:bucket/prefix: the key is prefix/ + the path below SRC.
+		_, prefix, _ := strings.Cut(strings.Trim(path, "/"), "/")
+		if prefix != "" {
+			prefix += "/"
+		}
+		r.keyRoom = MaxObjectKey - len(prefix)
 	}
-	r.keyRoom = MaxObjectKey - len(prefix)
 	return r
 }
 

@@ -61,6 +61,10 @@ type Destination struct {
 	Remote string
 	// LocalPath is the absolute path when DST is local.
 	LocalPath string
+	// RemoteType is the remote's backend type in rclone.conf ("local",
+	// "s3" …); empty for a local path or when the config does not say
+	// (an encrypted one).
+	RemoteType string
 }
 
 // Job is what one partition's command needs.

@@ -183,22 +183,24 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-func TestCheckRemote(t *testing.T) {
+func TestRemoteType(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "rclone.conf")
 	if err := os.WriteFile(conf, []byte("[oci]\ntype = s3\nsecret_access_key = TOPSECRET\n\n[other]\ntype = local\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	noenv := func(string) string { return "" }
-	if err := CheckRemote(conf, "oci", noenv); err != nil {
-		t.Errorf("CheckRemote(oci) = %v", err)
+	for remote, want := range map[string]string{"oci": "s3", "other": "local"} {
+		if typ, err := RemoteType(conf, remote, noenv); err != nil || typ != want {
+			t.Errorf("RemoteType(%s) = %q, %v; want %q", remote, typ, err, want)
+		}
 	}
-	err := CheckRemote(conf, "missing", noenv)
+	_, err := RemoteType(conf, "missing", noenv)
 	if !errors.Is(err, ErrRemote) || !strings.Contains(err.Error(), `"missing"`) || strings.Contains(err.Error(), "TOPSECRET") {
-		t.Errorf("CheckRemote(missing) = %v; want ErrRemote naming it, without values", err)
+		t.Errorf("RemoteType(missing) = %v; want ErrRemote naming it, without values", err)
 	}
-	if err := CheckRemote(filepath.Join(dir, "nope.conf"), "oci", noenv); !errors.Is(err, ErrRemote) {
-		t.Errorf("CheckRemote(no file) = %v; want ErrRemote", err)
+	if _, err := RemoteType(filepath.Join(dir, "nope.conf"), "oci", noenv); !errors.Is(err, ErrRemote) {
+		t.Errorf("RemoteType(no file) = %v; want ErrRemote", err)
 	}
 	env := func(k string) string {
 		if k == "RCLONE_CONFIG_MY_REMOTE_TYPE" {
@@ -206,8 +208,8 @@ func TestCheckRemote(t *testing.T) {
 		}
 		return ""
 	}
-	if err := CheckRemote(filepath.Join(dir, "nope.conf"), "my-remote", env); err != nil {
-		t.Errorf("CheckRemote(env remote) = %v", err)
+	if typ, err := RemoteType(filepath.Join(dir, "nope.conf"), "my-remote", env); err != nil || typ != "s3" {
+		t.Errorf("RemoteType(env remote) = %q, %v; want s3", typ, err)
 	}
 }
 
@@ -384,4 +386,27 @@ func FuzzCheckOptions(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLocalRoom: to a local directory rclone skips a path that would be
+// PATH_MAX bytes or more there, and a name longer than NAME_MAX, each with
+// its own reason; a path one byte shorter is listed.
+func TestLocalRoom(t *testing.T) {
+	root := "/" + strings.Repeat("r", 95) // 97 bytes with its '/'
+	r := ForDestination(Rclone{}, Destination{Spec: root, LocalPath: root}).(Rclone)
+	r.local.nameMax = 200
+	fits := strings.Repeat("a/", (PathMax-1-97)/2-1) + "bb" // 97 + 3998 = PathMax-1 bytes at the destination
+	for _, c := range []struct {
+		path, reason string
+	}{
+		{fits, ""},
+		{fits + "c", "PATH_MAX"},
+		{strings.Repeat("n", 201), "NAME_MAX (200)"},
+		{"d/" + strings.Repeat("n", 200), ""},
+	} {
+		v := r.Classify(scan.Entry{Path: c.path, Type: scan.File})
+		if (c.reason == "") != v.List || !strings.Contains(v.Reason, c.reason) || strings.Contains(v.Reason, "object key") {
+			t.Errorf("%d-byte path: %+v; want reason %q", len(c.path), v, c.reason)
+		}
+	}
 }
