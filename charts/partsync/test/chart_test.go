@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"helm.sh/helm/v3/pkg/action"
@@ -19,7 +19,6 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -228,10 +227,24 @@ defaults: {tool: rclone, destination: "oci:my-bucket/prefix", jobs: 16}`,
 	}
 }
 
+// buildPartsync compiles partsync from the work tree into dir.
+func buildPartsync(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "partsync")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/partsync")
+	cmd.Dir = rootDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // TestChartMatchesGenerator: with every knob turned, pod knobs included, the
-// chart renders what workflow.BuildTemplate builds from the same settings,
-// as a WorkflowTemplate with root pods and as a ClusterWorkflowTemplate.
+// chart renders what `partsync template` prints with the flags that
+// README.md's table maps each value to, as a WorkflowTemplate with root pods
+// and as a ClusterWorkflowTemplate.
 func TestChartMatchesGenerator(t *testing.T) {
+	bin := buildPartsync(t, t.TempDir())
 	for _, cluster := range []bool{false, true} {
 		t.Run(fmt.Sprintf("cluster=%v", cluster), func(t *testing.T) {
 			v := values(t, fmt.Sprintf(`
@@ -278,60 +291,51 @@ podAnnotations: {example.com/team: storage, cluster-autoscaler.kubernetes.io/saf
 podLabels: {team: storage}
 podSpecPatch: {hostNetwork: false}
 `, !cluster, cluster))
-			o := workflow.Options{
-				Jobs: 64, Image: "registry.example.com/tools/partsync:v9.9.9", ServiceAccount: "mover", Retries: 0, Backoff: 90 * time.Second,
-				PVCs:               []workflow.PVC{{Claim: "lustre", MountPath: "/mnt/lustre"}, {Claim: "fss", MountPath: "/data/fss"}, {Claim: "scratch", MountPath: "/mnt/scratch"}},
-				RcloneConfigSecret: &workflow.SecretRef{Name: "oci-rclone", Key: "config"},
-				Pods: workflow.PodOptions{
-					Requests:     corev1.ResourceList{"cpu": resource.MustParse("500m"), "memory": resource.MustParse("1Gi")},
-					Limits:       corev1.ResourceList{"memory": resource.MustParse("4Gi")},
-					StepRequests: corev1.ResourceList{"cpu": resource.MustParse("100m")},
-					StepLimits:   corev1.ResourceList{"cpu": resource.MustParse("2"), "memory": resource.MustParse("512Mi")},
-					NodeSelector: map[string]string{"kubernetes.io/arch": "arm64", "pool": "transfer"},
-					Tolerations: []corev1.Toleration{
-						{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "transfer", Effect: corev1.TaintEffectNoSchedule},
-						{Key: "spot", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute},
-					},
-					Affinity: &corev1.Affinity{
-						NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
-							NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{
-								{Key: "topology.kubernetes.io/zone", Operator: corev1.NodeSelectorOpIn, Values: []string{"eu-1a", "eu-1b"}},
-							}}},
-						}},
-						PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
-							Weight: 10,
-							PodAffinityTerm: corev1.PodAffinityTerm{
-								TopologyKey:   "topology.kubernetes.io/zone",
-								LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}},
-							},
-						}}},
-					},
-					ImagePullSecrets: []string{"regcred", "mirror"},
-					ImagePullPolicy:  corev1.PullAlways,
-					PriorityClass:    "bulk",
-					ActiveDeadline:   72 * time.Hour,
-					Annotations:      map[string]string{"example.com/team": "storage", "cluster-autoscaler.kubernetes.io/safe-to-evict": "false"},
-					Labels:           map[string]string{"team": "storage"},
-					SpecPatch:        `{"hostNetwork":false}`,
-				},
+			affinity := t.TempDir() + "/affinity.yaml" // --affinity FILE, as a user writes it
+			if err := os.WriteFile(affinity, []byte(`
+podAntiAffinity:
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 10
+      podAffinityTerm: {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: db}}}
+nodeAffinity:
+  requiredDuringSchedulingIgnoredDuringExecution:
+    nodeSelectorTerms:
+      - matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [eu-1a, eu-1b]}]
+`), 0o644); err != nil {
+				t.Fatal(err)
 			}
-			to := workflow.TemplateOptions{
-				Name: "copy-lustre", SharedDir: "/mnt/scratch/partsync/runs", RunAsRoot: !cluster, Cluster: cluster,
-				Defaults: workflow.FormDefaults{
-					Source: "/mnt/lustre/project", Destination: "/data/fss/project", Tool: "rsync", Files: 1000000, Size: "512MiB",
-					ToolOptions: "-a --numeric-ids -H", Excludes: []string{"*.tmp", "cache/", "/scratch/**"}, ScanWorkers: 128,
-				},
+			argv := []string{"template", "--name", "copy-lustre",
+				"--image", "registry.example.com/tools/partsync:v9.9.9", "--image-pull-policy", "Always",
+				"--service-account", "mover",
+				"--pvc", "lustre:/mnt/lustre", "--pvc", "fss:/data/fss", "--pvc", "scratch:/mnt/scratch",
+				"--shared-dir", "/mnt/scratch/partsync/runs", "--rclone-config-secret", "oci-rclone:config",
+				"-m", "rsync", "-n", "64", "-f", "1000000", "-s", "512MiB", "-o", "-a --numeric-ids -H",
+				"-x", "*.tmp", "-x", "cache/", "-x", "/scratch/**", "--scan-workers", "128", "--retries", "0", "--backoff", "1m30s",
+				"--requests", "cpu=500m,memory=1Gi", "--limits", "memory=4Gi",
+				"--step-requests", "cpu=100m", "--step-limits", "cpu=2,memory=512Mi",
+				"--node-selector", "pool=transfer", "--node-selector", "kubernetes.io/arch=arm64",
+				"--toleration", "dedicated=transfer:NoSchedule", "--toleration", "spot:NoExecute",
+				"--affinity", affinity,
+				"--image-pull-secret", "regcred", "--image-pull-secret", "mirror",
+				"--priority-class", "bulk", "--active-deadline", "72h",
+				"--pod-annotation", "example.com/team=storage", "--pod-annotation", "cluster-autoscaler.kubernetes.io/safe-to-evict=false",
+				"--pod-label", "team=storage", "--pod-spec-patch", `{"hostNetwork": false}`,
+			}
+			if cluster {
+				argv = append(argv, "--cluster")
+			} else {
+				argv = append(argv, "--run-as-root")
+			}
+			argv = append(argv, "/mnt/lustre/project", "/data/fss/project")
+			cmd := exec.Command(bin, argv...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			want, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("partsync %q: %v\n%s", argv, err, stderr.String())
 			}
 			helmLint(t, v)
 			docs := byKind(t, v)
-			built, err := workflow.BuildTemplate(o, to)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := workflow.Marshal(built)
-			if err != nil {
-				t.Fatal(err)
-			}
 			wts := append(docs["WorkflowTemplate"], docs["ClusterWorkflowTemplate"]...)
 			if len(wts) != 1 {
 				t.Fatalf("%d templates rendered", len(wts))
