@@ -46,6 +46,7 @@ func TestHostileOptionsCopyNothing(t *testing.T) {
 		tool, opts, dst, want string
 	}{
 		{"rsync", "-a -n", "dst", "-n (in -n): the tool would copy nothing"},
+		{"rsync", "-an", "dst", "-n (in -an): the tool would copy nothing while partsync records every partition as copied; use partsync run --dry-run"},
 		{"rsync", "-a --dry-run", "dst", "--dry-run: the tool would copy nothing"},
 		{"rsync", "-a --list-only", "dst", "--list-only"},
 		{"rsync", "-a --only-write-batch=F", "dst", "--only-write-batch"},
@@ -57,6 +58,8 @@ func TestHostileOptionsCopyNothing(t *testing.T) {
 		{"rsync", "-a --backup-dir=" + src, "dst", "--backup-dir"},
 		{"rsync", "-a --some-new-option", "dst", "--some-new-option is not on partsync's list of rsync options"},
 		{"rclone", "--dry-run", "s3test:bucket/d", "--dry-run: the tool would copy nothing"},
+		{"rclone", "-n", "s3test:bucket/d", "-n (in -n): the tool would copy nothing"},
+		{"rclone", "--dry-run=true", "s3test:bucket/d", "--dry-run: the tool would copy nothing"},
 		{"rclone", "-i", "s3test:bucket/d", "-i (in -i)"},
 		{"rclone", "--interactive", "s3test:bucket/d", "--interactive"},
 		{"rclone", "--ignore-existing", "s3test:bucket/d", "--ignore-existing"},

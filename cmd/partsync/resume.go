@@ -34,6 +34,9 @@ func resumeRun(c *cli.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
+	if p.DryRun {
+		return fmt.Errorf("%w: run %s was a dry run (--dry-run): it copied nothing and is never resumed; start the copy with partsync run without --dry-run", ErrUsage, p.RunID)
+	}
 	if err := checkResume(c, p); err != nil {
 		return err
 	}

@@ -21,14 +21,20 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(runPlanFlags(), sizingFlags()...), resumeFlag()),
+		Flags:     append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag()),
 		Action: func(c *cli.Context) error {
 			if c.IsSet("resume") {
+				if c.Bool("dry-run") {
+					return fmt.Errorf("%w: --dry-run with --resume: a dry run makes a new plan; drop --resume to see what a new run would copy", ErrUsage)
+				}
 				return resumeRun(c, s)
 			}
 			req, _, err := request(c, version)
 			if err != nil {
 				return err
+			}
+			if c.Bool("dry-run") {
+				return dryRun(c, s, req, poolOptions(c))
 			}
 			_, err = runLocal(c, s, req, poolOptions(c))
 			return err

@@ -18,17 +18,8 @@ import (
 func TestRunReportsWhatWasSent(t *testing.T) {
 	for _, toolName := range []string{"rsync", "rclone"} {
 		t.Run(toolName, func(t *testing.T) {
-			needTools(t, toolName)
-			base := t.TempDir()
-			src, shared := filepath.Join(base, "src"), filepath.Join(base, "runs")
-			buildSampleTree(t, src, 4, 10)
-			args := []string{"-m", toolName, "-n", "2", "-f", "12", "-d", shared}
-			dst := filepath.Join(base, "dst")
-			if toolName == "rclone" {
-				s3 := StartS3(t, "bucket")
-				args = append(args, "--rclone-config", s3.WriteRcloneConfig(t, t.TempDir(), "s3test"))
-				dst = "s3test:bucket/copy"
-			}
+			cc := newCopyCase(t, toolName)
+			src, shared, dst, args := cc.src, cc.shared, cc.dst, cc.args
 			run := func(id string) (plan.Sent, *plan.Plan, string) {
 				res := mustPartsync(t, append(append([]string{"run", "--run-id", id}, args...), src, dst)...)
 				p := loadPlan(t, filepath.Join(shared, id))
@@ -50,11 +41,7 @@ func TestRunReportsWhatWasSent(t *testing.T) {
 			}
 
 			sent, p, stderr := run("first")
-			var listed plan.Sent
-			for _, part := range p.Partitions {
-				listed.Files += part.Files
-				listed.Bytes += part.Bytes
-			}
+			listed := listedSent(p)
 			if sent != listed || listed.Files < 40 {
 				t.Errorf("first run sent %+v; want every listed file: %+v", sent, listed)
 			}
@@ -73,4 +60,37 @@ func TestRunReportsWhatWasSent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// copyCase is a sample tree and a destination for a tool: a directory for
+// rsync, a bucket of the test S3 server for rclone.
+type copyCase struct {
+	src, shared, dst string
+	args             []string // -m, -n, -f, -d and the rclone config
+	s3               *S3Server
+}
+
+func newCopyCase(t *testing.T, toolName string) copyCase {
+	t.Helper()
+	needTools(t, toolName)
+	base := t.TempDir()
+	cc := copyCase{src: filepath.Join(base, "src"), shared: filepath.Join(base, "runs"), dst: filepath.Join(base, "dst")}
+	buildSampleTree(t, cc.src, 4, 10)
+	cc.args = []string{"-m", toolName, "-n", "2", "-f", "12", "-d", cc.shared}
+	if toolName == "rclone" {
+		cc.s3 = StartS3(t, "bucket")
+		cc.args = append(cc.args, "--rclone-config", cc.s3.WriteRcloneConfig(t, t.TempDir(), "s3test"))
+		cc.dst = "s3test:bucket/copy"
+	}
+	return cc
+}
+
+// listedSent is what the partitions of p list: their regular files and bytes.
+func listedSent(p *plan.Plan) plan.Sent {
+	var listed plan.Sent
+	for _, part := range p.Partitions {
+		listed.Files += part.Files
+		listed.Bytes += part.Bytes
+	}
+	return listed
 }

@@ -62,6 +62,9 @@ func statusCommand(s Streams) *cli.Command {
 // reportExit is the documented exit of `status`: nil when every partition
 // succeeded, ExitFailed when one failed, ExitPending when some have not finished.
 func reportExit(r *plan.Report) error {
+	if r.DryRun != nil { // a finished dry run: nothing was to be copied
+		return dryRunExit(r.DryRun)
+	}
 	switch {
 	case len(r.Failed) > 0:
 		return &toolExit{code: ExitFailed, err: fmt.Errorf("run %s: %d of %d partitions failed: %s", r.RunID, len(r.Failed), r.Partitions, ranges(r.Failed))}
@@ -74,6 +77,12 @@ func reportExit(r *plan.Report) error {
 // printReport writes the text form of a report.
 func printReport(w io.Writer, r *plan.Report) {
 	fmt.Fprintf(w, "run %s: %s → %s with %s\n", r.RunID, r.Source, r.Destination, r.Tool)
+	if d := r.DryRun; d != nil {
+		fmt.Fprintf(w, "dry run (%s): nothing was copied; the tool would send %d of the %d files listed, %s of %s; %d partitions failed; %s\n",
+			d.Finished, d.WouldSend.Files, d.Listed.Files, bytesize.Format(d.WouldSend.Bytes), bytesize.Format(d.Listed.Bytes),
+			d.Failed, plan.Dir(r.RunDir).DryRunFile())
+		return
+	}
 	fmt.Fprintf(w, "partitions: %d: %d ok, %d failed, %d pending (no status: not started, running or killed)\n",
 		r.Partitions, len(r.Succeeded), len(r.Failed), len(r.Missing))
 	fmt.Fprintf(w, "done: %d of %d files, %s of %s; the tool sent %d files, %s\n", r.FilesDone, r.FilesTotal,

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,4 +45,30 @@ func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// saveJSON writes v as indented JSON to path atomically; what names the
+// file in errors.
+func saveJSON(path, what string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	return WriteFileAtomic(path, append(data, '\n'))
+}
+
+// loadJSON reads the JSON file path into v; ok is false when there is no
+// such file. A file that is not JSON of v's shape wraps ErrCorrupt.
+func loadJSON(path, what string, v any) (ok bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", what, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return false, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+	}
+	return true, nil
 }

@@ -48,6 +48,10 @@ type Plan struct {
 	Totals     Totals      `json:"totals"`
 	Partitions []Partition `json:"partitions"`
 	Sizing     *Sizing     `json:"sizing,omitempty"` // --auto runs only (sizing.go)
+	// DryRun marks a run made with --dry-run: its partitions ran the
+	// tool's own dry run, which wrote nothing at DST, and dryrun.json says
+	// what they would have sent; it has no status files and is never resumed.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // Totals counts what the scan found and where each entry went.

@@ -1,10 +1,7 @@
 package plan
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -37,25 +34,14 @@ type Recheck struct {
 
 // SaveRecheck writes recheck.json atomically.
 func SaveRecheck(dir Dir, r *Recheck) error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode recheck: %w", err)
-	}
-	return WriteFileAtomic(dir.RecheckFile(), append(data, '\n'))
+	return saveJSON(dir.RecheckFile(), "recheck", r)
 }
 
 // LoadRecheck reads recheck.json; ok is false when the check has not run.
 func LoadRecheck(dir Dir) (r *Recheck, ok bool, err error) {
-	data, err := os.ReadFile(dir.RecheckFile())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("read recheck: %w", err)
-	}
 	r = &Recheck{}
-	if err := json.Unmarshal(data, r); err != nil {
-		return nil, false, fmt.Errorf("%w: %s: %v", ErrCorrupt, dir.RecheckFile(), err)
+	if ok, err = loadJSON(dir.RecheckFile(), "recheck", r); !ok {
+		return nil, false, err
 	}
 	if r.Added < 0 || int64(len(r.First)) > r.Added {
 		return nil, false, fmt.Errorf("%w: %s: added %d with %d names", ErrCorrupt, dir.RecheckFile(), r.Added, len(r.First))

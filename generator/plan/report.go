@@ -37,11 +37,14 @@ type Report struct {
 	// has succeeded and the step after them ran.
 	Recheck *Recheck `json:"recheck,omitempty"`
 	// Skipped counts the entries of the skipped file (in no partition).
-	Skipped  int64          `json:"skipped"`
-	Failures []PartReport   `json:"failures"`
-	Warnings []PartReport   `json:"warnings"` // ok partitions with a warning (vanished entries)
-	Outcome  *Outcome       `json:"outcome,omitempty"`
-	Broken   []BrokenStatus `json:"broken,omitempty"` // unreadable status files: counted as missing
+	Skipped  int64        `json:"skipped"`
+	Failures []PartReport `json:"failures"`
+	Warnings []PartReport `json:"warnings"` // ok partitions with a warning (vanished entries)
+	Outcome  *Outcome     `json:"outcome,omitempty"`
+	// DryRun is dryrun.json for a run made with --dry-run (nil until its
+	// partitions' dry runs ended); such a run copies nothing and has no status.
+	DryRun *DryRunReport  `json:"dry_run,omitempty"`
+	Broken []BrokenStatus `json:"broken,omitempty"` // unreadable status files: counted as missing
 }
 
 // PartReport is one partition's latest status, shortened for a report.
@@ -106,6 +109,11 @@ func ReadReport(dir Dir) (*Report, error) {
 		default:
 			r.Failed = append(r.Failed, i)
 			r.Failures = append(r.Failures, partReport(s, s.Error))
+		}
+	}
+	if p.DryRun {
+		if r.DryRun, _, err = LoadDryRun(dir); err != nil {
+			return nil, err
 		}
 	}
 	if r.Recheck, _, err = LoadRecheck(dir); err != nil {

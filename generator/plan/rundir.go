@@ -73,6 +73,9 @@ func (d Dir) LogFile(index int) string {
 // OutcomeFile is written by the workflow's exit handler.
 func (d Dir) OutcomeFile() string { return filepath.Join(string(d), "outcome.json") }
 
+// DryRunFile is dryrun.json, what a --dry-run run would send (dryrun.go).
+func (d Dir) DryRunFile() string { return filepath.Join(string(d), "dryrun.json") }
+
 // WorkflowFile keeps a copy of the emitted workflow.
 func (d Dir) WorkflowFile() string { return filepath.Join(string(d), "workflow.yaml") }
 

@@ -52,11 +52,7 @@ type Sent struct {
 
 // SaveStatus writes the status file of s.Part atomically.
 func SaveStatus(dir Dir, s *Status) error {
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode status of part %d: %w", s.Part, err)
-	}
-	return WriteFileAtomic(dir.StatusFile(s.Part), append(data, '\n'))
+	return saveJSON(dir.StatusFile(s.Part), fmt.Sprintf("status of part %d", s.Part), s)
 }
 
 // LoadStatus reads the status of partition index; ok is false when there is none.
@@ -112,9 +108,5 @@ type Outcome struct {
 
 // SaveOutcome writes outcome.json atomically.
 func SaveOutcome(dir Dir, o *Outcome) error {
-	data, err := json.MarshalIndent(o, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode outcome: %w", err)
-	}
-	return WriteFileAtomic(dir.OutcomeFile(), append(data, '\n'))
+	return saveJSON(dir.OutcomeFile(), "outcome", o)
 }

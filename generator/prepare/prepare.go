@@ -49,6 +49,8 @@ type Request struct {
 	// mode, see Sink). Only a one-pass partitioning may set it: one whose
 	// partitions are final when they close (not Auto).
 	Sink Sink
+	// DryRun marks the plan as a dry run's (plan.Plan.DryRun).
+	DryRun bool
 	// Walk scans the source; nil means scan.Walk. Tests wrap it.
 	Walk WalkFunc
 }

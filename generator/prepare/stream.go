@@ -50,6 +50,7 @@ func header(dir plan.Dir, r Request, c Checked, now time.Time) *plan.Plan {
 		Excludes:      r.Excludes,
 		MaxFiles:      r.MaxFiles,
 		MaxBytes:      r.MaxBytes,
+		DryRun:        r.DryRun,
 		Partitions:    []plan.Partition{},
 	}
 }

@@ -21,7 +21,7 @@ import (
 const askForOption = "if you need it, ask for it in an issue at https://github.com/partsync/partsync/issues naming the option and what it must do (docs/safety.md lists the options partsync takes)"
 
 // noDryRun is why the tools' dry-run options are refused.
-const noDryRun = "the tool would copy nothing while partsync records every partition as copied; partsync has no dry run of its own yet"
+const noDryRun = "the tool would copy nothing while partsync records every partition as copied; use partsync run --dry-run, which runs the tool's dry run and records nothing as copied"
 
 // pathRule says what an option's value, a path the tool writes to, may be.
 type pathRule int

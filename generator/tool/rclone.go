@@ -161,5 +161,8 @@ func (r Rclone) Classify(e scan.Entry) Verdict {
 // Argv implements Tool.
 func (Rclone) Argv(job Job) []string {
 	argv := append(append([]string{"rclone", "copy"}, job.Options...), rcloneStatsOptions...) // stats.go
+	if job.DryRun {
+		argv = append(argv, "--dry-run")
+	}
 	return append(argv, "--files-from-raw", job.PartFile, job.Source, job.Destination)
 }

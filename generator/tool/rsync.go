@@ -121,6 +121,9 @@ func (Rsync) Classify(scan.Entry) Verdict { return Verdict{List: true} }
 // Argv implements Tool.
 func (Rsync) Argv(job Job) []string {
 	argv := append(append([]string{"rsync"}, job.Options...), rsyncStatsOptions...) // stats.go
+	if job.DryRun {
+		argv = append(argv, "--dry-run")
+	}
 	// --mkpath creates DST's missing parents, as rclone does (rsync ≥ 3.2.3).
 	// --chmod=Du+w keeps every directory writable by its owner while the
 	// partitions run: a partition that gave a directory its read-only mode

@@ -73,6 +73,9 @@ type Job struct {
 	Destination string   // Destination.Spec
 	PartFile    string   // the file list; may hold an Argo expression for the index
 	Options     []string // tool options (defaults or -o)
+	// DryRun adds the tool's own dry run (--dry-run): it reports what it
+	// would send and writes nothing at the destination.
+	DryRun bool
 }
 
 // Verdict is the fate of one entry.

@@ -252,3 +252,42 @@ func ParseIndex(s string) (int, error) {
 	}
 	return n, nil
 }
+
+// Preview runs partition part's command with the tool's own dry run
+// (tool.Job.DryRun): nothing is written at DST, DST is not made, and no
+// status file is written. It returns what the tool says it would send, and
+// the tool's exit code.
+func Preview(ctx context.Context, p *plan.Plan, part int, env []string, out io.Writer) (plan.Sent, int, error) {
+	t, err := tool.Lookup(p.Tool)
+	if err != nil {
+		return plan.Sent{}, -1, err
+	}
+	j := job(p, p.Dir().PartFile(strconv.Itoa(part)))
+	j.DryRun = true
+	argv := t.Argv(j)
+	_, _ = fmt.Fprintf(out, "# partsync: part %d dry run: %q\n", part, argv)
+	errTail := &headLines{max: errorLines}
+	meter := tool.NewMeter(p.Tool, p.ToolOptions, out, errTail)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	cmd.Stdout, cmd.Stderr = meter.Stdout(), meter.Stderr()
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	runErr := cmd.Run()
+	meter.Close()
+	code := exitCode(cmd, runErr)
+	sent, ok := meter.Sent()
+	switch {
+	case runErr != nil:
+		msg := strings.TrimSpace(errTail.String())
+		if msg == "" {
+			msg = runErr.Error()
+		}
+		return sent, code, fmt.Errorf("%w: part %d: %s --dry-run exited %d: %s", ErrTransfer, part, argv[0], code, firstLine(msg))
+	case !ok:
+		return sent, code, fmt.Errorf("%w: part %d: %s reported no statistics", ErrTransfer, part, argv[0])
+	}
+	return sent, code, nil
+}
