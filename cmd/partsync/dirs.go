@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,20 +9,20 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/partsync/partsync/generator/local"
+	"github.com/partsync/partsync/generator/finish"
 	"github.com/partsync/partsync/generator/plan"
-	"github.com/partsync/partsync/generator/recheck"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
 )
 
-// dirsCommand is the workflow's step after the fan-out: once every
-// partition has succeeded it walks the source again to name the entries
-// added after the scan (recheck.json, the added file), then re-applies each
-// directory's metadata from the source, with the argv `run` uses for the
-// same step (transfer.DirsCommand). It fails when a partition has not
-// succeeded; the tool step does nothing when the tool keeps no directories
-// (rclone) or the tree has none.
+// dirsCommand is the workflow's step after the fan-out: it runs the steps
+// after the partitions (finish.Run, the ones `run` runs) with one attempt at
+// the tool step, Argo retrying the pod. Once every partition has succeeded
+// it walks the source again to name the entries added after the scan
+// (recheck.json, the added file), then re-applies each directory's metadata
+// from the source. It fails when a partition has not succeeded; the tool
+// step does nothing when the tool keeps no directories (rclone) or the tree
+// has none.
 func dirsCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:   "dirs",
@@ -34,27 +35,25 @@ func dirsCommand(s Streams) *cli.Command {
 			if err != nil {
 				return err
 			}
-			argv, reason, err := transfer.DirsReady(p)
-			if err != nil {
-				return err
-			}
-			r, skipped, err := recheck.Check(c.Context, p, 0)
-			if err != nil {
-				return err
-			}
-			printRecheck(s.Err, r, skipped)
-			if argv == nil {
-				fmt.Fprintf(s.Err, "partsync: directory step: %s\n", reason)
-				return nil
-			}
-			fmt.Fprintf(s.Err, "partsync: directory step attempt %d: %q\n", c.Int("attempt")+1, argv)
-			st, err := transfer.Run(c.Context, p, transfer.Spec{
-				Dir: dir, Part: plan.DirsPart, Attempt: c.Int("attempt"), Argv: argv, Executor: "pod", Output: s.Err,
+			var st *plan.Status
+			res, err := finish.Run(c.Context, p, finish.Options{
+				Rechecked: func(r *plan.Recheck, skipped string) { printRecheck(s.Err, r, skipped) },
+				Attempt: func(ctx context.Context, part int, argv []string) (*plan.Status, error) {
+					fmt.Fprintf(s.Err, "partsync: directory step attempt %d: %q\n", c.Int("attempt")+1, argv)
+					st, err = transfer.Run(ctx, p, transfer.Spec{
+						Dir: dir, Part: part, Attempt: c.Int("attempt"), Argv: argv, Executor: "pod", Output: s.Err,
+					})
+					return st, err
+				},
 			})
-			if err != nil {
+			switch {
+			case err != nil:
 				return withToolCode(st, err)
+			case !res.Dirs.Ran:
+				fmt.Fprintf(s.Err, "partsync: directory step: %s\n", res.Dirs.Reason)
+			default:
+				fmt.Fprintf(s.Err, "partsync: directory step ok in %.1fs\n", res.Dirs.Seconds)
 			}
-			fmt.Fprintf(s.Err, "partsync: directory step ok in %.1fs\n", st.Seconds)
 			return nil
 		},
 	}
@@ -98,9 +97,9 @@ func withToolCode(st *plan.Status, err error) error {
 
 // printDirs reports the steps after the partitions of a local run: the
 // recheck and the directory step.
-func printDirs(w io.Writer, sum local.Summary) {
-	printRecheck(w, sum.Recheck, sum.RecheckSkipped)
-	d := sum.Dirs
+func printDirs(w io.Writer, res finish.Result) {
+	printRecheck(w, res.Recheck, res.RecheckSkipped)
+	d := res.Dirs
 	switch {
 	case d == nil || !d.Ran && !d.Pending:
 	case d.Pending:

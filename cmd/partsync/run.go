@@ -103,5 +103,5 @@ func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped in
 		msg := strings.ReplaceAll(strings.TrimSpace(f.Error), "\n", "\n      ")
 		fmt.Fprintf(w, "partsync: part %d FAILED after %d attempt(s), exit code %d; log %s\n      %s\n", f.Part, f.Attempts, f.ExitCode, f.Log, msg)
 	}
-	printDirs(w, sum)
+	printDirs(w, sum.Result)
 }

@@ -166,7 +166,7 @@ func (l *Live) Wait() (Summary, error) {
 	if final == nil {
 		return l.sum, l.err
 	}
-	err := finish(l.parent, final, l.o, &l.sum, l.err)
+	err := finishRun(l.parent, final, l.o, &l.sum, l.err)
 	return l.sum, err
 }
 

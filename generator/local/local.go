@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/partsync/partsync/generator/finish"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/transfer"
 )
@@ -73,12 +74,9 @@ type Summary struct {
 	Sent     plan.Sent     `json:"sent"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
 	Failures []Failure     `json:"failures"`
-	Dirs     *DirsStep     `json:"dirs,omitempty"` // the directory step after the partitions (dirs.go)
-	// Recheck names the entries added to the source after the scan, found
-	// by walking it again once every partition has succeeded; nil when it
-	// did not run, and then RecheckSkipped may say why.
-	Recheck        *plan.Recheck `json:"recheck,omitempty"`
-	RecheckSkipped string        `json:"recheck_skipped,omitempty"`
+	// The steps after the partitions (package finish): the recheck and
+	// the directory step.
+	finish.Result
 }
 
 // Execute runs the partitions of p and returns the summary. The error wraps
@@ -124,7 +122,7 @@ func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
 	}()
 	sum, infraErrs := runPool(ctx, queue, min(o.Jobs, max(len(todo), 1)), o)
 	sum.RunID, sum.Partitions, sum.Elapsed = p.RunID, len(todo), time.Since(start)
-	err = finish(ctx, p, o, &sum, outcome(ctx, sum, infraErrs))
+	err = finishRun(ctx, p, o, &sum, outcome(ctx, sum, infraErrs))
 	return sum, err
 }
 
@@ -209,16 +207,27 @@ func outcome(ctx context.Context, sum Summary, infraErrs []error) error {
 	return nil
 }
 
-// finish ends a run whose pool ended with err: unless it was interrupted or
-// broken, the directory step runs (dirs.go; it restores the directories
-// only when every partition of the run has succeeded, and otherwise says
-// why not in sum.Dirs).
-func finish(ctx context.Context, p *plan.Plan, o Options, sum *Summary, err error) error {
+// finishRun ends a run whose pool ended with err: unless it was interrupted or
+// broken, the steps after the partitions run (package finish; they run only
+// when every partition of the run has succeeded, and otherwise say why not
+// in sum.Dirs).
+func finishRun(ctx context.Context, p *plan.Plan, o Options, sum *Summary, err error) error {
 	if err != nil && !errors.Is(err, ErrPartitionsFailed) {
 		return err
 	}
-	if derr := finishDirs(ctx, p, o, sum); err == nil {
-		err = derr
+	start := time.Now()
+	res, ferr := finish.Run(ctx, p, finish.Options{
+		Attempt: func(ctx context.Context, part int, argv []string) (*plan.Status, error) {
+			return attempts(ctx, p, part, argv, o, nil)
+		},
+	})
+	sum.Elapsed += time.Since(start)
+	if res.Dirs.Ran {
+		res.Dirs.Log = p.Dir().LogFile(plan.DirsPart)
+	}
+	sum.Result = res
+	if err == nil && !errors.Is(ferr, transfer.ErrDirsNotReady) {
+		err = ferr
 	}
 	return err
 }
@@ -230,34 +239,62 @@ type result struct {
 	failure Failure // when the partition failed
 }
 
-// runPart tries partition i until it succeeds or its retries are used up.
+// runPart runs partition i with its retries.
 func runPart(ctx context.Context, p *plan.Plan, i int, o Options) result {
 	argv, err := transfer.Command(p, strconv.Itoa(i))
 	if err != nil {
 		return result{part: i, err: err}
 	}
-	logFile, err := os.OpenFile(p.Dir().LogFile(i), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	st, err := attempts(ctx, p, i, argv, o, o.Events.Attempted)
+	return result{part: i, status: st, err: err}
+}
+
+// attempts runs argv, the tool step of part (a partition, or
+// plan.DirsPart), until it succeeds or its retries are used up: the one
+// retry loop of a local run. The tool's output goes to the part's log;
+// attempted, when not nil, hears every attempt, final when it is the last.
+// The status returned is the last attempt's, with Seconds those of every
+// attempt.
+func attempts(ctx context.Context, p *plan.Plan, part int, argv []string, o Options, attempted func(st *plan.Status, final bool)) (*plan.Status, error) {
+	name := stepName(part)
+	logFile, err := os.OpenFile(p.Dir().LogFile(part), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return result{part: i, err: fmt.Errorf("part %d: open log: %w", i, err)}
+		return nil, fmt.Errorf("%s: open log: %w", name, err)
 	}
 	defer func() { _ = logFile.Close() }()
-	var res result
+	var st *plan.Status
+	var seconds float64
 	for attempt := 0; attempt <= o.Retries; attempt++ {
 		if attempt > 0 && !sleep(ctx, backoff(o, attempt)) {
 			break
 		}
-		_, _ = fmt.Fprintf(logFile, "# partsync: part %d attempt %d: %q\n", i, attempt+1, argv)
-		st, err := transfer.Run(ctx, p, transfer.Spec{Dir: p.Dir(), Part: i, Attempt: attempt, Argv: argv, Env: o.Env, Executor: "local", Output: logFile})
-		res = result{part: i, status: st, err: err}
+		_, _ = fmt.Fprintf(logFile, "# partsync: %s attempt %d: %q\n", name, attempt+1, argv)
+		st, err = transfer.Run(ctx, p, transfer.Spec{Dir: p.Dir(), Part: part, Attempt: attempt, Argv: argv, Env: o.Env, Executor: "local", Output: logFile})
 		final := err == nil || !errors.Is(err, transfer.ErrTransfer) || attempt == o.Retries || ctx.Err() != nil
 		if st != nil {
-			o.Events.Attempted(st, final)
+			seconds += st.Seconds
+			if attempted != nil {
+				attempted(st, final)
+			}
 		}
 		if final {
 			break
 		}
 	}
-	return res
+	if st != nil {
+		last := *st
+		last.Seconds = seconds
+		st = &last
+	}
+	return st, err
+}
+
+// stepName names part in logs and errors.
+func stepName(part int) string {
+	if part == plan.DirsPart {
+		return "directory step"
+	}
+	return fmt.Sprintf("part %d", part)
 }
 
 // backoff is the delay before attempt (1-based retries): Backoff, 2×, 4×, … capped.

@@ -1,0 +1,109 @@
+package finish_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/partsync/partsync/generator/finish"
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/prepare"
+	"github.com/partsync/partsync/generator/transfer"
+)
+
+// TestRunAfterThePartitions, with the real rsync: before every partition
+// has succeeded no step runs and the directory step is pending; after the
+// partitions, the recheck names a file added after the scan, then (in that
+// order) the directory step restores a directory's mode and mtime at the
+// destination.
+func TestRunAfterThePartitions(t *testing.T) {
+	if _, err := exec.LookPath("rsync"); err != nil {
+		t.Skip("rsync is not installed")
+	}
+	ctx := context.Background()
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	for _, f := range []string{"a/1", "a/2", "a/b/3", "c/4"} {
+		if err := os.MkdirAll(filepath.Join(src, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	if err := os.Chmod(filepath.Join(src, "a/b"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(src, "a/b"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	p, err := prepare.Prepare(ctx, prepare.Request{
+		Source: src, Destination: dst, Tool: "rsync", MaxFiles: 2, MaxBytes: 1 << 30,
+		SharedDir: filepath.Join(base, "runs"), RunID: "r", ScanWorkers: 2, Version: "test",
+		Getenv: func(string) string { return "" }, Now: time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	o := finish.Options{
+		Rechecked: func(*plan.Recheck, string) { steps = append(steps, "recheck") },
+		Attempt: func(ctx context.Context, part int, argv []string) (*plan.Status, error) {
+			steps = append(steps, "dirs")
+			return transfer.Run(ctx, p, transfer.Spec{Dir: p.Dir(), Part: part, Argv: argv, Executor: "local", Output: os.Stderr})
+		},
+	}
+
+	res, err := finish.Run(ctx, p, o)
+	if !errors.Is(err, transfer.ErrDirsNotReady) || !res.Dirs.Pending || res.Dirs.Ran || len(steps) > 0 {
+		t.Fatalf("before the partitions: %+v, %v, steps %q; want pending, ErrDirsNotReady, no step", res.Dirs, err, steps)
+	}
+
+	for i := range p.Count() {
+		argv, err := transfer.Command(p, strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := transfer.Run(ctx, p, transfer.Spec{Dir: p.Dir(), Part: i, Argv: argv, Executor: "local", Output: os.Stderr}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What the partitions running at once leave: a fresh mtime and mode.
+	if err := os.Chmod(filepath.Join(dst, "a/b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(dst, "a/b"), time.Now(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "c/late"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err = finish.Run(ctx, p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(steps, []string{"recheck", "dirs"}) {
+		t.Errorf("steps %q, want the recheck, then the directory step", steps)
+	}
+	if res.Recheck == nil || res.Recheck.Added != 1 || !slices.Equal(res.Recheck.First, []string{"c/late"}) {
+		t.Errorf("recheck %+v, want c/late added", res.Recheck)
+	}
+	if d := res.Dirs; !d.Ran || !d.OK || d.Attempts != 1 || d.Pending {
+		t.Errorf("directory step %+v, want ran ok once", d)
+	}
+	fi, err := os.Stat(filepath.Join(dst, "a/b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o750 || !fi.ModTime().Equal(old) {
+		t.Errorf("a/b at the destination: %v %v, want 0750 %v", fi.Mode().Perm(), fi.ModTime(), old)
+	}
+}
