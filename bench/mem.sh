@@ -6,7 +6,7 @@
 # sparse files of 1–16 KiB (100,020 and 1,000,020 files; sparse files use no
 # data blocks, the scan reads metadata only), then for each runs, under
 # bench/peakrss,
-#   partsync generate -d RUNS --pvc ... --output wf.yaml TREE DST
+#   partsync generate -d RUNS --pvc ... --output-file wf.yaml TREE DST
 #   fpart -f 2000 -o /dev/null TREE          (the anchor)
 # and prints, from bench/peakrss: seconds; ru_maxrss (what /usr/bin/time -v
 # calls "Maximum resident set size") and VmHWM (the same peak as /proc keeps
@@ -54,7 +54,7 @@ for spec in 100k:3334 1m:33334; do
 	for exe in partsync partsync-4k; do
 		rm -rf "$bin/runs"
 		row "$files" "$exe generate" "$bin/$exe" generate -d "$bin/runs" \
-			--pvc "bench:$dir" --pvc "tmp:$bin" --output "$bin/wf.yaml" "$dir/tree-$name" "$dir/dst"
+			--pvc "bench:$dir" --pvc "tmp:$bin" --output-file "$bin/wf.yaml" "$dir/tree-$name" "$dir/dst"
 	done
 	row "$files" "fpart -f 2000" fpart -f 2000 -o /dev/null "$dir/tree-$name"
 done

@@ -27,7 +27,7 @@ files=$(bench_make_tree "$tree" "$dirs")
 gen() {
 	rm -rf "$bin/runs"
 	"$bin/partsync" generate -d "$bin/runs" --pvc "bench:$dir" --pvc "tmp:$bin" \
-		--output "$bin/wf.yaml" "$tree" "$dir/dst"
+		--output-file "$bin/wf.yaml" "$tree" "$dir/dst"
 }
 
 echo "machine: $(bench_machine)"

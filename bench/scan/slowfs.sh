@@ -57,7 +57,7 @@ mountpoint -q "$mnt" || { cat "$bin/slowfs.log" >&2; exit 1; }
 gen() {
 	rm -rf "$bin/runs"
 	"$bin/partsync" generate -d "$bin/runs" --pvc "bench:$dir" --pvc "tmp:$bin" \
-		--output "$bin/wf.yaml" "$mnt" "$dir/dst"
+		--output-file "$bin/wf.yaml" "$mnt" "$dir/dst"
 }
 
 echo "machine: $(bench_machine)"
@@ -79,7 +79,7 @@ bench_rounds "$files"
 rm -rf "$bin/check"
 for src in "$dir/slowtree" "$mnt"; do
 	"$bin/partsync" generate -d "$bin/check" --run-id "$(basename "$src")" --pvc "bench:$dir" --pvc "tmp:$bin" \
-		--output "$bin/check.yaml" "$src" "$dir/dst" 2>/dev/null
+		--output-file "$bin/check.yaml" "$src" "$dir/dst" 2>/dev/null
 done
 if diff -r "$bin/check/slowtree/parts" "$bin/check/slowmnt/parts" >/dev/null &&
 	diff "$bin/check/slowtree/skipped" "$bin/check/slowmnt/skipped" >/dev/null; then

@@ -55,7 +55,8 @@ func clusterFlags(version string) []cli.Flag {
 		&cli.StringFlag{Name: "namespace", EnvVars: env("namespace"), Usage: "namespace of the workflow (default: the one argo submit uses)"},
 		&cli.StringFlag{Name: "service-account", Value: "partsync", EnvVars: env("service-account"), Usage: "service account of the pods"},
 		&cli.StringFlag{Name: "rclone-config-secret", EnvVars: env("rclone-config-secret"), Usage: "Secret NAME[:KEY] holding rclone.conf (key default rclone.conf), mounted read-only in the pods"},
-		&cli.StringFlag{Name: "output", EnvVars: env("output"), Usage: "write the workflow to this file instead of standard output"},
+		&cli.StringFlag{Name: "output-file", EnvVars: env("output-file"), Usage: "write the workflow to this file instead of standard output"},
+		&cli.StringFlag{Name: "output", EnvVars: env("output"), Hidden: true, Usage: "old name of --output-file: refused with the new name (--output is a format, as in status -o json)"},
 		&cli.StringFlag{Name: "run-as-user", EnvVars: env("run-as-user"), Usage: "UID[:GID] the pods run as, or \"image\" for the image's non-root user 65532 (generate's default: the user running generate, who owns the run directory, or the image's user when that is root; template's: the image's user); 0 is --run-as-root"},
 		&cli.StringFlag{Name: "requests", EnvVars: env("requests"), Usage: "resources each transfer pod requests, NAME=QUANTITY,… (cpu=500m,memory=1Gi); a form parameter of the template"},
 		&cli.StringFlag{Name: "limits", EnvVars: env("limits"), Usage: "resources each transfer pod may use at most, NAME=QUANTITY,… (cpu=2,memory=4Gi); a form parameter of the template"},
@@ -73,6 +74,17 @@ func clusterFlags(version string) []cli.Flag {
 		&cli.StringFlag{Name: "pod-spec-patch", EnvVars: env("pod-spec-patch"), Usage: "patch of every pod's spec, Argo's podSpecPatch: JSON starting with '{', or a FILE of YAML or JSON (containers by name; partsync's is main); a form parameter of the template"},
 		&cli.BoolFlag{Name: "run-as-root", EnvVars: env("run-as-root"), Usage: "run the pods as root with the capabilities rsync needs to read every file and preserve owners (CHOWN, DAC_OVERRIDE, FOWNER, FSETID; Pod Security level baseline)"},
 	}
+}
+
+// checkOutputRenamed refuses generate's and template's old --output FILE
+// (PARTSYNC_OUTPUT): --output is the output format everywhere, as in argo
+// and kubectl, and the file is --output-file. A silent fallback to stdout
+// would leave a CI job's workflow file unwritten.
+func checkOutputRenamed(c *cli.Context) error {
+	if old := c.String("output"); old != "" {
+		return fmt.Errorf("%w: --output %s: the workflow's file is now --output-file %s (--output names a format, as in status -o json)", ErrUsage, old, old)
+	}
+	return nil
 }
 
 // defaultImage is the image of this version of partsync.

@@ -32,7 +32,7 @@ func generateCommand(s Streams) *cli.Command {
 				// (and the run directory to it): root pods are only ever chosen.
 				wopts.RunAs = &workflow.Identity{UID: int64(os.Getuid()), GID: int64(os.Getgid())}
 			}
-			if err = errors.Join(err, werr, checkSummaryFlag(c)); err != nil {
+			if err = errors.Join(err, werr, checkSummaryFlag(c), checkOutputRenamed(c)); err != nil {
 				return err
 			}
 			target := workflow.Target{
@@ -194,7 +194,7 @@ func generate(c *cli.Context, s Streams, req prepare.Request, o workflow.Options
 }
 
 // emit writes the workflow into the run directory, lints that copy, and
-// prints it or writes it to --output.
+// prints it or writes it to --output-file.
 func emit(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options) error {
 	wf, err := workflow.Build(p, o)
 	if err != nil {
@@ -217,7 +217,7 @@ func emit(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options) error {
 	if err := giveRunDir(s, p, o); err != nil {
 		return err
 	}
-	if out := c.String("output"); out != "" {
+	if out := c.String("output-file"); out != "" {
 		return writeOutput(out, doc)
 	}
 	_, err = s.Out.Write(doc)

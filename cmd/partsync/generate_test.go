@@ -47,7 +47,7 @@ func TestGenerateFailureLeavesNothing(t *testing.T) {
 		notDir := filepath.Join(base, "src", "odd names", "old.txt") // a regular file
 		out := filepath.Join(notDir, "wf.yaml")
 		res := partsync(context.Background(), "generate", "-d", shared, "--run-id", "half", "--pvc", "data:"+base,
-			"--output", out, src, filepath.Join(base, "dst"))
+			"--output-file", out, src, filepath.Join(base, "dst"))
 		// Exit 1 (an I/O error after the scan); 2 if --output is ever checked before it.
 		if res.code != ExitError && res.code != ExitUsage {
 			t.Fatalf("exit %d, want %d or %d\n%s", res.code, ExitError, ExitUsage, res)

@@ -124,9 +124,9 @@ func TestHostileOptionsCredentials(t *testing.T) {
 				case "run":
 					args = append(args, "--rclone-config", cfg)
 				case "generate":
-					args = append(args, "--rclone-config", cfg, "--pvc", "data:"+base, "--rclone-config-secret", "rc", "--output", out)
+					args = append(args, "--rclone-config", cfg, "--pvc", "data:"+base, "--rclone-config-secret", "rc", "--output-file", out)
 				case "template":
-					args = append(args, "--pvc", "data:"+base, "--rclone-config-secret", "rc", "--output", out)
+					args = append(args, "--pvc", "data:"+base, "--rclone-config-secret", "rc", "--output-file", out)
 				}
 				res := partsync(context.Background(), append(args, src, "s3test:bucket/d")...)
 				if res.code != ExitUsage {

@@ -385,7 +385,7 @@ func TestHostileTreeGenerate(t *testing.T) {
 	for _, c := range []struct{ tool, dst string }{{"rsync", filepath.Join(base, "dst")}, {"rclone", "s3test:bucket/h"}} {
 		out := filepath.Join(base, c.tool+".yaml")
 		args := []string{"generate", "-m", c.tool, "-n", "4", "-f", "5", "-d", shared, "--run-id", "gen-" + c.tool,
-			"--pvc", "data:" + base, "--output", out, "--rclone-config", cfg}
+			"--pvc", "data:" + base, "--output-file", out, "--rclone-config", cfg}
 		if c.tool == "rclone" {
 			args = append(args, "--rclone-config-secret", "rclone-config")
 		}

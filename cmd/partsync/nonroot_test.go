@@ -53,7 +53,7 @@ func TestReadOnlyDirsAsNonRoot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mustPartsync(t, "generate", "-f", "3", "-d", shared, "--run-id", "nonroot", "--pvc", "data:"+base, "--output", filepath.Join(base, "wf.yaml"), src, dst)
+	mustPartsync(t, "generate", "-f", "3", "-d", shared, "--run-id", "nonroot", "--pvc", "data:"+base, "--output-file", filepath.Join(base, "wf.yaml"), src, dst)
 	p, err := plan.Load(plan.Dir(filepath.Join(shared, "nonroot")))
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"github.com/partsync/partsync/generator/plan"
 )
 
-// writeOutput writes a document to --output. A regular file (new or
+// writeOutput writes a document to --output-file. A regular file (new or
 // existing) is replaced atomically; a symbolic link is followed and its
 // target replaced, so the link stays; anything else that exists (/dev/null,
 // /dev/stdout, a FIFO a pipeline reads) is written in place: renaming a
@@ -19,20 +19,20 @@ func writeOutput(path string, doc []byte) error {
 	case err == nil && !info.Mode().IsRegular():
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 		if err != nil {
-			return fmt.Errorf("--output %s: %w", path, err)
+			return fmt.Errorf("--output-file %s: %w", path, err)
 		}
 		_, err = f.Write(doc)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return fmt.Errorf("--output %s: %w", path, err)
+			return fmt.Errorf("--output-file %s: %w", path, err)
 		}
 		return nil
 	case err == nil:
 		target, err := filepath.EvalSymlinks(path)
 		if err != nil {
-			return fmt.Errorf("--output %s: %w", path, err)
+			return fmt.Errorf("--output-file %s: %w", path, err)
 		}
 		return plan.WriteFileAtomic(target, doc)
 	}

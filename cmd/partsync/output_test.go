@@ -39,7 +39,7 @@ func TestOutputKeepsSpecialFiles(t *testing.T) {
 		got <- string(data)
 	}()
 	res := partsync(context.Background(), "generate", "-d", filepath.Join(base, "runs"), "--run-id", "fifo",
-		"--pvc", "data:"+base, "--output", fifo, src, filepath.Join(base, "dst"))
+		"--pvc", "data:"+base, "--output-file", fifo, src, filepath.Join(base, "dst"))
 	if res.code != 0 {
 		t.Fatalf("generate --output FIFO: exit %d\n%s", res.code, res)
 	}
@@ -60,7 +60,7 @@ func TestOutputKeepsSpecialFiles(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	res = partsync(context.Background(), "template", "-d", filepath.Join(base, "runs"), "--pvc", "data:"+base, "--output", link, src, filepath.Join(base, "dst"))
+	res = partsync(context.Background(), "template", "-d", filepath.Join(base, "runs"), "--pvc", "data:"+base, "--output-file", link, src, filepath.Join(base, "dst"))
 	if res.code != 0 {
 		t.Fatalf("template --output link: exit %d\n%s", res.code, res)
 	}

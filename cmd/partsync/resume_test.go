@@ -406,8 +406,8 @@ func TestStatusOfWorkflowRun(t *testing.T) {
 	if r.Outcome == nil || r.Outcome.WorkflowStatus != "Failed" || string(r.Outcome.ArgoFailures) == "" || r.FilesDone != p.Partitions[1].Files {
 		t.Errorf("status json: outcome %+v, files done %d (part 1 has %d)", r.Outcome, r.FilesDone, p.Partitions[1].Files)
 	}
-	if bad := partsync(context.Background(), "status", "--output", "yaml", runDir); bad.code != ExitUsage {
-		t.Errorf("--output yaml: %s", bad)
+	if bad := partsync(context.Background(), "status", "--output", "xml", runDir); bad.code != ExitUsage {
+		t.Errorf("--output xml: %s", bad)
 	}
 	// A status file that is not what partsync writes is reported and counted as pending.
 	writeFile(t, filepath.Join(runDir, "status", "1.json"), []byte(`{"part":1,"ok":true,"exit_code":23,"attempts":1}`), 0o644, time.Now())

@@ -74,7 +74,7 @@ func TestGenerateSplitsPastTheCap(t *testing.T) {
 	buildSampleTree(t, src, 3, 4)
 	out := filepath.Join(base, "wf.yaml")
 	res := mustPartsync(t, "generate", "-f", "1", "--max-partitions", "5", "-n", "3", "-d", shared, "--run-id", "split",
-		"--pvc", "data:"+base, "--output", out, "--summary-json", "-", src, filepath.Join(base, "dst"))
+		"--pvc", "data:"+base, "--output-file", out, "--summary-json", "-", src, filepath.Join(base, "dst"))
 	var sum Summary
 	if err := json.Unmarshal([]byte(res.stdout), &sum); err != nil {
 		t.Fatalf("summary: %v\n%s", err, res.stdout)
@@ -132,7 +132,7 @@ func TestGenerateAutoSummary(t *testing.T) {
 	src, shared := filepath.Join(base, "src"), filepath.Join(base, "shared")
 	buildSampleTree(t, src, 3, 10)
 	res := mustPartsync(t, "generate", "--auto", "--min-partition", "1", "-n", "2", "-d", shared, "--run-id", "auto-sum",
-		"--pvc", "data:"+base, "--output", filepath.Join(base, "wf.yaml"), "--summary-json", "-", src, filepath.Join(base, "dst"))
+		"--pvc", "data:"+base, "--output-file", filepath.Join(base, "wf.yaml"), "--summary-json", "-", src, filepath.Join(base, "dst"))
 	var sum Summary
 	if err := json.Unmarshal([]byte(res.stdout), &sum); err != nil {
 		t.Fatalf("summary: %v\n%s", err, res.stdout)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -27,15 +26,15 @@ func statusCommand(s Streams) *cli.Command {
 		ArgsUsage: "RUN_ID|RUN_DIR",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "shared-dir", Aliases: []string{"d"}, Value: defaultSharedDir, EnvVars: env("shared-dir"), Usage: "directory that holds run directories"},
-			&cli.StringFlag{Name: "output", Value: "text", Usage: "text or json (on stdout)"},
+			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return fmt.Errorf("%w: status needs one RUN_ID or run directory, got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice())
 			}
-			format := c.String("output")
-			if format != "text" && format != "json" {
-				return fmt.Errorf("%w: --output %q: give text or json", ErrUsage, format)
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
 			}
 			dir, err := plan.Find(c.String("shared-dir"), c.Args().First())
 			if err != nil {
@@ -45,14 +44,8 @@ func statusCommand(s Streams) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				enc := json.NewEncoder(s.Out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(r); err != nil {
-					return fmt.Errorf("status: %w", err)
-				}
-			} else {
-				printReport(s.Out, r)
+			if err := printFormatted(s.Out, format, r, func() { printReport(s.Out, r) }); err != nil {
+				return fmt.Errorf("status: %w", err)
 			}
 			return reportExit(r)
 		},

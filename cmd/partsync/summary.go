@@ -45,13 +45,13 @@ type Summary struct {
 // summaryFlag is generate's --summary-json.
 func summaryFlag() cli.Flag {
 	return &cli.StringFlag{Name: "summary-json", EnvVars: env("summary-json"),
-		Usage: "write a JSON summary (run id, workflow name, partitions, files, bytes, skipped, excluded, run dir) to this file; - prints it on standard output, when --output takes the YAML"}
+		Usage: "write a JSON summary (run id, workflow name, partitions, files, bytes, skipped, excluded, run dir) to this file; - prints it on standard output, when --output-file takes the YAML"}
 }
 
 // checkSummaryFlag refuses a summary on standard output that would mix with the YAML.
 func checkSummaryFlag(c *cli.Context) error {
-	if c.String("summary-json") == "-" && c.String("output") == "" {
-		return fmt.Errorf("%w: --summary-json - prints the summary on standard output, where the workflow YAML goes too: add --output FILE for the YAML", ErrUsage)
+	if c.String("summary-json") == "-" && c.String("output-file") == "" {
+		return fmt.Errorf("%w: --summary-json - prints the summary on standard output, where the workflow YAML goes too: add --output-file FILE for the YAML", ErrUsage)
 	}
 	return nil
 }
@@ -89,14 +89,14 @@ func summaryJSON(s Summary) ([]byte, error) {
 
 // emitWithSummary runs emit and writes the summary --summary-json asks for:
 // a file before emit, so that nothing is printed for a run whose summary
-// cannot be written, and standard output after the YAML went to --output.
+// cannot be written, and standard output after the YAML went to --output-file.
 // When anything fails, the summary file is removed again.
 func emitWithSummary(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options, emit func() error) error {
 	dest := c.String("summary-json")
 	if dest == "" {
 		return emit()
 	}
-	data, err := summaryJSON(summarize(p, o, c.String("output")))
+	data, err := summaryJSON(summarize(p, o, c.String("output-file")))
 	if err != nil {
 		return err
 	}

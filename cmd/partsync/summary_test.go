@@ -91,7 +91,7 @@ func TestGenerateGolden(t *testing.T) {
 			goldenTree(t, src)
 			args := []string{"generate", "-m", tool, "-n", "4", "-f", "40", "-s", "128KiB", "-x", "*.tmp", "--run-id", "golden", "--run-as-user", "1000:1000",
 				"-d", filepath.Join(base, "runs"), "--pvc", "data:" + base, "--namespace", "argo",
-				"--output", out, "--summary-json", "-", src, filepath.Join(base, "dst")}
+				"--output-file", out, "--summary-json", "-", src, filepath.Join(base, "dst")}
 			res := mustPartsync(t, args...)
 			var s Summary
 			if err := json.Unmarshal([]byte(res.stdout), &s); err != nil {
@@ -144,7 +144,7 @@ func TestGenerateSummaryErrors(t *testing.T) {
 			t.Errorf("%s: the run directory is left behind (%v)", name, err)
 		}
 	}
-	if res := gen("--summary-json", "-"); res.code != ExitUsage || res.stdout != "" || !strings.Contains(errText(res.err), "--output") {
+	if res := gen("--summary-json", "-"); res.code != ExitUsage || res.stdout != "" || !strings.Contains(errText(res.err), "--output-file") {
 		t.Errorf("summary and YAML both on stdout: %s", res)
 	}
 	noRun("stdout twice")
@@ -153,7 +153,7 @@ func TestGenerateSummaryErrors(t *testing.T) {
 	}
 	noRun("unwritable summary")
 	sum := filepath.Join(base, "s.json")
-	if res := gen("--summary-json", sum, "--output", filepath.Join(base, "missing", "w.yaml")); res.code != ExitError {
+	if res := gen("--summary-json", sum, "--output-file", filepath.Join(base, "missing", "w.yaml")); res.code != ExitError {
 		t.Errorf("unwritable output: %s", res)
 	}
 	if _, err := os.Stat(sum); !os.IsNotExist(err) {

@@ -38,7 +38,7 @@ func templateCommand(s Streams) *cli.Command {
 		Action: func(c *cli.Context) error {
 			o, t, err := templateOptions(c)
 			obj, berr := workflow.BuildTemplate(o, t) // it checks -n, --retries, --backoff and the claims
-			if err = errors.Join(err, berr); err != nil {
+			if err = errors.Join(err, berr, checkOutputRenamed(c)); err != nil {
 				return err
 			}
 			doc, err := workflow.Marshal(obj)
@@ -51,7 +51,7 @@ func templateCommand(s Streams) *cli.Command {
 			if o.RunAs != nil || t.RunAsRoot {
 				announceIdentity(s, o)
 			}
-			if out := c.String("output"); out != "" {
+			if out := c.String("output-file"); out != "" {
 				return writeOutput(out, doc)
 			}
 			_, err = s.Out.Write(doc)

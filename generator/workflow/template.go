@@ -231,7 +231,7 @@ func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rc
 	if s := o.RcloneConfigSecret; s != nil {
 		argv = append(argv, "--rclone-config-secret="+s.Name+":"+s.Key)
 	}
-	argv = append(argv, "--output="+scanWorkflowFile, "--summary-json="+scanSummaryFile, "--", param(ParamSource), param(ParamDestination))
+	argv = append(argv, "--output-file="+scanWorkflowFile, "--summary-json="+scanSummaryFile, "--", param(ParamSource), param(ParamDestination))
 	return wfv1.Template{
 		Name:      scanName,
 		Metadata:  wfv1.Metadata{Labels: map[string]string{LabelRunID: workflowNameExpr, LabelRole: scanName}},
