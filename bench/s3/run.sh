@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # run.sh DIR [REPS] — copy to S3 on loopback: `rclone copy --transfers 16`
-# (the anchor), fpart + 8 parallel `rclone copy --files-from` (the usual
-# hand-made parallel copy), and `partsync run -m rclone -n 8`, side by side on
-# the seeded small set (bench/copy/mkset: 200,010 files of 1–16 KiB, 1.74 GB).
+# (the anchor) against `partsync run -m rclone SRC DST` with its defaults (no
+# -n/-f/-s/-o: what a user gets), side by side, on the seeded sets of
+# bench/copy/mkset: small (200,010 files of 1–16 KiB, 1.74 GB) and mixed
+# (20,000 long-tailed files, 4.3 GB).
 #
-# Each tool, in each repetition (default 3; the order rotates), copies into a
-# fresh S3 server (bench/s3/server: gofakes3, objects as files in DIR/bucket,
-# 127.0.0.1), then
-# copies again onto the complete bucket (re-run); the object count is checked
-# after the first copy. Prints medians and ratios against the rclone anchor,
-# and leaves the raw times in DIR/results.tsv.
+# Each tool, in each repetition (default 3; the order rotates, so every tool
+# sees the same load), copies into a fresh S3 server (bench/s3/server:
+# gofakes3, objects as files in DIR/bucket, 127.0.0.1), then copies again
+# onto the complete bucket (re-run). After the first copy the bucket must
+# hold every file of the set with its bytes (`rclone size`: count and total),
+# or the script stops. Each copy is timed with /usr/bin/time: wall seconds and
+# CPU (user + system) of the whole process tree (partsync and every rclone it
+# waits for); the server's CPU (from /proc) is printed beside it, not counted.
+# Prints medians and ratios against the anchor; raw figures in
+# DIR/results.tsv, the server's request counts per copy (LIST, HEAD, PUT, ...)
+# in DIR/requests.log.
 #
-# Environment: SCALE (1: the full set; 0.05 for a quick try), JOBS (8),
-# FILES (10000: entries per partition for fpart and partsync alike), RCLONE
-# (the rclone binary every side runs, default the one on PATH; e.g.
-# RCLONE=$(bash .ci/rclone.sh) for the version the image pins). The server's
-# request counts per copy (LIST, HEAD, PUT, ...) go to DIR/requests.log.
+# Environment: SETS ("small mixed"), SCALE (1: the full sets; 0.25 for a
+# quicker try), TOOLS (the sides, default "rclone-16 partsync"; also
+# "partsync-live" — run's fixed sizing, which rclone had by default before
+# it was sized by cost: -f 10000 -s 512MiB, partitions copied while the scan
+# goes on — and "fpart-rclone-8": fpart + 8 `rclone copy --files-from`),
+# RCLONE (the rclone binary every side runs, default the one on PATH; e.g.
+# RCLONE=$(bash .ci/rclone.sh) for the version the image pins).
 set -euo pipefail
 # rclone 1.60 (Debian) cannot open an S3 remote at all when AWS_CA_BUNDLE is
 # set ("LoadCustomCABundleError"); the server here is plain http.
@@ -24,14 +32,12 @@ unset AWS_CA_BUNDLE
 dir=${1:?usage: run.sh DIR [REPS]}
 reps=${2:-3}
 scale=${SCALE:-1}
-jobs=${JOBS:-8}
-files=${FILES:-10000}
+read -r -a sets <<<"${SETS:-small mixed}"
+read -r -a tools <<<"${TOOLS:-rclone-16 partsync}"
 rclone=$(command -v "${RCLONE:-rclone}") || { echo "run.sh: no rclone ${RCLONE:-on PATH}" >&2; exit 1; }
 # partsync runs the rclone first on PATH: the same binary as the anchor.
 PATH=$(dirname "$rclone"):$PATH
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=../lib.sh
-source "$repo/bench/lib.sh"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 bin=$(mktemp -d)
@@ -45,20 +51,23 @@ trap cleanup EXIT
 (cd "$repo" && go build -o "$bin/partsync" ./cmd/partsync && go build -o "$bin/mkset" ./bench/copy/mkset &&
 	go build -o "$bin/s3server" ./bench/s3/server)
 
-src=$dir/small/src
-if [ ! -e "$dir/small/.complete-$scale" ]; then
-	echo "building the small set (scale $scale) in $src ..." >&2
-	rm -rf "$dir/small"
-	mkdir -p "$dir/small"
-	"$bin/mkset" -set small -scale "$scale" "$src" >&2
-	sync
-	touch "$dir/small/.complete-$scale"
-fi
-want=$(find "$src" -type f | wc -l) # also warms the cache
+declare -A want_files want_bytes
+for set in "${sets[@]}"; do
+	if [ ! -e "$dir/$set/.complete-$scale" ]; then
+		echo "building the $set set (scale $scale) in $dir/$set/src ..." >&2
+		rm -rf "${dir:?}/$set"
+		mkdir -p "$dir/$set"
+		"$bin/mkset" -set "$set" -scale "$scale" "$dir/$set/src" >&2
+		sync
+		touch "$dir/$set/.complete-$scale"
+	fi
+	want_files[$set]=$(find "$dir/$set/src" -type f | wc -l) # also warms the cache
+	want_bytes[$set]=$(find "$dir/$set/src" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')
+done
 
 # start_server: a fresh, empty S3 server; writes the rclone config for it.
 start_server() {
-	rm -f "$bin/url"
+	rm -f "$bin/url" "$bin/counts"
 	rm -rf "$dir/bucket"
 	"$bin/s3server" -addr 127.0.0.1:0 -url-file "$bin/url" -dir "$dir/bucket" -count-file "$bin/counts" >>"$dir/log" 2>&1 &
 	server_pid=$!
@@ -82,54 +91,97 @@ stop_server() {
 	server_pid=
 }
 
-# copy TOOL: one copy of $src to the bucket, output to the log.
+# server_cpu: the server's CPU seconds so far (user + system).
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
+
+# copy TOOL SRC: one copy of SRC to the bucket.
 copy() {
+	local src=$2
 	case $1 in
 	rclone-16) "$rclone" --config "$bin/rclone.conf" copy --transfers 16 --checkers 16 "$src" bench:bucket ;;
 	fpart-rclone-*)
 		rm -rf "$bin/parts" && mkdir "$bin/parts"
 		# fpart lists paths as it found them below "." ("./a/b"); rclone's
-		# --files-from takes them relative to the source root, without "./"
-		# (with it, rclone copies nothing and exits 0).
-		(cd "$src" && fpart -f "$files" -o "$bin/parts/part" .) >/dev/null
+		# --files-from takes them relative to the source root, without "./".
+		(cd "$src" && fpart -f 10000 -o "$bin/parts/part" .) >/dev/null
 		find "$bin/parts" -name 'part.*' -exec sed -i 's|^\./||' {} +
 		find "$bin/parts" -name 'part.*' -print0 |
 			xargs -0 -P "${1#fpart-rclone-}" -I{} "$rclone" --config "$bin/rclone.conf" copy --files-from {} "$src" bench:bucket
 		;;
-	partsync-*) "$bin/partsync" run -m rclone -n "${1#partsync-}" -f "$files" --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
+	partsync) "$bin/partsync" run -m rclone --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
+	partsync-live) "$bin/partsync" run -m rclone -f 10000 -s 512MiB --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
+	*) echo "run.sh: unknown tool $1" >&2; exit 1 ;;
 	esac
 }
+# /usr/bin/time runs copy in a child bash.
+export -f copy
+export bin rclone dir
 
-# timed TOOL: prints the seconds of one copy.
-timed() { bench_timed "$dir/log" copy "$1"; }
+# timed TOOL SRC: one copy; prints "wall cpu server-cpu" (seconds).
+timed() {
+	local s0
+	s0=$(server_cpu)
+	if ! /usr/bin/time -f '%e %U %S' -o "$bin/time" bash -c 'copy "$@"' copy "$@" >>"$dir/log" 2>&1; then
+		echo "run.sh: $1 failed on $2; see $dir/log" >&2
+		exit 1
+	fi
+	awk -v s0="$s0" -v s1="$(server_cpu)" '{printf "%.2f %.2f %.2f", $1, $2 + $3, s1 - s0}' "$bin/time"
+}
 
-tools=(rclone-16 "fpart-rclone-$jobs" "partsync-$jobs")
 results=$dir/results.tsv
 : >"$dir/log"
-printf 'set\trep\ttool\tphase\tseconds\tload1\n' >"$results"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $("$rclone" version | head -1), $want files" >&2
+: >"$dir/requests.log"
+printf 'set\trep\ttool\tphase\twall\tcpu\tserver_cpu\tload1\n' >"$results"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $("$rclone" version | head -1); $(date -u '+%Y-%m-%d %H:%M UTC'); $(uptime)" >&2
 for rep in $(seq "$reps"); do
-	k=$(((rep - 1) % ${#tools[@]}))
-	order=("${tools[@]:k}" "${tools[@]:0:k}")
-	for tool in "${order[@]}"; do
-		start_server
-		rm -rf "$bin/runs"
-		load=$(awk '{print $1}' /proc/loadavg)
-		first=$(timed "$tool")
-		got=$("$rclone" --config "$bin/rclone.conf" size --json bench:bucket | sed -n 's/.*"count":\([0-9]*\).*/\1/p')
-		if [ "$got" != "$want" ]; then
-			echo "run.sh: $tool left $got of $want objects" >&2
-			exit 1
-		fi
-		rm -rf "$bin/runs"
-		rerun=$(timed "$tool")
-		stop_server
-		printf '%s rep %s (first copy, then re-run): %s\n' "$tool" "$rep" "$(tr '\n' ' ' <"$bin/counts")" >>"$dir/requests.log"
-		printf 'small\t%s\t%s\tfirst\t%s\t%s\nsmall\t%s\t%s\trerun\t%s\t%s\n' "$rep" "$tool" "$first" "$load" "$rep" "$tool" "$rerun" "$load" >>"$results"
-		printf 'rep %d %-16s first %8.2f s  re-run %7.2f s  (load %s)\n' "$rep" "$tool" "$first" "$rerun" "$load" >&2
+	for set in "${sets[@]}"; do
+		k=$(((rep - 1) % ${#tools[@]}))
+		order=("${tools[@]:k}" "${tools[@]:0:k}")
+		for tool in "${order[@]}"; do
+			start_server
+			rm -rf "$bin/runs"
+			load=$(cut -d' ' -f1 /proc/loadavg)
+			read -r fw fc fs <<<"$(timed "$tool" "$dir/$set/src")"
+			read -r got_files got_bytes <<<"$("$rclone" --config "$bin/rclone.conf" size --json bench:bucket |
+				sed -n 's/.*"count":\([0-9]*\).*"bytes":\([0-9]*\).*/\1 \2/p')"
+			if [ "$got_files" != "${want_files[$set]}" ] || [ "$got_bytes" != "${want_bytes[$set]}" ]; then
+				echo "run.sh: $tool left $got_files files, $got_bytes bytes of ${want_files[$set]}, ${want_bytes[$set]} ($set)" >&2
+				exit 1
+			fi
+			rm -rf "$bin/runs"
+			read -r rw rc rs <<<"$(timed "$tool" "$dir/$set/src")"
+			stop_server
+			printf '%s %s rep %s (first copy, then re-run): %s\n' "$set" "$tool" "$rep" "$(tr '\n' ' ' <"$bin/counts")" >>"$dir/requests.log"
+			printf '%s\t%s\t%s\tfirst\t%s\t%s\t%s\t%s\n%s\t%s\t%s\trerun\t%s\t%s\t%s\t%s\n' \
+				"$set" "$rep" "$tool" "$fw" "$fc" "$fs" "$load" "$set" "$rep" "$tool" "$rw" "$rc" "$rs" "$load" >>"$results"
+			printf '%-6s rep %d %-15s first %7.2f s cpu %7.2f s (server %6.2f)  re-run %6.2f s cpu %6.2f s (server %5.2f)  load %s, %s files ok\n' \
+				"$set" "$rep" "$tool" "$fw" "$fc" "$fs" "$rw" "$rc" "$rs" "$load" "$got_files" >&2
+		done
 	done
 done
+echo "end: $(uptime)" >&2
 
-# Medians, and ratios against the rclone anchor (the fpsync column of
-# summary.awk compares partsync with the fpart + rclone copy here).
-awk -F'\t' -v tools="${tools[*]}" -v sets=small -v anchor=rclone-16 -v peer="fpart-rclone-$jobs" -f "$repo/bench/copy/summary.awk" "$results"
+# Medians per set, tool and phase, and their ratios to the anchor (the first tool).
+awk -F'\t' -v tools="${tools[*]}" -v sets="${sets[*]}" '
+NR > 1 { w[$1, $3, $4] = w[$1, $3, $4] " " $5; c[$1, $3, $4] = c[$1, $3, $4] " " $6 }
+function median(list,   a, n, i, j, x) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
+	return n == 0 ? 0 : n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+END {
+	nt = split(tools, tl, " "); ns = split(sets, sl, " ")
+	for (s = 1; s <= ns; s++) {
+		printf "\n%s set, medians (ratio to %s)\n%-15s %17s %17s %17s %17s\n", sl[s], tl[1], "tool", "first wall s", "first cpu s", "re-run wall s", "re-run cpu s"
+		for (i = 1; i <= nt; i++) {
+			line = sprintf("%-15s", tl[i])
+			split("first first rerun rerun", ph, " ")
+			for (k = 1; k <= 4; k++) {
+				m = k % 2 ? median(w[sl[s], tl[i], ph[k]]) : median(c[sl[s], tl[i], ph[k]])
+				a = k % 2 ? median(w[sl[s], tl[1], ph[k]]) : median(c[sl[s], tl[1], ph[k]])
+				line = line sprintf(" %8.2f (%5.2fx)", m, a > 0 ? m / a : 0)
+			}
+			print line
+		}
+	}
+}' "$results"

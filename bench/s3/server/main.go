@@ -13,6 +13,12 @@
 // 6,667 × 200,000 steps and the server, not the client, is measured. The
 // file backend reads only the listed directory, as a real store's index
 // would. It is a benchmark fixture, not a product: it checks no signature.
+//
+// A request to create the bucket (PUT /bucket, which rclone sends when it
+// has not listed the bucket first, as with --no-traverse) is answered as
+// S3 answers it for an existing bucket of the same owner, 409
+// BucketAlreadyExists, which rclone takes as success; gofakes3's
+// single-bucket backend would answer 501 NotImplemented.
 package main
 
 import (
@@ -41,6 +47,20 @@ func main() {
 	if err := serve(*addr, *urlFile, *dir, *countFile); err != nil {
 		log.Fatalf("s3 server: %v", err)
 	}
+}
+
+// existingBucket is a backend whose one bucket always exists: creating it
+// again is the conflict S3 reports, not an unimplemented request.
+type existingBucket struct {
+	*s3afero.SingleBucketBackend
+}
+
+// CreateBucket answers BucketAlreadyExists for the served bucket.
+func (b existingBucket) CreateBucket(name string) error {
+	if ok, err := b.BucketExists(name); err == nil && ok {
+		return gofakes3.ResourceError(gofakes3.ErrBucketAlreadyExists, name)
+	}
+	return b.SingleBucketBackend.CreateBucket(name)
 }
 
 // requestCounts counts the requests served, by kind, and the server errors.
@@ -111,7 +131,7 @@ func serve(addr, urlFile, dir, countFile string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	fake := gofakes3.New(backend, gofakes3.WithoutVersioning())
+	fake := gofakes3.New(existingBucket{backend}, gofakes3.WithoutVersioning())
 	if urlFile != "" {
 		if err := os.WriteFile(urlFile, []byte("http://"+ln.Addr().String()+"\n"), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", urlFile, err)
