@@ -4,15 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/tool"
 )
 
@@ -31,6 +34,11 @@ func resumeRun(c *cli.Context, s Streams) error {
 		return err
 	}
 	p, err := plan.Load(dir)
+	if errors.Is(err, plan.ErrIncomplete) {
+		if hdr, herr := plan.LoadHeader(dir); herr == nil {
+			return rescanRun(c, s, hdr)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -72,6 +80,46 @@ func resumeRun(c *cli.Context, s Streams) error {
 		fmt.Fprintf(s.Err, "partsync: run %s as a whole: %d of %d partitions ok, %d failed, %d without status\n",
 			p.RunID, len(after.Succeeded), after.Partitions, len(after.Failed), len(after.Missing))
 	}
+	return err
+}
+
+// rescanRun resumes a run stopped during its scan (no plan.json): the
+// partitions it had closed are no contract, since the scan that would have
+// counted them did not end, so the run directory is removed and the run
+// made again under the same id from its header: the same SRC, DST, tool,
+// options, excludes and limits, with this invocation's executor and scan
+// flags. Files the stopped run copied are found up to date by the tool.
+func rescanRun(c *cli.Context, s Streams, hdr *plan.Plan) error {
+	if err := checkResume(c, hdr); err != nil {
+		return err
+	}
+	if _, err := lookPath(hdr.Tool); err != nil {
+		return err
+	}
+	unlock, err := plan.Lock(hdr.Dir()) // refused while the run is still scanning
+	if err != nil {
+		return err
+	}
+	unlock()
+	req := prepare.Request{
+		Source: hdr.Source, Destination: hdr.Destination, Tool: hdr.Tool, ToolOptions: hdr.ToolOptions,
+		MaxFiles: hdr.MaxFiles, MaxBytes: hdr.MaxBytes, Excludes: hdr.Excludes,
+		SharedDir: filepath.Dir(hdr.RunDir), RunID: hdr.RunID,
+		ScanWorkers: c.Int("scan-workers"), RcloneConfig: c.String("rclone-config"),
+		Version: version, Getenv: os.Getenv, Now: time.Now,
+	}
+	if err := errors.Join(autoOptions(c, &req), checkJobs(c)); err != nil {
+		return err
+	}
+	if _, err := prepare.Check(req); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Err, "partsync: resume run %s: its scan was stopped before plan.json was written; its partial partitions are discarded and %s scanned again\n",
+		hdr.RunID, hdr.Source)
+	if err := plan.Discard(hdr.Dir()); err != nil {
+		return err
+	}
+	_, err = runLocal(c, s, req, poolOptions(c))
 	return err
 }
 

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -97,7 +98,7 @@ func Load(dir Dir) (*Plan, error) {
 	data, err := os.ReadFile(dir.PlanFile())
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s has no plan.json (generate did not finish)", ErrIncomplete, dir)
+			return nil, fmt.Errorf("%w: %s", ErrIncomplete, Unscanned(dir))
 		}
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
@@ -109,6 +110,48 @@ func Load(dir Dir) (*Plan, error) {
 		return nil, fmt.Errorf("%s: plan format %d, this partsync reads %d", dir.PlanFile(), p.FormatVersion, FormatVersion)
 	}
 	return &p, nil
+}
+
+// HeaderFile is plan.json's header (source, destination, tool, options,
+// limits; no partitions), written before the scan: what a run stopped
+// during its scan needs to be scanned again (run --resume).
+func (d Dir) HeaderFile() string { return filepath.Join(string(d), "header.json") }
+
+// SaveHeader writes hdr, a plan without its scan's results, to the run's
+// header.json atomically.
+func SaveHeader(hdr *Plan) error {
+	data, err := json.MarshalIndent(hdr, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode plan header: %w", err)
+	}
+	return WriteFileAtomic(hdr.Dir().HeaderFile(), append(data, '\n'))
+}
+
+// LoadHeader reads the header.json of a run whose scan did not finish: one
+// without plan.json. It fails with ErrIncomplete, saying what to do, when
+// the run has a plan.json or no header.
+func LoadHeader(dir Dir) (*Plan, error) {
+	if _, err := os.Stat(dir.PlanFile()); err == nil {
+		return nil, fmt.Errorf("%w: %s has a plan.json: its scan finished", ErrIncomplete, dir)
+	}
+	data, err := os.ReadFile(dir.HeaderFile())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrIncomplete, Unscanned(dir))
+	}
+	var hdr Plan
+	if err := json.Unmarshal(data, &hdr); err != nil || hdr.FormatVersion != FormatVersion || hdr.RunDir != string(dir) {
+		return nil, fmt.Errorf("%w: %s: unreadable header of another run or version (%v); remove %s and start the run again", ErrIncomplete, dir.HeaderFile(), err, dir)
+	}
+	return &hdr, nil
+}
+
+// Unscanned says what a run directory without plan.json is and what to do.
+func Unscanned(dir Dir) string {
+	if _, err := os.Stat(dir.HeaderFile()); err == nil {
+		return fmt.Sprintf("%s has no plan.json: its scan was stopped before it finished (the run or generate was killed or failed); "+
+			"`partsync run --resume %s` scans it again and copies, or remove the directory and start anew", dir, filepath.Base(string(dir)))
+	}
+	return fmt.Sprintf("%s has no plan.json and no header.json: it was stopped before its scan began; remove the directory (rm -r %s) and start the run again", dir, dir)
 }
 
 // Save writes plan.json atomically. It is the last file generate writes.

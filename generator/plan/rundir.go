@@ -97,6 +97,9 @@ func Create(sharedDir, runID string) (Dir, error) {
 	dir := Dir(filepath.Join(abs, runID))
 	if err := os.Mkdir(string(dir), 0o755); err != nil {
 		if errors.Is(err, os.ErrExist) {
+			if _, perr := os.Stat(dir.PlanFile()); errors.Is(perr, os.ErrNotExist) {
+				return "", fmt.Errorf("%w: %s", ErrRunExists, Unscanned(dir))
+			}
 			return "", fmt.Errorf("%w: %s exists; choose another --run-id or remove it", ErrRunExists, dir)
 		}
 		return "", fmt.Errorf("%w: cannot create %s: %v; choose a writable -d/--shared-dir", ErrSharedDir, dir, unwrapPath(err))

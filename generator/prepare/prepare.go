@@ -170,7 +170,10 @@ func Prepare(ctx context.Context, r Request) (*plan.Plan, error) {
 	}
 	hdr := header(dir, r, c, now)
 	var p *plan.Plan
-	err = begin(r.Sink, hdr)
+	err = plan.SaveHeader(hdr)
+	if err == nil {
+		err = begin(r.Sink, hdr)
+	}
 	if err == nil {
 		p, err = fill(ctx, hdr, r, c)
 	}
