@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -41,8 +46,8 @@ func newApp(s Streams) *cli.App {
 		SliceFlagSeparator: "\n",
 		HideHelpCommand:    true,
 		ExitErrHandler:     func(*cli.Context, error) {}, // only main exits
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return fmt.Errorf("%w: %v (see partsync --help)", ErrUsage, err)
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("%w: %v (see partsync --help)", ErrUsage, usageHint(c, err))
 		},
 		Commands: []*cli.Command{
 			generateCommand(s),
@@ -61,4 +66,41 @@ func newApp(s Streams) *cli.App {
 		cmd.OnUsageError = app.OnUsageError
 	}
 	return app
+}
+
+// badFlagValue is urfave/cli's message for a value its flag cannot parse.
+var badFlagValue = regexp.MustCompile(`^invalid value "([^"]*)" for flag -+([\w-]+): `)
+
+// usageHint rewrites urfave/cli's message for a bad flag value as partsync's
+// one line: the flag as it is written (--backoff, not -backoff), the value,
+// and the fix; a bare number given to a duration flag asks for its unit.
+func usageHint(c *cli.Context, err error) error {
+	m := badFlagValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	dash := "--"
+	if len(m[2]) == 1 {
+		dash = "-"
+	}
+	if _, nerr := strconv.ParseFloat(m[1], 64); nerr == nil && flagIs[*cli.DurationFlag](c, m[2]) {
+		return fmt.Errorf("%s%s %s: a duration needs its unit: write %ss (or m, h)", dash, m[2], m[1], m[1])
+	}
+	if flagIs[*cli.IntFlag](c, m[2]) || flagIs[*cli.Int64Flag](c, m[2]) {
+		return fmt.Errorf("%s%s %q: give a whole number", dash, m[2], m[1])
+	}
+	return errors.New(dash + m[2] + " " + strconv.Quote(m[1]) + ": " + strings.TrimPrefix(err.Error(), m[0]))
+}
+
+// flagIs reports whether name is a flag of type F of c's command.
+func flagIs[F cli.Flag](c *cli.Context, name string) bool {
+	if c == nil || c.Command == nil {
+		return false
+	}
+	for _, f := range c.Command.Flags {
+		if _, ok := f.(F); ok && slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
 }

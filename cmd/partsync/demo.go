@@ -10,6 +10,7 @@ import (
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/local"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/sampletree"
 	"github.com/partsync/partsync/generator/treecheck"
@@ -61,8 +62,8 @@ func demoCommand(s Streams) *cli.Command {
 			}
 			fmt.Fprintf(s.Err, "partsync demo: verified %d files (%s), %d directories, %d symlinks at %s: same bytes%s as the source\n",
 				report.Files, bytesize.Format(report.Bytes), report.Dirs, report.Symlinks, dst, map[bool]string{true: ", modes and mtimes", false: " and mtimes"}[rsync])
-			fmt.Fprintf(s.Err, "partsync demo: run directory %s (plan.json, parts/, status/, logs/); %d partitions in %s\n",
-				filepath.Join(runs, sum.RunID), sum.Partitions, sum.Elapsed.Round(time.Millisecond))
+			fmt.Fprintf(s.Err, "partsync demo: run directory %s (plan.json, parts/, status/, logs/); %s in %s\n",
+				filepath.Join(runs, sum.RunID), plural.Count(sum.Partitions, "partition"), sum.Elapsed.Round(time.Millisecond))
 			return nil
 		},
 	}

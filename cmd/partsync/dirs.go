@@ -11,6 +11,7 @@ import (
 
 	"github.com/partsync/partsync/generator/finish"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
 )
@@ -108,7 +109,7 @@ func printDirs(w io.Writer, res finish.Result) {
 		fmt.Fprintf(w, "partsync: directory step ok: modes and mtimes of the directories restored in %.1fs\n", d.Seconds)
 	default:
 		msg := strings.ReplaceAll(strings.TrimSpace(d.Error), "\n", "\n      ")
-		fmt.Fprintf(w, "partsync: directory step FAILED after %d attempt(s), exit code %d; log %s\n      %s\n", d.Attempts, d.ExitCode, d.Log, msg)
+		fmt.Fprintf(w, "partsync: directory step FAILED after %s, exit code %d; log %s\n      %s\n", plural.Count(d.Attempts, "attempt"), d.ExitCode, d.Log, msg)
 	}
 }
 

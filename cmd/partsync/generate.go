@@ -12,6 +12,7 @@ import (
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/clusterflags"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/workflow"
 )
@@ -183,8 +184,8 @@ func generate(c *cli.Context, s Streams, req prepare.Request, o workflow.Options
 	if err := emitWithSummary(c, s, p, o, func() error { return emit(c, s, p, o) }); err != nil {
 		return errors.Join(err, plan.Discard(p.Dir()))
 	}
-	fmt.Fprintf(s.Err, "partsync: run %s: %d partitions, %d entries listed (%s), %d skipped, %d excluded; run directory %s\n",
-		p.RunID, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded, p.RunDir)
+	fmt.Fprintf(s.Err, "partsync: run %s: %s, %s listed (%s), %d skipped, %d excluded; run directory %s\n",
+		p.RunID, plural.Count(p.Count(), "partition"), plural.Count(p.Totals.Listed, "entry"), bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded, p.RunDir)
 	if p.Totals.Skipped > 0 {
 		fmt.Fprintf(s.Err, "partsync: %d entries are in no partition; the reasons are in %s\n", p.Totals.Skipped, p.Dir().SkippedFile())
 	}

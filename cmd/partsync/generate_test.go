@@ -140,17 +140,17 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		"PARTSYNC_NAMESPACE":            "copies",
 		"PARTSYNC_SERVICE_ACCOUNT":      "mover",
 		"PARTSYNC_RCLONE_CONFIG_SECRET": "my-rclone:conf",
-		"PARTSYNC_OUTPUT":               out,
+		"PARTSYNC_OUTPUT_FILE":          out,
 	} {
 		t.Setenv(k, v)
 	}
 	res := mustPartsync(t, "generate", "-n", "4", src, "s3test:bucket/env") // -n wins over PARTSYNC_JOBS
 	if res.stdout != "" {
-		t.Errorf("PARTSYNC_OUTPUT is set, yet the workflow went to stdout")
+		t.Errorf("PARTSYNC_OUTPUT_FILE is set, yet the workflow went to stdout")
 	}
 	doc, err := os.ReadFile(out)
 	if err != nil {
-		t.Fatalf("PARTSYNC_OUTPUT: %v", err)
+		t.Fatalf("PARTSYNC_OUTPUT_FILE: %v", err)
 	}
 	wf := parseWorkflow(t, string(doc))
 	runDir := filepath.Join(shared, "from-env")

@@ -9,6 +9,7 @@ import (
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
 )
 
@@ -75,6 +76,9 @@ func runLive(c *cli.Context, s Streams, req prepare.Request, o local.Options, pr
 	p, perr := prepare.Prepare(c.Context, req)
 	if perr == nil {
 		progress.Note(scanLine(p))
+		if note := fewPartitionsNote(p, o.Jobs); note != "" {
+			progress.Note(note)
+		}
 		var note strings.Builder
 		printHardLinkNote(&note, p)
 		if n := strings.TrimSuffix(note.String(), "\n"); n != "" {
@@ -96,6 +100,6 @@ func runLive(c *cli.Context, s Streams, req prepare.Request, o local.Options, pr
 
 // scanLine describes the finished scan of run p.
 func scanLine(p *plan.Plan) string {
-	return fmt.Sprintf("partsync: run %s: %s → %s with %s: %d partitions, %d entries (%s), %d skipped, %d excluded",
-		p.RunID, p.Source, p.Destination, p.Tool, p.Count(), p.Totals.Listed, bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
+	return fmt.Sprintf("partsync: run %s: %s → %s with %s: %s, %s (%s), %d skipped, %d excluded",
+		p.RunID, p.Source, p.Destination, p.Tool, plural.Count(p.Count(), "partition"), plural.Count(p.Totals.Listed, "entry"), bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
 }

@@ -2,14 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	fileutil "github.com/argoproj/argo-workflows/v3/util/file"
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/transfer"
 	"github.com/partsync/partsync/generator/workflow"
 )
@@ -28,6 +31,10 @@ func lintCommand(s Streams) *cli.Command {
 			if len(files) == 0 {
 				return fmt.Errorf("%w: lint needs one or more files, directories or -", ErrUsage)
 			}
+			read, err := countManifests(files)
+			if err != nil {
+				return err
+			}
 			for i, f := range files {
 				if f != "-" {
 					continue
@@ -42,10 +49,40 @@ func lintCommand(s Streams) *cli.Command {
 			if err := workflow.Lint(c.Context, files, c.String("namespace"), s.Err); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.Err, "partsync: %d file(s) pass Argo's validation\n", len(files))
+			fmt.Fprintf(s.Err, "partsync: %s pass Argo's validation\n", plural.Count(read, "file"))
 			return nil
 		},
 	}
+}
+
+// countManifests counts the files lint reads: each YAML or JSON file under
+// a directory, as Argo's linter walks it, a file, and - (stdin). A name
+// that does not exist is a usage error, not an invalid workflow.
+func countManifests(args []string) (int, error) {
+	n := 0
+	for _, a := range args {
+		if a == "-" {
+			n++
+			continue
+		}
+		if _, err := os.Stat(a); err != nil {
+			return 0, fmt.Errorf("%w: lint %s: %v; give a YAML file, a directory of them, or - for stdin", ErrUsage, a, unwrapPathErr(err))
+		}
+		err := fileutil.WalkManifests(a, func(string, []byte) error { n++; return nil })
+		if err != nil {
+			return 0, fmt.Errorf("lint %s: %w", a, err)
+		}
+	}
+	return n, nil
+}
+
+// unwrapPathErr drops the operation and path of a *PathError: the message names the path.
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // stdinFile copies standard input to a temporary file: Argo's offline

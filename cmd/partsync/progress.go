@@ -47,16 +47,23 @@ func (p *progress) Started(partitions int, files, bytes int64) {
 		if p.scanning {
 			max = -1 // unknown: no percentage until the scan ends
 		}
-		p.bar = progressbar.NewOptions64(max,
-			progressbar.OptionSetWriter(p.w),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetDescription(p.count()),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionClearOnFinish(),
-		)
+		p.bar = newBar(p.w, max, p.count())
 	}
+}
+
+// newBar is the terminal's progress bar of max bytes (-1: unknown yet). Its
+// units are IEC (KiB, MiB), as in the summary's bytesize.Format.
+func newBar(w io.Writer, max int64, description string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionUseIECUnits(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetDescription(description),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionClearOnFinish(),
+	)
 }
 
 // Attempted implements local.Events.

@@ -113,7 +113,7 @@ func TestResumeRunsOnlyUnfinished(t *testing.T) {
 			firstLine, _, _ := strings.Cut(st.Error, "\n")
 			for _, want := range []string{
 				fmt.Sprintf("partitions: %d: %d ok, 1 failed, 1 pending", p.Count(), p.Count()-2),
-				fmt.Sprintf("FAILED part %d: exit code %d after 1 attempt(s)", bad, st.ExitCode),
+				fmt.Sprintf("FAILED part %d: exit code %d after 1 attempt", bad, st.ExitCode),
 				firstLine,
 				fmt.Sprintf("pending: %d\n", lost),
 				"partsync run --resume res -d " + shared,

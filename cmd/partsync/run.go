@@ -12,6 +12,7 @@ import (
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/tool"
 )
@@ -66,6 +67,9 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 		return local.Summary{}, err
 	}
 	fmt.Fprintln(s.Err, scanLine(p))
+	if note := fewPartitionsNote(p, o.Jobs); note != "" {
+		fmt.Fprintln(s.Err, note)
+	}
 	printHardLinkNote(s.Err, p)
 	printBalance(s.Err, p)
 	return executeLocal(c, s, p, o)
@@ -87,8 +91,11 @@ func lookPath(name string) (string, error) {
 func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped int64) {
 	// The rate is what the tools report they sent (tool/stats.go), not the plan's bytes.
 	rate := "nothing to copy"
-	if sum.Sent != (plan.Sent{}) {
+	switch {
+	case sum.Sent != (plan.Sent{}):
 		rate = bytesize.Format(int64(float64(sum.Sent.Bytes)/max(sum.Elapsed.Seconds(), 1e-3))) + "/s"
+	case sum.Failed > 0: // not "nothing to copy": the failed partitions still have to be copied
+		rate = "nothing sent"
 	}
 	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %d files, %s in %s; sent %d files, %s (%s)\n",
 		sum.RunID, sum.OK, sum.Partitions, sum.Failed, sum.Files, bytesize.Format(sum.Bytes),
@@ -101,7 +108,7 @@ func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped in
 	}
 	for _, f := range sum.Failures {
 		msg := strings.ReplaceAll(strings.TrimSpace(f.Error), "\n", "\n      ")
-		fmt.Fprintf(w, "partsync: part %d FAILED after %d attempt(s), exit code %d; log %s\n      %s\n", f.Part, f.Attempts, f.ExitCode, f.Log, msg)
+		fmt.Fprintf(w, "partsync: part %d FAILED after %s, exit code %d; log %s\n      %s\n", f.Part, plural.Count(f.Attempts, "attempt"), f.ExitCode, f.Log, msg)
 	}
 	printDirs(w, sum.Result)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/workflow"
 )
@@ -65,8 +66,8 @@ func printBalance(w io.Writer, p *plan.Plan) {
 	if s == nil {
 		return
 	}
-	fmt.Fprintf(w, "partsync: auto sizing: %d partitions (aimed %d, cap %d), cost %s each on average, the largest %s: max/mean %.2f (cost = bytes + entries × %s)\n",
-		s.Balance.Partitions, s.Aimed, s.MaxPartitions, bytesize.Format(int64(s.Balance.MeanCost)), bytesize.Format(s.Balance.MaxCost),
+	fmt.Fprintf(w, "partsync: auto sizing: %s (aimed %d, cap %d), cost %s each on average, the largest %s: max/mean %.2f (cost = bytes + entries × %s)\n",
+		plural.Count(s.Balance.Partitions, "partition"), s.Aimed, s.MaxPartitions, bytesize.Format(int64(s.Balance.MeanCost)), bytesize.Format(s.Balance.MaxCost),
 		s.Balance.Ratio, bytesize.Format(s.FileCost))
 }
 
@@ -99,4 +100,23 @@ func writeChild(p *plan.Plan, o workflow.Options, parent string) ([]string, erro
 		return nil, err
 	}
 	return []string{p.Dir().ChildWorkflowFile()}, nil
+}
+
+// fewPartitionsNote explains a local run that made fewer partitions than
+// -n workers: why (the tree fits the bounds) and how to get more; "" when
+// every worker has a partition.
+func fewPartitionsNote(p *plan.Plan, jobs int) string {
+	n := p.Count()
+	if n >= jobs || n == 0 {
+		return ""
+	}
+	why := fmt.Sprintf("all %s (%s) fit within -f %d and -s %s per partition",
+		plural.Count(p.Totals.Listed, "entry"), bytesize.Format(p.Totals.ListedBytes), p.MaxFiles, bytesize.Format(p.MaxBytes))
+	more := "--auto (partitions sized for -n) or a smaller -f or -s"
+	if s := p.Sizing; s != nil {
+		why = fmt.Sprintf("--auto keeps each partition above --min-partition %s and the tree costs %s in all", bytesize.Format(s.MinCost), bytesize.Format(s.TotalCost))
+		more = "a smaller --min-partition, -f or -s"
+	}
+	return fmt.Sprintf("partsync: -n %d but %s: %s, so %d of the workers stay idle; for more partitions give %s",
+		jobs, plural.Count(n, "partition"), why, jobs-n, more)
 }

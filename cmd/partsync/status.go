@@ -11,6 +11,7 @@ import (
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 )
 
 // ExitPending is the exit code of `status` for a run in which no partition
@@ -100,8 +101,8 @@ func printReport(w io.Writer, r *plan.Report) {
 		fmt.Fprintf(w, "workflow: %s (exit handler at %s)\n", o.WorkflowStatus, o.RecordedAt)
 	}
 	for _, f := range r.Failures {
-		fmt.Fprintf(w, "FAILED part %d: exit code %d after %d attempt(s) (%s %s, %s)\n      %s\n",
-			f.Part, f.ExitCode, f.Attempts, f.Executor, f.Host, f.Finished, indent(f.Message))
+		fmt.Fprintf(w, "FAILED part %d: exit code %d after %s (%s %s, %s)\n      %s\n",
+			f.Part, f.ExitCode, plural.Count(f.Attempts, "attempt"), f.Executor, f.Host, f.Finished, indent(f.Message))
 	}
 	for _, f := range r.Warnings {
 		fmt.Fprintf(w, "warning part %d: %s\n", f.Part, indent(f.Message))

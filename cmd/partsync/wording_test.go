@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestWordingFailedRun: a run whose only partition fails says "nothing
+// sent", not "nothing to copy", counts one partition and one attempt in the
+// singular, and exits 5.
+func TestWordingFailedRun(t *testing.T) {
+	needTools(t, "rsync")
+	base := t.TempDir()
+	src := buildSampleTree(t, filepath.Join(base, "src"), 2, 2).root
+	if err := os.WriteFile(filepath.Join(base, "afile"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := partsync(t.Context(), "run", src, filepath.Join(base, "afile", "dst"), "-d", filepath.Join(base, "runs"), "--retries", "0", "-n", "1")
+	if res.code != ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s", res.code, ExitFailed, res)
+	}
+	for _, want := range []string{" 1 partition, ", "(nothing sent)", "FAILED after 1 attempt, "} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr lacks %q\n%s", want, res.stderr)
+		}
+	}
+	for _, bad := range []string{"nothing to copy", "1 partitions,", "attempt(s)"} {
+		if strings.Contains(res.stderr, bad) {
+			t.Errorf("stderr says %q\n%s", bad, res.stderr)
+		}
+	}
+}
+
+// TestFewPartitionsNote: -n 4 on a tree that fits one partition says why
+// (the sizes against -f and -s) and how to get more (--auto, -f, -s).
+func TestFewPartitionsNote(t *testing.T) {
+	needTools(t, "rsync")
+	base := t.TempDir()
+	src := buildSampleTree(t, filepath.Join(base, "src"), 2, 3).root
+	for _, live := range []string{"--live=true", "--live=false"} {
+		res := mustPartsync(t, "run", src, filepath.Join(base, "dst"+live), "-d", filepath.Join(base, "runs"), "-n", "4", live)
+		for _, want := range []string{"-n 4 but 1 partition: all ", "within -f 10000 and -s 512 MiB per partition", "3 of the workers stay idle", "--auto", "smaller -f or -s"} {
+			if !strings.Contains(res.stderr, want) {
+				t.Errorf("%s: stderr lacks %q\n%s", live, want, res.stderr)
+			}
+		}
+	}
+	if res := mustPartsync(t, "run", src, filepath.Join(base, "dst2"), "-d", filepath.Join(base, "runs"), "-n", "1"); strings.Contains(res.stderr, "stay idle") {
+		t.Errorf("-n 1 with 1 partition gets the note\n%s", res.stderr)
+	}
+}
+
+// TestBadFlagValueHints: a bare number for a duration asks for its unit
+// (--backoff 30 → 30s), a word for a count asks for a whole number; both
+// name the flag as it is written and exit 2.
+func TestBadFlagValueHints(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "a", "b", "--backoff", "30"}, "--backoff 30: a duration needs its unit: write 30s"},
+		{[]string{"generate", "a", "b", "--active-deadline", "72"}, "--active-deadline 72: a duration needs its unit: write 72s"},
+		{[]string{"run", "a", "b", "-n", "four"}, `-n "four": give a whole number`},
+	} {
+		res := partsync(t.Context(), c.args...)
+		if res.code != ExitUsage || !strings.Contains(errText(res.err), c.want) {
+			t.Errorf("partsync %q: exit %d, want %d with %q\n%s", c.args, res.code, ExitUsage, c.want, res)
+		}
+	}
+}
+
+// TestLintFilesAndUsage: lint DIR counts the files it read; a name that
+// does not exist is a usage error (2) naming it, not an invalid workflow (6).
+func TestLintFilesAndUsage(t *testing.T) {
+	dir := filepath.Join("..", "..", "templates")
+	yamls, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	res := mustPartsync(t, "lint", dir)
+	if want := fmt.Sprintf("partsync: %d files pass Argo", len(yamls)); len(yamls) < 2 || !strings.Contains(res.stderr, want) {
+		t.Errorf("lint %s (%d YAML files): stderr lacks %q\n%s", dir, len(yamls), want, res.stderr)
+	}
+	missing := filepath.Join(t.TempDir(), "nothere.yaml")
+	res = partsync(t.Context(), "lint", missing)
+	if res.code != ExitUsage || !strings.Contains(errText(res.err), missing) {
+		t.Errorf("lint of a missing file: exit %d, want %d naming it\n%s", res.code, ExitUsage, res)
+	}
+}
+
+// TestProgressBarIEC: the terminal's bar counts bytes in IEC units, as the
+// summary's bytesize.Format does (it said MB beside the summary's MiB).
+func TestProgressBarIEC(t *testing.T) {
+	var buf bytes.Buffer
+	bar := newBar(&buf, 3<<20, "test")
+	_ = bar.Add64(3 << 19)
+	_ = bar.Finish()
+	out := buf.String()
+	if !strings.Contains(out, "MiB") || strings.Contains(out, " MB") {
+		t.Errorf("progress bar units are not IEC: %q", out)
+	}
+}
