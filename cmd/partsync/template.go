@@ -25,6 +25,9 @@ func templateCommand(s Streams) *cli.Command {
 	flags := slices.DeleteFunc(planFlags(), func(f cli.Flag) bool {
 		return slices.Contains([]string{"run-id", "rclone-config"}, f.Names()[0]) // per run; the pods use the Secret
 	})
+	flags = append(flags, slices.DeleteFunc(sizingFlags(), func(f cli.Flag) bool {
+		return f.Names()[0] != "auto" // the form's; the cost model keeps its defaults
+	})...)
 	flags = append(flags, clusterFlags(version)...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "name", Value: "partsync", EnvVars: env("template-name"), Usage: "name of the WorkflowTemplate"},
@@ -94,7 +97,7 @@ func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions
 		Defaults: workflow.FormDefaults{
 			Source: c.Args().Get(0), Destination: c.Args().Get(1), Tool: c.String("tool"),
 			Files: c.Int64("files"), Size: c.String("size"), ToolOptions: c.String("tool-options"),
-			Excludes: excludes, ScanWorkers: c.Int("scan-workers"),
+			Excludes: excludes, ScanWorkers: c.Int("scan-workers"), Auto: c.Bool("auto"),
 		},
 	}
 	return o, t, errors.Join(errs...)

@@ -12,7 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/clusterflags"
+	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
@@ -62,6 +64,13 @@ const (
 	ParamRequests    = "requests"
 	ParamLimits      = "limits"
 	ParamPodPatch    = "pod-spec-patch"
+	ParamSizing      = "sizing"
+)
+
+// Values of the form's sizing: by -f/-s alone, or --auto.
+const (
+	SizingLimits = "limits"
+	SizingAuto   = "auto"
 )
 
 // TemplateOptions say what a WorkflowTemplate holds besides Options: its
@@ -86,6 +95,7 @@ type FormDefaults struct {
 	Tool        string
 	Files       int64
 	Size        string // as -s takes it: 4G, 512MiB, …
+	Auto        bool   // --auto: the form's sizing is auto
 	ToolOptions string // blank: the tool's defaults
 	Excludes    []string
 	ScanWorkers int
@@ -231,6 +241,7 @@ func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rc
 	if s := o.RcloneConfigSecret; s != nil {
 		argv = append(argv, "--rclone-config-secret="+s.Name+":"+s.Key)
 	}
+	argv = append(argv, "--auto={{=workflow.parameters."+ParamSizing+" == '"+SizingAuto+"'}}") // the form offers a choice, not a YAML boolean
 	argv = append(argv, "--output-file="+scanWorkflowFile, "--summary-json="+scanSummaryFile, "--", param(ParamSource), param(ParamDestination))
 	return wfv1.Template{
 		Name:      scanName,
@@ -282,6 +293,13 @@ func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
 	for _, name := range tool.Names() {
 		toolParam.Enum = append(toolParam.Enum, wfv1.AnyString(name))
 	}
+	sizing := SizingLimits
+	if d.Auto {
+		sizing = SizingAuto
+	}
+	sizingParam := p(ParamSizing, sizing, fmt.Sprintf("How the scan cuts partitions: %s cuts by files and size only; %s sizes them from the scan (partsync --auto): about %d per job, of even cost (bytes + %s per entry), largest first, files and size still bounding each one.",
+		SizingLimits, SizingAuto, partition.PartsPerJob, bytesize.Format(partition.DefaultFileCost)))
+	sizingParam.Enum = []wfv1.AnyString{SizingLimits, SizingAuto}
 	return []wfv1.Parameter{
 		p(ParamSource, d.Source, "Directory to copy (SRC): an absolute path under one of the mounted volumes ("+t.mountList(o)+"). It is scanned once, in the cluster."),
 		p(ParamDestination, d.Destination, "Where to copy it (DST): an absolute path under a mounted volume, or with rclone a remote:bucket/prefix defined in the rclone config Secret."),
@@ -289,6 +307,7 @@ func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
 		p(ParamJobs, fmt.Sprint(o.Jobs), "Transfers at once (partsync -n): one pod per partition, at most this many running."),
 		p(ParamFiles, fmt.Sprint(d.Files), "At most this many entries per partition (partsync -f)."),
 		p(ParamSize, d.Size, "At most this many bytes per partition (partsync -s): 4G = 4 GiB, 512MiB, 4GB = 4·10⁹, or plain bytes."),
+		sizingParam,
 		p(ParamToolOptions, d.ToolOptions, "Options that replace the tool's defaults (partsync -o), quoted like a shell but never run by one. Blank keeps the defaults: rsync "+
 			strings.Join(tool.Rsync{}.DefaultOptions(), " ")+"; rclone "+strings.Join(tool.Rclone{}.DefaultOptions(), " ")+"."),
 		p(ParamExclude, strings.Join(d.Excludes, "\n"), "Globs to exclude (partsync -x), one per line: *.tmp matches a name at any depth, a pattern with / the path from SRC, a trailing / directories only. Blank excludes nothing."),

@@ -163,7 +163,7 @@ func TestTemplateForm(t *testing.T) {
 			t.Errorf("parameter %s=%v is a YAML 1.1 boolean", p.Name, p.Value)
 		}
 	}
-	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
+	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamSizing, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
 		ParamRequests, ParamLimits, ParamPodPatch}
 	if !slices.Equal(names, want) {
 		t.Errorf("parameters %q; want %q", names, want)
@@ -324,6 +324,49 @@ func TestTemplateRunAsRoot(t *testing.T) {
 			}
 			if root != slices.Contains(c.Capabilities.Add, "CHOWN") {
 				t.Errorf("root=%v: %s: capabilities %+v", root, x.Name, c.Capabilities)
+			}
+		}
+	}
+}
+
+// argoEval substitutes vars in the Argo tags of v as Argo does, and decodes
+// the result into out.
+func argoEval(t *testing.T, v any, vars map[string]any, allowUnresolved bool, out any) {
+	t.Helper()
+	got, err := argotemplate.Replace(mustJSON(t, v), vars, allowUnresolved)
+	if err != nil {
+		t.Fatalf("Argo cannot substitute %s: %v", mustJSON(t, v), err)
+	}
+	if err := json.Unmarshal([]byte(got), out); err != nil {
+		t.Fatalf("after Argo's substitution: %v\n%s", err, got)
+	}
+}
+
+// TestTemplateScanSizing: the form's sizing reaches the scan's generate as
+// --auto, which Argo evaluates to true only for auto; the form offers the
+// two values and defaults to the template's --auto.
+func TestTemplateScanSizing(t *testing.T) {
+	for _, auto := range []bool{false, true} {
+		o, to := templateOptions()
+		to.Defaults.Auto = auto
+		spec, _ := buildTemplateDoc(t, o, to)
+		want := map[bool]string{false: SizingLimits, true: SizingAuto}[auto]
+		i := slices.IndexFunc(spec.Arguments.Parameters, func(p wfv1.Parameter) bool { return p.Name == ParamSizing })
+		if i < 0 {
+			t.Fatal("the form has no sizing")
+		}
+		if p := spec.Arguments.Parameters[i]; p.Value.String() != want || len(p.Enum) != 2 {
+			t.Errorf("--auto=%v: form's sizing %s %v; want %s of [limits auto]", auto, p.Value, p.Enum, want)
+		}
+		scan, err := Merged(spec, scanName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for value, flag := range map[string]string{SizingAuto: "--auto=true", SizingLimits: "--auto=false"} {
+			var got []string
+			argoEval(t, scan.Container.Args, map[string]any{"workflow.parameters." + ParamSizing: value}, true, &got)
+			if !slices.Contains(got, flag) {
+				t.Errorf("sizing %s: scan args %q lack %s", value, got, flag)
 			}
 		}
 	}

@@ -263,6 +263,7 @@ defaults:
   jobs: 64
   files: 1000000
   size: 512MiB
+  sizing: auto
   toolOptions: "-a --numeric-ids -H"
   exclude: ["*.tmp", "cache/", "/scratch/**"]
   scanWorkers: 128
@@ -309,7 +310,7 @@ nodeAffinity:
 				"--service-account", "mover",
 				"--pvc", "lustre:/mnt/lustre", "--pvc", "fss:/data/fss", "--pvc", "scratch:/mnt/scratch",
 				"--shared-dir", "/mnt/scratch/partsync/runs", "--rclone-config-secret", "oci-rclone:config",
-				"-m", "rsync", "-n", "64", "-f", "1000000", "-s", "512MiB", "-o", "-a --numeric-ids -H",
+				"-m", "rsync", "-n", "64", "-f", "1000000", "-s", "512MiB", "--auto", "-o", "-a --numeric-ids -H",
 				"-x", "*.tmp", "-x", "cache/", "-x", "/scratch/**", "--scan-workers", "128", "--retries", "0", "--backoff", "1m30s",
 				"--requests", "cpu=500m,memory=1Gi", "--limits", "memory=4Gi",
 				"--step-requests", "cpu=100m", "--step-limits", "cpu=2,memory=512Mi",
@@ -445,6 +446,7 @@ func TestChartRefusesBadValues(t *testing.T) {
 		`{serviceAccount: {annotations: {eks.amazonaws.com/role-arn: 5}}}`:                "annotations",
 		`{serviceAccount: {annotations: [a]}}`:                                            "annotations",
 		`{rbac: {childWorkflows: "yes"}}`:                                                 "childWorkflows",
+		`{defaults: {sizing: fast}}`:                                                      "sizing",
 		`{volumes: {shared: {create: true, accessModes: [ReadOnlyMany]}}}`:                "ReadWriteMany",
 		`{resources: {transfer: {requests: {cpu: [1]}}}}`:                                 "cpu",
 		`{resources: {transfer: {requests: {cpu: lots}}}}`:                                "cpu",
