@@ -10,6 +10,7 @@ import (
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
+	"github.com/partsync/partsync/generator/tool"
 )
 
 // dryRunFlag is run's --dry-run.
@@ -21,7 +22,7 @@ func dryRunFlag() cli.Flag {
 // dryRun prepares a plan marked as a dry run (never live: nothing may copy
 // while the scan goes on) and runs each partition with the tool's dry run.
 func dryRun(c *cli.Context, s Streams, req prepare.Request, o local.Options) error {
-	if _, err := lookPath(req.Tool); err != nil {
+	if _, err := tool.Installed(req.Tool); err != nil {
 		return err
 	}
 	req.DryRun = true

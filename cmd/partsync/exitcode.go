@@ -10,6 +10,7 @@ import (
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
+	"github.com/partsync/partsync/generator/resume"
 	"github.com/partsync/partsync/generator/scan"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
@@ -63,7 +64,7 @@ func exitCode(err error) int {
 		// errors at DST are partition failures (ErrPartitionsFailed) above.
 		{ExitRunDir, []error{plan.ErrSharedDir, plan.ErrRunExists, plan.ErrIncomplete, plan.ErrLocked, syscall.ENOSPC, syscall.EDQUOT}},
 		{ExitUsage, []error{
-			ErrUsage, bytesize.ErrSize, tool.ErrTool, tool.ErrOptions, tool.ErrDestination, tool.ErrRemote,
+			ErrUsage, bytesize.ErrSize, tool.ErrTool, tool.ErrNotInstalled, resume.ErrRefused, tool.ErrOptions, tool.ErrDestination, tool.ErrRemote,
 			partition.ErrLimits, scan.ErrBadPattern, scan.ErrWorkers, transfer.ErrArgv, plan.ErrRunID, workflow.ErrCluster, prepare.ErrPaths,
 		}},
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -55,7 +54,7 @@ func poolOptions(c *cli.Context) local.Options {
 // runLocal prepares the run and executes it with progress on stderr.
 func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (local.Summary, error) {
 	if req.Tool != "" {
-		if _, err := lookPath(req.Tool); err != nil {
+		if _, err := tool.Installed(req.Tool); err != nil {
 			return local.Summary{}, err
 		}
 	}
@@ -73,18 +72,6 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 	printHardLinkNote(s.Err, p)
 	printBalance(s.Err, p)
 	return executeLocal(c, s, p, o)
-}
-
-// lookPath finds the tool's program, with the fix when it is missing.
-func lookPath(name string) (string, error) {
-	if _, err := tool.Lookup(name); err != nil {
-		return "", err
-	}
-	path, err := exec.LookPath(name)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s is not installed or not on PATH; install it (Debian: apt-get install %s)", ErrUsage, name, name)
-	}
-	return path, nil
 }
 
 // printSummary writes the end-of-run report.

@@ -8,6 +8,7 @@ package tool
 import (
 	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -16,6 +17,9 @@ import (
 
 // ErrTool is wrapped when a tool name is unknown.
 var ErrTool = errors.New("unknown tool")
+
+// ErrNotInstalled is wrapped when a tool's program is not on PATH.
+var ErrNotInstalled = errors.New("not installed")
 
 // ErrDestination is wrapped when DST cannot be used with the tool.
 var ErrDestination = errors.New("bad destination")
@@ -101,6 +105,19 @@ func Lookup(name string) (Tool, error) {
 		return Rclone{}, nil
 	}
 	return nil, fmt.Errorf("%w %q: choose -m/--tool %s", ErrTool, name, strings.Join(Names(), " or "))
+}
+
+// Installed returns the path of the program of the tool called name, with
+// the fix when it is missing.
+func Installed(name string) (string, error) {
+	if _, err := Lookup(name); err != nil {
+		return "", err
+	}
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%s is %w or not on PATH; install it (Debian: apt-get install %s)", name, ErrNotInstalled, name)
+	}
+	return path, nil
 }
 
 // localPath validates a local DST and makes it absolute.
