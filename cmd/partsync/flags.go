@@ -87,6 +87,11 @@ func checkOutputRenamed(c *cli.Context) error {
 	return nil
 }
 
+// runsDirFlag is -d of the commands that read the run directories (status, prune).
+func runsDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "shared-dir", Aliases: []string{"d"}, Value: defaultSharedDir, EnvVars: env("shared-dir"), Usage: "directory that holds run directories"}
+}
+
 // defaultImage is the image of this version of partsync.
 func defaultImage(version string) string { return "ghcr.io/partsync/partsync:v" + version }
 

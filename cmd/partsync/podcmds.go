@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	fileutil "github.com/argoproj/argo-workflows/v3/util/file"
@@ -25,11 +26,16 @@ func lintCommand(s Streams) *cli.Command {
 		ArgsUsage: "FILE|DIR|- ...",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "namespace", EnvVars: env("namespace"), Usage: "namespace of documents that name none"},
+			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			files := c.Args().Slice()
 			if len(files) == 0 {
 				return fmt.Errorf("%w: lint needs one or more files, directories or -", ErrUsage)
+			}
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
 			}
 			read, err := countManifests(files)
 			if err != nil {
@@ -46,13 +52,35 @@ func lintCommand(s Streams) *cli.Command {
 				defer func() { _ = os.Remove(tmp) }()
 				files[i] = tmp
 			}
-			if err := workflow.Lint(c.Context, files, c.String("namespace"), s.Err); err != nil {
-				return err
+			if format == "text" {
+				if err := workflow.Lint(c.Context, files, c.String("namespace"), s.Err); err != nil {
+					return err
+				}
+				fmt.Fprintf(s.Err, "partsync: %s pass Argo's validation\n", plural.Count(read, "file"))
+				return nil
 			}
-			fmt.Fprintf(s.Err, "partsync: %s pass Argo's validation\n", plural.Count(read, "file"))
-			return nil
+			var problems strings.Builder // one line per problem, FILE: MESSAGE
+			lerr := workflow.Lint(c.Context, files, c.String("namespace"), &problems)
+			r := lintReport{Files: read, Valid: lerr == nil, Problems: nonBlank(strings.Split(problems.String(), "\n"))}
+			switch {
+			case lerr != nil && len(r.Problems) == 0:
+				r.Problems = []string{lerr.Error()}
+			case r.Problems == nil:
+				r.Problems = []string{} // [] in JSON, not null
+			}
+			if err := printFormatted(s.Out, format, r, nil); err != nil {
+				return fmt.Errorf("lint: %w", err)
+			}
+			return lerr
 		},
 	}
+}
+
+// lintReport is lint's -o json and -o yaml.
+type lintReport struct {
+	Files    int      `json:"files"` // files read
+	Valid    bool     `json:"valid"`
+	Problems []string `json:"problems"` // FILE: MESSAGE, as the text form prints them
 }
 
 // countManifests counts the files lint reads: each YAML or JSON file under

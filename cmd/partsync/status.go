@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,19 +24,22 @@ const ExitPending = 7
 func statusCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "status",
-		Usage:     "show a run's progress and failed partitions from its run directory (local runs and workflows alike); exit 0 done, 5 failed, 7 pending",
-		ArgsUsage: "RUN_ID|RUN_DIR",
+		Usage:     "show a run's phase, progress and failed partitions from its run directory (local runs and workflows alike); exit 0 done, 5 failed, 7 pending. Without a run: list the runs in -d, the most recent first",
+		ArgsUsage: "[RUN_ID|RUN_DIR]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "shared-dir", Aliases: []string{"d"}, Value: defaultSharedDir, EnvVars: env("shared-dir"), Usage: "directory that holds run directories"},
+			runsDirFlag(),
 			outputFlag(),
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return fmt.Errorf("%w: status needs one RUN_ID or run directory, got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice())
+			if c.NArg() > 1 {
+				return fmt.Errorf("%w: status takes one RUN_ID or run directory, or none to list the runs, got %d arguments: %q", ErrUsage, c.NArg(), c.Args().Slice())
 			}
 			format, err := outputFormat(c)
 			if err != nil {
 				return err
+			}
+			if c.NArg() == 0 {
+				return listRuns(s, c.String("shared-dir"), format)
 			}
 			dir, err := plan.Find(c.String("shared-dir"), c.Args().First())
 			if err != nil {
@@ -64,13 +68,15 @@ func reportExit(r *plan.Report) error {
 		return &toolExit{code: ExitFailed, err: fmt.Errorf("run %s: %d of %d partitions failed: %s", r.RunID, len(r.Failed), r.Partitions, ranges(r.Failed))}
 	case len(r.Missing) > 0:
 		return &toolExit{code: ExitPending, err: fmt.Errorf("run %s: %d of %d partitions have not finished: %s", r.RunID, len(r.Missing), r.Partitions, ranges(r.Missing))}
+	case r.Phase == plan.PhaseRunning: // its partitions are done; the steps after them are not
+		return &toolExit{code: ExitPending, err: fmt.Errorf("run %s is running now (%s)", r.RunID, plan.Dir(r.RunDir).LockFile())}
 	}
 	return nil
 }
 
 // printReport writes the text form of a report.
 func printReport(w io.Writer, r *plan.Report) {
-	fmt.Fprintf(w, "run %s: %s → %s with %s\n", r.RunID, r.Source, r.Destination, r.Tool)
+	fmt.Fprintf(w, "run %s: %s → %s with %s: %s\n", r.RunID, r.Source, r.Destination, r.Tool, r.Phase)
 	if d := r.DryRun; d != nil {
 		fmt.Fprintf(w, "dry run (%s): nothing was copied; the tool would send %d of the %d files listed, %s of %s; %d partitions failed; %s\n",
 			d.Finished, d.WouldSend.Files, d.Listed.Files, bytesize.Format(d.WouldSend.Bytes), bytesize.Format(d.Listed.Bytes),
@@ -141,4 +147,28 @@ func ranges(parts []int) string {
 		return "none"
 	}
 	return b.String()
+}
+
+// listRuns prints the runs of sharedDir, the most recently active first, as
+// fpsync -l lists its runs.
+func listRuns(s Streams, sharedDir, format string) error {
+	runs, err := plan.Runs(sharedDir)
+	if err != nil {
+		return err
+	}
+	if runs == nil {
+		runs = []plan.RunInfo{} // [] in JSON, not null
+	}
+	return printFormatted(s.Out, format, runs, func() {
+		tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "RUN ID\tPHASE\tPARTITIONS\tLAST ACTIVE\tSOURCE → DESTINATION")
+		for _, r := range runs {
+			fmt.Fprintf(tw, "%s\t%s\t%d/%d ok\t%s\t%s → %s\n", r.RunID, r.Phase, r.Succeeded, r.Partitions,
+				r.Active.Local().Format("2006-01-02 15:04"), r.Source, r.Destination)
+		}
+		_ = tw.Flush()
+		if len(runs) == 0 {
+			fmt.Fprintf(s.Err, "partsync: no runs in %s\n", sharedDir)
+		}
+	})
 }

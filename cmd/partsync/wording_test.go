@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -99,5 +100,25 @@ func TestProgressBarIEC(t *testing.T) {
 	out := buf.String()
 	if !strings.Contains(out, "MiB") || strings.Contains(out, " MB") {
 		t.Errorf("progress bar units are not IEC: %q", out)
+	}
+}
+
+// TestLintOutputJSON: lint -o json reports the files read, whether they
+// are valid and each problem, on stdout, with lint's exit code (6 invalid).
+func TestLintOutputJSON(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: x}\nspec: {entrypoint: nope}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path  string
+		code  int
+		valid bool
+	}{{filepath.Join("..", "..", "templates"), ExitOK, true}, {bad, ExitInvalid, false}} {
+		res := partsync(t.Context(), "lint", "-o", "json", c.path)
+		var r lintReport
+		if err := json.Unmarshal([]byte(res.stdout), &r); err != nil || res.code != c.code || r.Valid != c.valid || r.Files < 1 || (len(r.Problems) == 0) == !c.valid {
+			t.Errorf("lint -o json %s: exit %d, %+v (%v)\n%s", c.path, res.code, r, err, res)
+		}
 	}
 }

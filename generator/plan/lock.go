@@ -49,3 +49,23 @@ func Lock(d Dir) (unlock func(), err error) {
 		_ = f.Close()
 	}, nil
 }
+
+// Held reports whether a process holds d's lock now, a local run running
+// its partitions, and names it. It takes the lock for an instant when it is
+// free; a `run --resume` starting in that instant is told the directory is
+// in use and can be started again.
+func Held(d Dir) (holder string, held bool) {
+	f, err := os.Open(d.LockFile())
+	if err != nil {
+		return "", false
+	}
+	defer func() { _ = f.Close() }()
+	switch err := tryLock(f); {
+	case errors.Is(err, errHeld):
+		h, _ := io.ReadAll(io.LimitReader(f, 512))
+		return strings.TrimSpace(string(h)), true
+	case err == nil:
+		_ = unlockFile(f)
+	}
+	return "", false
+}

@@ -15,6 +15,9 @@ type Report struct {
 	Source      string `json:"source"`
 	Destination string `json:"destination"`
 	Tool        string `json:"tool"`
+	CreatedAt   string `json:"created_at"`
+	// Phase is PhaseSucceeded, PhaseFailed, PhaseRunning or PhasePending.
+	Phase string `json:"phase"`
 	Progress
 	// Done are the partitions whose latest attempt succeeded: their files and bytes.
 	FilesDone  int64 `json:"files_done"`
@@ -76,7 +79,7 @@ func ReadReport(dir Dir) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{
-		RunID: p.RunID, RunDir: string(dir), Source: p.Source, Destination: p.Destination, Tool: p.Tool,
+		RunID: p.RunID, RunDir: string(dir), Source: p.Source, Destination: p.Destination, Tool: p.Tool, CreatedAt: p.CreatedAt,
 		Progress: Progress{Partitions: p.Count(), Succeeded: []int{}, Failed: []int{}, Missing: []int{}},
 		Skipped:  p.Totals.Skipped, Failures: []PartReport{}, Warnings: []PartReport{},
 	}
@@ -116,6 +119,8 @@ func ReadReport(dir Dir) (*Report, error) {
 			return nil, err
 		}
 	}
+	_, locked := Held(dir)
+	r.Phase = phase(r.Progress, locked)
 	if r.Recheck, _, err = LoadRecheck(dir); err != nil {
 		return nil, err
 	}
