@@ -65,7 +65,7 @@ func exitCode(err error) int {
 		{ExitRunDir, []error{plan.ErrSharedDir, plan.ErrRunExists, plan.ErrIncomplete, plan.ErrLocked, syscall.ENOSPC, syscall.EDQUOT}},
 		{ExitUsage, []error{
 			ErrUsage, bytesize.ErrSize, tool.ErrTool, tool.ErrNotInstalled, resume.ErrRefused, tool.ErrOptions, tool.ErrDestination, tool.ErrRemote,
-			partition.ErrLimits, scan.ErrBadPattern, scan.ErrWorkers, transfer.ErrArgv, plan.ErrRunID, workflow.ErrCluster, prepare.ErrPaths,
+			partition.ErrLimits, scan.ErrBadPattern, scan.ErrWorkers, transfer.ErrArgv, plan.ErrRunID, workflow.ErrCluster, prepare.ErrPaths, prepare.ErrBwLimit,
 		}},
 	}
 	for _, c := range codes {

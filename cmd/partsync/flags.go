@@ -126,9 +126,30 @@ func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, 
 	if sizeErr != nil || optsErr != nil {
 		r.MaxBytes = max(r.MaxBytes, 1) // report the other problems too
 	}
+	bwErr := bwLimitOption(c, &r)
 	autoErr := autoOptions(c, &r) // --auto, --max-partitions (sizing.go)
 	checked, err := prepare.Check(r)
-	return r, checked, errors.Join(sizeErr, optsErr, autoErr, err, checkJobs(c))
+	return r, checked, errors.Join(sizeErr, optsErr, bwErr, autoErr, err, checkJobs(c))
+}
+
+// bwLimitFlag is --bwlimit, of run and generate.
+func bwLimitFlag() cli.Flag {
+	return &cli.StringFlag{Name: "bwlimit", EnvVars: env("bwlimit"),
+		Usage: "one bandwidth budget for the whole run, bytes per second as -s takes them (100M = 100 MiB/s): each of the -n transfers gets BWLIMIT/n (rsync and rclone --bwlimit)"}
+}
+
+// bwLimitOption reads --bwlimit into r.
+func bwLimitOption(c *cli.Context, r *prepare.Request) error {
+	v := c.String("bwlimit")
+	if v == "" {
+		return nil
+	}
+	n, err := bytesize.Parse(v)
+	if err != nil || n < 1 {
+		return fmt.Errorf("%w: --bwlimit %q: give bytes per second, such as 100M (MiB/s) or 1G", ErrUsage, v)
+	}
+	r.BwLimit, r.Jobs = n, c.Int("jobs")
+	return nil
 }
 
 // nonBlank drops blank values: an empty line in PARTSYNC_EXCLUDE or an empty

@@ -21,7 +21,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag()),
+		Flags:     append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag()),
 		Action: func(c *cli.Context) error {
 			if c.IsSet("resume") {
 				if c.Bool("dry-run") {

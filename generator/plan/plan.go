@@ -53,6 +53,12 @@ type Plan struct {
 	// tool's own dry run, which wrote nothing at DST, and dryrun.json says
 	// what they would have sent; it has no status files and is never resumed.
 	DryRun bool `json:"dry_run,omitempty"`
+	// BwLimit is the run's bandwidth budget in bytes per second (--bwlimit),
+	// and TransferBwLimit each transfer's share of it: BwLimit / Jobs, the
+	// transfers that run at once (-n). 0: no limit.
+	BwLimit         int64 `json:"bwlimit,omitempty"`
+	Jobs            int   `json:"jobs,omitempty"`
+	TransferBwLimit int64 `json:"transfer_bwlimit,omitempty"`
 }
 
 // Totals counts what the scan found and where each entry went.

@@ -49,6 +49,10 @@ type Request struct {
 	// mode, see Sink). Only a one-pass partitioning may set it: one whose
 	// partitions are final when they close (not Auto).
 	Sink Sink
+	// BwLimit is the run's bandwidth budget in bytes per second, split
+	// over the Jobs transfers that run at once (plan.Plan.TransferBwLimit).
+	BwLimit int64
+	Jobs    int
 	// DryRun marks the plan as a dry run's (plan.Plan.DryRun).
 	DryRun bool
 	// Walk scans the source; nil means scan.Walk. Tests wrap it.
@@ -110,6 +114,9 @@ func Check(r Request) (Checked, error) {
 		}
 		c.Tool = tool.ForDestination(c.Tool, c.Destination)
 	}
+	if r.BwLimit != 0 {
+		add(checkBwLimit(r, c.Options))
+	}
 	if c.SharedDir, err = filepath.Abs(r.SharedDir); err != nil {
 		add(fmt.Errorf("%w: -d/--shared-dir %s: %v", plan.ErrSharedDir, r.SharedDir, err))
 	}
@@ -123,6 +130,31 @@ func Check(r Request) (Checked, error) {
 		add(checkOptionPaths(c.Source, c.Tool.OptionPaths(c.Options), mounts))
 	}
 	return c, errors.Join(errs...)
+}
+
+// ErrBwLimit is wrapped when --bwlimit cannot be split over the transfers.
+var ErrBwLimit = errors.New("bad bandwidth limit")
+
+// checkBwLimit checks that the run's budget gives each of the -n
+// transfers at least 1 KiB/s, and that -o does not limit them too.
+func checkBwLimit(r Request, opts []string) error {
+	switch {
+	case r.BwLimit < 0 || r.Jobs < 1:
+		return fmt.Errorf("%w: --bwlimit %d B/s over -n %d: give a positive rate and -n", ErrBwLimit, r.BwLimit, r.Jobs)
+	case transferBwLimit(r) < 1024:
+		return fmt.Errorf("%w: --bwlimit %d B/s over -n %d transfers is under 1 KiB/s each (the tools' unit); give at least %dKiB or a smaller -n", ErrBwLimit, r.BwLimit, r.Jobs, r.Jobs)
+	case tool.HasBwLimit(opts):
+		return fmt.Errorf("%w: --bwlimit and a --bwlimit in -o: give the run's budget with --bwlimit (split over -n) or each transfer's with -o, not both", ErrBwLimit)
+	}
+	return nil
+}
+
+// transferBwLimit is each transfer's share of the run's budget.
+func transferBwLimit(r Request) int64 {
+	if r.BwLimit <= 0 || r.Jobs < 1 {
+		return 0
+	}
+	return r.BwLimit / int64(r.Jobs)
 }
 
 func checkSource(src string) (string, error) {

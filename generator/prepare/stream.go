@@ -38,20 +38,23 @@ type WalkFunc func(ctx context.Context, root string, opts scan.Options, visit fu
 // header is the plan as it is known before the scan.
 func header(dir plan.Dir, r Request, c Checked, now time.Time) *plan.Plan {
 	return &plan.Plan{
-		FormatVersion: plan.FormatVersion,
-		Generator:     "partsync " + r.Version,
-		RunID:         filepath.Base(string(dir)),
-		RunDir:        string(dir),
-		CreatedAt:     plan.Stamp(now),
-		Source:        c.Source,
-		Destination:   c.Destination.Spec,
-		Tool:          c.Tool.Name(),
-		ToolOptions:   c.Options,
-		Excludes:      r.Excludes,
-		MaxFiles:      r.MaxFiles,
-		MaxBytes:      r.MaxBytes,
-		DryRun:        r.DryRun,
-		Partitions:    []plan.Partition{},
+		FormatVersion:   plan.FormatVersion,
+		Generator:       "partsync " + r.Version,
+		RunID:           filepath.Base(string(dir)),
+		RunDir:          string(dir),
+		CreatedAt:       plan.Stamp(now),
+		Source:          c.Source,
+		Destination:     c.Destination.Spec,
+		Tool:            c.Tool.Name(),
+		ToolOptions:     c.Options,
+		Excludes:        r.Excludes,
+		MaxFiles:        r.MaxFiles,
+		MaxBytes:        r.MaxBytes,
+		DryRun:          r.DryRun,
+		BwLimit:         r.BwLimit,
+		Jobs:            r.Jobs,
+		TransferBwLimit: transferBwLimit(r),
+		Partitions:      []plan.Partition{},
 	}
 }
 

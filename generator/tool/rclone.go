@@ -161,6 +161,9 @@ func (r Rclone) Classify(e scan.Entry) Verdict {
 // Argv implements Tool.
 func (Rclone) Argv(job Job) []string {
 	argv := append(append([]string{"rclone", "copy"}, job.Options...), rcloneStatsOptions...) // stats.go
+	if job.BwLimit > 0 {
+		argv = append(argv, BwLimitOption(job.BwLimit))
+	}
 	if job.DryRun {
 		argv = append(argv, "--dry-run")
 	}

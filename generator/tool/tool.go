@@ -77,6 +77,9 @@ type Job struct {
 	Destination string   // Destination.Spec
 	PartFile    string   // the file list; may hold an Argo expression for the index
 	Options     []string // tool options (defaults or -o)
+	// BwLimit, when not 0, is this transfer's bandwidth in bytes per second:
+	// its share of the run's --bwlimit (BwLimitOption).
+	BwLimit int64
 	// DryRun adds the tool's own dry run (--dry-run): it reports what it
 	// would send and writes nothing at the destination.
 	DryRun bool
@@ -118,6 +121,22 @@ func Installed(name string) (string, error) {
 		return "", fmt.Errorf("%s is %w or not on PATH; install it (Debian: apt-get install %s)", name, ErrNotInstalled, name)
 	}
 	return path, nil
+}
+
+// BwLimitOption is the option that limits one transfer to bytesPerSecond,
+// in KiB/s, which rsync and rclone both read from "--bwlimit=NK" (at least 1).
+func BwLimitOption(bytesPerSecond int64) string {
+	return fmt.Sprintf("--bwlimit=%dK", max(bytesPerSecond/1024, 1))
+}
+
+// HasBwLimit reports whether opts limit the bandwidth themselves.
+func HasBwLimit(opts []string) bool {
+	for _, o := range opts {
+		if o == "--bwlimit" || strings.HasPrefix(o, "--bwlimit=") {
+			return true
+		}
+	}
+	return false
 }
 
 // localPath validates a local DST and makes it absolute.

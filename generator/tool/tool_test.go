@@ -161,6 +161,13 @@ func TestArgv(t *testing.T) {
 	if got := (Rclone{}).Argv(job); !reflect.DeepEqual(got, want) {
 		t.Errorf("rclone argv = %q; want %q", got, want)
 	}
+	// A bandwidth share comes after the options, in KiB/s for both tools.
+	job = Job{Source: "/src", Destination: "/dst", PartFile: "p", BwLimit: 512 << 10}
+	for _, tl := range []Tool{Rsync{}, Rclone{}} {
+		if got := tl.Argv(job); !slices.Contains(got, "--bwlimit=512K") {
+			t.Errorf("%s argv with BwLimit 512 KiB/s = %q; want --bwlimit=512K", tl.Name(), got)
+		}
+	}
 	// Options are not shared between calls: appending must not alias the caller's slice.
 	opts := make([]string, 1, 8)
 	opts[0] = "-a"

@@ -57,7 +57,7 @@ func PlannedArgv(p *plan.Plan, part int, given []string) ([]string, error) {
 
 // job is what the tool needs to copy the entries listed in partFile.
 func job(p *plan.Plan, partFile string) tool.Job {
-	return tool.Job{Source: p.Source, Destination: p.Destination, PartFile: partFile, Options: p.ToolOptions}
+	return tool.Job{Source: p.Source, Destination: p.Destination, PartFile: partFile, Options: p.ToolOptions, BwLimit: p.TransferBwLimit}
 }
 
 // PodArgv is the container argv of a transfer pod: partsync itself, which
