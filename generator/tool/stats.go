@@ -48,7 +48,8 @@ type Meter struct {
 
 // NewMeter returns a Meter for the tool called name run with opts (the
 // user's -o), writing the tool's output to log and its error output to
-// errText as well (in rclone's text form even when the log keeps JSON).
+// errText as well (rclone's: its error lines alone, in text form even when
+// the log keeps JSON).
 func NewMeter(name string, opts []string, log, errText io.Writer) *Meter {
 	m := &Meter{log: log, errText: errText}
 	m.stdout.line = func(line []byte) { m.write(line, nil) }
@@ -146,12 +147,19 @@ func (m *Meter) rcloneLine(line []byte, keepJSON bool) {
 		m.mu.Unlock()
 	}
 	text := []byte(rcloneText(l))
+	errText := text
+	if chatterLevels[l.Level] { // the statistics block spans lines: keep it out of the error text whole
+		errText = nil
+	}
 	if keepJSON {
-		m.write(line, text)
+		m.write(line, errText)
 		return
 	}
-	m.write(text, text)
+	m.write(text, errText)
 }
+
+// chatterLevels are rclone's JSON levels of lines that are not errors.
+var chatterLevels = map[string]bool{"warning": true, "notice": true, "info": true, "debug": true}
 
 // rcloneText is the line rclone writes without --use-json-log:
 // "2006/01/02 15:04:05 LEVEL : object: message".

@@ -102,4 +102,8 @@ func TestMeterRcloneErrorsAsText(t *testing.T) {
 			t.Errorf("%s does not hold rclone's text error line:\n%s", name, out)
 		}
 	}
+	// The statistics block is in the log, not in the error text.
+	if !strings.Contains(log, "Errors:") || strings.Contains(errText, "Errors:") || strings.Contains(errText, "NOTICE") {
+		t.Errorf("rclone's statistics: want them in the log only\nlog:\n%s\nerror text:\n%s", log, errText)
+	}
 }
