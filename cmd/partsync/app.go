@@ -65,6 +65,7 @@ func newApp(s Streams) *cli.App {
 	}
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = app.OnUsageError
+		withExamples(cmd)
 	}
 	return app
 }

@@ -350,39 +350,49 @@ func TestDocCommands(t *testing.T) {
 			}
 			commands := commandLines(page, markdownCode(string(data)), false)
 			total += len(commands)
-			base := t.TempDir()
-			for _, src := range []string{"mnt/lustre/project", "data/src"} {
-				if _, err := sampletree.Build(filepath.Join(base, src), sampletree.Spec{Seed: 7, Dirs: 4, FilesPerDir: 5, MaxSize: 1 << 10}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, d := range []string{"mnt/fss", "mnt/shared", "work"} {
-				if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			work := filepath.Join(base, "work")
-			conf := filepath.Join(work, "rclone.conf")
-			if err := os.WriteFile(conf, []byte("[oci]\ntype = local\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv("RCLONE_CONFIG", conf)
-			for _, c := range commands {
-				argv, stdout, piped := parseExample(t, c, []string{"HOME=" + work})
-				if argv[1] == "lint" {
-					t.Chdir(root)
-				} else {
-					t.Chdir(work)
-					for i := range argv {
-						argv[i] = strings.ReplaceAll(strings.ReplaceAll(argv[i], "/mnt/", base+"/mnt/"), "/data/", base+"/data/")
-					}
-				}
-				runShown(t, page, c.line, argv, stdout, piped && argv[1] != "lint" && !strings.Contains(c.line, "--summary-json -"))
-			}
+			runDocCommands(t, root, page, commands, nil)
 		})
 	}
 	if total < 12 {
 		t.Errorf("README.md and docs/ show %d partsync commands; the test lost some", total)
+	}
+}
+
+// runDocCommands runs the command lines a page shows, in order, against
+// sample trees standing in for /mnt and /data; each must exit 0. before,
+// if set, runs first with the temporary base directory.
+func runDocCommands(t *testing.T, root, page string, commands []exampleCommand, before func(base string)) {
+	base := t.TempDir()
+	for _, src := range []string{"mnt/lustre/project", "data/src"} {
+		if _, err := sampletree.Build(filepath.Join(base, src), sampletree.Spec{Seed: 7, Dirs: 4, FilesPerDir: 5, MaxSize: 1 << 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"mnt/fss", "mnt/shared", "work"} {
+		if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	work := filepath.Join(base, "work")
+	conf := filepath.Join(work, "rclone.conf")
+	if err := os.WriteFile(conf, []byte("[oci]\ntype = local\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RCLONE_CONFIG", conf)
+	if before != nil {
+		before(base)
+	}
+	for _, c := range commands {
+		argv, stdout, piped := parseExample(t, c, []string{"HOME=" + work})
+		if argv[1] == "lint" {
+			t.Chdir(root)
+		} else {
+			t.Chdir(work)
+			for i := range argv {
+				argv[i] = strings.ReplaceAll(strings.ReplaceAll(argv[i], "/mnt/", base+"/mnt/"), "/data/", base+"/data/")
+			}
+		}
+		runShown(t, page, c.line, argv, stdout, piped && argv[1] != "lint" && !strings.Contains(c.line, "--summary-json -"))
 	}
 }
 

@@ -10,12 +10,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/urfave/cli/v2"
 )
 
 // version of partsync; the default image tag follows it.
 const version = "0.1.0"
 
 func main() {
+	// Help lines wrap at the terminal's width. urfave/cli takes its printer
+	// from a package variable: main, the process's one owner, sets it once.
+	cli.HelpPrinter = wrappingHelpPrinter(terminalWidth)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := Run(ctx, os.Args, Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 	stop()
