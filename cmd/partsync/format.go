@@ -13,12 +13,10 @@ import (
 // outputFormats are the values of -o/--output, as argo and kubectl have them.
 var outputFormats = []string{"text", "json", "yaml"}
 
-// outputFlag is -o/--output of the commands that print a report (status,
-// lint). run has --output only: its -o is fpsync's tool options.
-func outputFlag(aliases ...string) cli.Flag {
-	if aliases == nil {
-		aliases = []string{"o"}
-	}
+// outputFlag is --output, with the aliases given: -o for the commands that
+// print a report (status, lint); none for run, whose -o is fpsync's tool
+// options.
+func outputFlag(aliases []string) cli.Flag {
 	return &cli.StringFlag{Name: "output", Aliases: aliases, Value: "text", Usage: "text, json or yaml (on stdout)"}
 }
 

@@ -49,3 +49,33 @@ func TestOutputOneMeaning(t *testing.T) {
 		t.Errorf("status -o yaml: %v, run_id %v\n%s", err, r["run_id"], res)
 	}
 }
+
+// TestRunOutputJSON: run --output json|yaml prints the summary on stdout
+// (progress stays on stderr), for a run that failed too, with run's exit
+// code; run's -o stays fpsync's tool options.
+func TestRunOutputJSON(t *testing.T) {
+	needTools(t, "rsync")
+	base := t.TempDir()
+	src := buildSampleTree(t, filepath.Join(base, "src"), 2, 3).root
+	shared := filepath.Join(base, "runs")
+	res := mustPartsync(t, "run", src, filepath.Join(base, "dst"), "-d", shared, "--output", "json", "-o", "-a")
+	var sum struct {
+		RunID          string `json:"run_id"`
+		Partitions, OK int
+		Failed         int
+		Files          int64
+	}
+	if err := yaml.Unmarshal([]byte(res.stdout), &sum); err != nil || sum.Partitions < 1 || sum.OK != sum.Partitions || sum.Files < 6 {
+		t.Errorf("run --output json: %+v (%v)\n%s", sum, err, res)
+	}
+	if err := os.WriteFile(filepath.Join(base, "afile"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = partsync(t.Context(), "run", src, filepath.Join(base, "afile", "dst"), "-d", shared, "--retries", "0", "--output", "yaml")
+	if err := yaml.Unmarshal([]byte(res.stdout), &sum); err != nil || res.code != ExitFailed || sum.Failed != sum.Partitions {
+		t.Errorf("failed run --output yaml: exit %d, %+v (%v)\n%s", res.code, sum, err, res)
+	}
+	if res := partsync(t.Context(), "run", "--resume", sum.RunID, "-d", shared, "--output", "json"); res.code != ExitUsage {
+		t.Errorf("run --resume --output json: exit %d, want %d\n%s", res.code, ExitUsage, res)
+	}
+}

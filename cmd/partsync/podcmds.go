@@ -26,7 +26,7 @@ func lintCommand(s Streams) *cli.Command {
 		ArgsUsage: "FILE|DIR|- ...",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "namespace", EnvVars: env("namespace"), Usage: "namespace of documents that name none"},
-			outputFlag(),
+			outputFlag([]string{"o"}),
 		},
 		Action: func(c *cli.Context) error {
 			files := c.Args().Slice()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -21,8 +22,15 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag()),
+		Flags:     append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil)),
 		Action: func(c *cli.Context) error {
+			format, err := outputFormat(c)
+			if err != nil {
+				return err
+			}
+			if format != "text" && (c.IsSet("resume") || c.Bool("dry-run")) {
+				return fmt.Errorf("%w: --output %s prints a new run's summary; for a resumed run or a dry run, read it with partsync status RUN -o %s", ErrUsage, format, format)
+			}
 			if c.IsSet("resume") {
 				if c.Bool("dry-run") {
 					return fmt.Errorf("%w: --dry-run with --resume: a dry run makes a new plan; drop --resume to see what a new run would copy", ErrUsage)
@@ -36,7 +44,12 @@ func runCommand(s Streams) *cli.Command {
 			if c.Bool("dry-run") {
 				return dryRun(c, s, req, poolOptions(c))
 			}
-			_, err = runLocal(c, s, req, poolOptions(c))
+			sum, err := runLocal(c, s, req, poolOptions(c))
+			if format != "text" && sum.RunID != "" {
+				if perr := printFormatted(s.Out, format, sum, nil); perr != nil {
+					return errors.Join(err, fmt.Errorf("run: %w", perr))
+				}
+			}
 			return err
 		},
 	}

@@ -28,7 +28,7 @@ func statusCommand(s Streams) *cli.Command {
 		ArgsUsage: "[RUN_ID|RUN_DIR]",
 		Flags: []cli.Flag{
 			runsDirFlag(),
-			outputFlag(),
+			outputFlag([]string{"o"}),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
