@@ -19,9 +19,10 @@
 #
 # Environment: SETS ("small mixed"), SCALE (1: the full sets; 0.25 for a
 # quicker try), TOOLS (the sides, default "rclone-16 partsync"; also
-# "partsync-live" — run's fixed sizing, which rclone had by default before
-# it was sized by cost: -f 10000 -s 512MiB, partitions copied while the scan
-# goes on — and "fpart-rclone-8": fpart + 8 `rclone copy --files-from`),
+# "partsync-live" — run's fixed sizing given explicitly, -f 10000 -s 512MiB
+# with partitions copied while the scan goes on, the same as partsync's
+# defaults as long as those stay — and "fpart-rclone-8": fpart + 8
+# `rclone copy --files-from`),
 # RCLONE (the rclone binary every side runs, default the one on PATH; e.g.
 # RCLONE=$(bash .ci/rclone.sh) for the version the image pins).
 set -euo pipefail
