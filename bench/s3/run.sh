@@ -63,7 +63,7 @@ for set in "${sets[@]}"; do
 		touch "$dir/$set/.complete-$scale"
 	fi
 	want_files[$set]=$(find "$dir/$set/src" -type f | wc -l) # also warms the cache
-	want_bytes[$set]=$(find "$dir/$set/src" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')
+	want_bytes[$set]=$(find "$dir/$set/src" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s}')
 done
 
 # start_server: a fresh, empty S3 server; writes the rclone config for it.
