@@ -83,6 +83,18 @@ func TestGenerateSplitsPastTheCap(t *testing.T) {
 	if sum.Partitions <= 5 || sum.Workflows != want {
 		t.Errorf("%d partitions in %d workflows, want more than 5 in %d", sum.Partitions, sum.Workflows, want)
 	}
+	// The WorkflowTemplate creates the children from the summary's ranges:
+	// every partition in exactly one.
+	next := 0
+	for i, r := range sum.Children {
+		if r.Index != i || r.First != next || r.Last < r.First || r.Last-r.First >= 5 {
+			t.Errorf("child %d: %+v after partition %d", i, r, next-1)
+		}
+		next = r.Last + 1
+	}
+	if len(sum.Children) != want-1 || next != sum.Partitions {
+		t.Errorf("summary children %+v do not cover %d partitions in %d children", sum.Children, sum.Partitions, want-1)
+	}
 	doc, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)

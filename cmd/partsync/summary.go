@@ -38,8 +38,11 @@ type Summary struct {
 	Scanned      int64  `json:"scanned"`  // every entry the scan visited
 	// Workflows is the parent and its children when the run exceeds
 	// --max-partitions; absent for one workflow.
-	Workflows int          `json:"workflows,omitempty"`
-	Sizing    *plan.Sizing `json:"sizing,omitempty"` // --auto: the cost model and the balance
+	Workflows int `json:"workflows,omitempty"`
+	// Children are the child workflows' partition ranges, [] for one
+	// workflow: the WorkflowTemplate creates the children from them.
+	Children []workflow.Range `json:"children"`
+	Sizing   *plan.Sizing     `json:"sizing,omitempty"` // --auto: the cost model and the balance
 }
 
 // summaryFlag is generate's --summary-json.
@@ -74,6 +77,7 @@ func summarize(p *plan.Plan, o workflow.Options, output string) Summary {
 	if n := o.Workflows(p); n > 1 {
 		s.Workflows = n
 	}
+	s.Children = o.Children(p)
 	s.Sizing = p.Sizing
 	return s
 }

@@ -26,7 +26,7 @@ func templateCommand(s Streams) *cli.Command {
 		return slices.Contains([]string{"run-id", "rclone-config"}, f.Names()[0]) // per run; the pods use the Secret
 	})
 	flags = append(flags, slices.DeleteFunc(sizingFlags(), func(f cli.Flag) bool {
-		return f.Names()[0] != "auto" // the form's; the cost model keeps its defaults
+		return !slices.Contains([]string{"auto", "max-partitions"}, f.Names()[0]) // the form's; the cost model keeps its defaults
 	})...)
 	flags = append(flags, clusterFlags(version)...)
 	flags = append(flags,
@@ -76,6 +76,9 @@ func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions
 	if n := c.Int64("files"); n < 1 {
 		errs = append(errs, fmt.Errorf("%w: -f/--files %d: give at least 1", partition.ErrLimits, n))
 	}
+	if n := c.Int("max-partitions"); n < 1 {
+		errs = append(errs, fmt.Errorf("%w: --max-partitions %d: give at least 1 (default %d)", ErrUsage, n, partition.DefaultMaxPartitions))
+	}
 	if n := c.Int("scan-workers"); n < 1 {
 		errs = append(errs, fmt.Errorf("%w: --scan-workers %d: give at least 1", ErrUsage, n))
 	}
@@ -97,7 +100,7 @@ func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions
 		Defaults: workflow.FormDefaults{
 			Source: c.Args().Get(0), Destination: c.Args().Get(1), Tool: c.String("tool"),
 			Files: c.Int64("files"), Size: c.String("size"), ToolOptions: c.String("tool-options"),
-			Excludes: excludes, ScanWorkers: c.Int("scan-workers"), Auto: c.Bool("auto"),
+			Excludes: excludes, ScanWorkers: c.Int("scan-workers"), Auto: c.Bool("auto"), MaxPartitions: c.Int("max-partitions"),
 		},
 	}
 	return o, t, errors.Join(errs...)

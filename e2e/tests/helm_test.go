@@ -117,7 +117,7 @@ func testHelmChart(t *testing.T, s *suite) {
 		{s.ns, "", "secrets", "get", false},
 		{s.ns, "", "pods", "create", false},
 		{s.ns, "argoproj.io", "workflows", "delete", false},
-		{s.ns, "argoproj.io", "workflows", "create", false}, // rbac.childWorkflows is off
+		{s.ns, "argoproj.io", "workflows", "create", true}, // rbac.childWorkflows: the form splits
 		{s.ns, "", "configmaps", "delete", false},
 		{"kube-system", "argoproj.io", "workflowtaskresults", "create", false},
 	} {

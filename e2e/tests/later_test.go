@@ -94,26 +94,7 @@ func (s *suite) templateFlags(name string, vols map[string]volume, jobs int) []s
 // returns the run directory (on the host); the caller compares the bytes.
 func (s *suite) runFromTemplate(t *testing.T, name string, vols map[string]volume, dst string, jobs int) string {
 	t.Helper()
-	ctx := context.Background()
-	// What the UI's "Submit" sends: a Workflow naming the template, with
-	// the form's values.
-	wf := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-		"metadata": map[string]any{"generateName": name + "-", "namespace": s.ns,
-			"labels": map[string]any{"workflows.argoproj.io/workflow-template": name}},
-		"spec": map[string]any{
-			"workflowTemplateRef": map[string]any{"name": name},
-			"arguments": map[string]any{"parameters": []any{
-				map[string]any{"name": "source", "value": vols["src"].Mount},
-				map[string]any{"name": "destination", "value": dst},
-			}},
-		},
-	}}
-	created, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(s.ns).Create(ctx, wf, metav1.CreateOptions{FieldValidation: "Strict"})
-	if err != nil {
-		t.Fatalf("submit from template: %v", err)
-	}
-	wfName := created.GetName()
+	wfName := s.submitFromTemplate(t, name, vols["src"].Mount, dst)
 	rec := s.recordPods(t, wfName)
 	got := s.wait(t, wfName, waitTimeout, nil)
 	s.mustSucceed(t, got)
@@ -128,6 +109,30 @@ func (s *suite) runFromTemplate(t *testing.T, name string, vols map[string]volum
 	}
 	t.Logf("workflow %s from template %s: %d partitions scanned in the cluster and copied", wfName, name, parts)
 	return runDir
+}
+
+// submitFromTemplate submits the WorkflowTemplate name as the Argo UI's
+// "Submit" does: a Workflow naming the template, with the form's source and
+// destination. It returns the Workflow's name.
+func (s *suite) submitFromTemplate(t *testing.T, name, src, dst string) string {
+	t.Helper()
+	wf := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+		"metadata": map[string]any{"generateName": name + "-", "namespace": s.ns,
+			"labels": map[string]any{"workflows.argoproj.io/workflow-template": name}},
+		"spec": map[string]any{
+			"workflowTemplateRef": map[string]any{"name": name},
+			"arguments": map[string]any{"parameters": []any{
+				map[string]any{"name": "source", "value": src},
+				map[string]any{"name": "destination", "value": dst},
+			}},
+		},
+	}}
+	created, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(s.ns).Create(context.Background(), wf, metav1.CreateOptions{FieldValidation: "Strict"})
+	if err != nil {
+		t.Fatalf("submit from template: %v", err)
+	}
+	return created.GetName()
 }
 
 func decodeAll(t *testing.T, data []byte) []*unstructured.Unstructured {

@@ -169,6 +169,7 @@ func TestE2E(t *testing.T) {
 		{"ArgoRetryRunsOnlyFailed", testArgoRetryRunsOnlyFailed},
 		{"WorkflowTemplateFromUI", testWorkflowTemplateFromUI},
 		{"SplitWorkflowOfWorkflows", testSplitWorkflowOfWorkflows},
+		{"SplitFromTemplate", testSplitFromTemplate},
 		{"HelmChartApplies", testHelmChart},
 		{"KWOKFanOut1000", testKWOKFanOut},
 	}

@@ -1,7 +1,9 @@
 package workflow
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"strconv"
 
@@ -54,19 +56,29 @@ const (
 	ChildrenAtOnce = 3
 )
 
-// Range is the partitions First..Last (inclusive) of one child workflow.
+// Range is the partitions First..Last (inclusive) of child workflow Index.
 type Range struct {
+	Index int `json:"index"`
 	First int `json:"first"`
 	Last  int `json:"last"`
 }
 
 // ChildRanges splits count partitions into ranges of at most size, in order.
 func ChildRanges(count, size int) []Range {
-	var out []Range
+	out := []Range{} // [] and not null in JSON: an empty withParam
 	for first := 0; first < count; first += size {
-		out = append(out, Range{First: first, Last: min(first+size, count) - 1})
+		out = append(out, Range{Index: len(out), First: first, Last: min(first+size, count) - 1})
 	}
 	return out
+}
+
+// Children are the ranges of the child workflows of a run of p: none when
+// the run is one workflow.
+func (o Options) Children(p *plan.Plan) []Range {
+	if !o.split(p) {
+		return []Range{}
+	}
+	return ChildRanges(p.Count(), o.MaxPartitions)
 }
 
 // split reports whether plan p needs a workflow of workflows.
@@ -129,14 +141,18 @@ func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
 	if err != nil {
 		return nil, err
 	}
-	manifest, err := Marshal(child)
+	childTmpl, err := childTemplate(p.RunID, child)
 	if err != nil {
 		return nil, err
 	}
 	ranges := ChildRanges(p.Count(), o.MaxPartitions)
 	items := make([]wfv1.Item, len(ranges))
 	for i, r := range ranges {
-		if items[i], err = wfv1.ParseItem(fmt.Sprintf(`{"index":%d,"first":%d,"last":%d}`, i, r.First, r.Last)); err != nil {
+		data, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("child %d: %w", i, err)
+		}
+		if items[i], err = wfv1.ParseItem(string(data)); err != nil {
 			return nil, fmt.Errorf("child %d: %w", i, err)
 		}
 	}
@@ -144,32 +160,14 @@ func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
 	if err != nil {
 		return nil, err
 	}
-	arg := func(name string) wfv1.Parameter {
-		return wfv1.Parameter{Name: name, Value: wfv1.AnyStringPtr("{{item." + name + "}}")}
-	}
+	children := childrenStep()
+	children.WithItems = items
 	main := wfv1.Template{
 		Name:        entrypoint,
 		Parallelism: ptr(int64(ChildrenAtOnce)),
 		Steps: []wfv1.ParallelSteps{
 			{Steps: []wfv1.WorkflowStep{{Name: jobsLimitName, Template: jobsLimitName}}},
-			{Steps: []wfv1.WorkflowStep{{
-				Name:      childrenName,
-				Template:  childName,
-				Arguments: wfv1.Arguments{Parameters: []wfv1.Parameter{arg(childIndexParam), arg(childFirstParam), arg(childLastParam)}},
-				WithItems: items,
-			}}},
-		},
-	}
-	childTmpl := wfv1.Template{
-		Name:     childName,
-		Inputs:   wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: childIndexParam}, {Name: childFirstParam}, {Name: childLastParam}}},
-		Metadata: wfv1.Metadata{Labels: map[string]string{LabelRunID: p.RunID, LabelRole: childName}},
-		Resource: &wfv1.ResourceTemplate{
-			Action:            "create",
-			SetOwnerReference: true,
-			Manifest:          string(manifest),
-			SuccessCondition:  "status.phase == Succeeded",
-			FailureCondition:  "status.phase in (Failed, Error)",
+			{Steps: []wfv1.WorkflowStep{children}},
 		},
 	}
 	wf := &wfv1.Workflow{
@@ -214,6 +212,14 @@ func (o Options) childWorkflow(p *plan.Plan, parent, index, first, last string) 
 	if err != nil {
 		return nil, err
 	}
+	return o.childOf(transferTmpl, runLabels(p), "partsync "+p.RunID, parent, index, first, last), nil
+}
+
+// childOf is the child Workflow of generate's parent and of the
+// WorkflowTemplate's split branch alike: transferTmpl, whose partition is
+// childPartExpr, run withSequence over first..last under the semaphore of
+// the parent named parent. labels are the run's; title starts the UI title.
+func (o Options) childOf(transferTmpl wfv1.Template, labels map[string]string, title, parent, index, first, last string) *wfv1.Workflow {
 	transferTmpl.Synchronization = &wfv1.Synchronization{Semaphores: []*wfv1.SemaphoreRef{{
 		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: parent + "-jobs"},
@@ -222,7 +228,7 @@ func (o Options) childWorkflow(p *plan.Plan, parent, index, first, last string) 
 	}}}
 	step := fanOut(intstr.IntOrString{})
 	step.WithSequence = &wfv1.Sequence{Start: ptr(intstr.FromString(first)), End: ptr(intstr.FromString(last))}
-	labels := runLabels(p)
+	labels = maps.Clone(labels)
 	labels[LabelRole] = childName
 	labels["partsync.io/parent"] = parent
 	wf := &wfv1.Workflow{
@@ -231,7 +237,7 @@ func (o Options) childWorkflow(p *plan.Plan, parent, index, first, last string) 
 			GenerateName: parent + "-c" + index + "-",
 			Labels:       labels,
 			Annotations: map[string]string{
-				"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: partitions %s to %s", p.RunID, first, last),
+				"workflows.argoproj.io/title": fmt.Sprintf("%s: partitions %s to %s", title, first, last),
 			},
 		},
 		Spec: o.spec(wfv1.Template{Name: entrypoint, Steps: []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{step}}}}, transferTmpl),
@@ -239,5 +245,44 @@ func (o Options) childWorkflow(p *plan.Plan, parent, index, first, last string) 
 	wf.Spec.OnExit = "" // the parent records the outcome of the whole run
 	wf.Spec.Parallelism = ptr(int64(o.Jobs))
 	o.secure(&wf.Spec)
-	return wf, nil
+	return wf
+}
+
+// childTemplate is the parent's resource template that creates child
+// Workflow child, given its index and range (and extra) as inputs, and
+// waits for it.
+func childTemplate(runID string, child *wfv1.Workflow, extra ...string) (wfv1.Template, error) {
+	manifest, err := Marshal(child)
+	if err != nil {
+		return wfv1.Template{}, err
+	}
+	inputs := []wfv1.Parameter{{Name: childIndexParam}, {Name: childFirstParam}, {Name: childLastParam}}
+	for _, name := range extra {
+		inputs = append(inputs, wfv1.Parameter{Name: name})
+	}
+	return wfv1.Template{
+		Name:     childName,
+		Inputs:   wfv1.Inputs{Parameters: inputs},
+		Metadata: wfv1.Metadata{Labels: map[string]string{LabelRunID: runID, LabelRole: childName}},
+		Resource: &wfv1.ResourceTemplate{
+			Action:            "create",
+			SetOwnerReference: true,
+			Manifest:          string(manifest),
+			SuccessCondition:  "status.phase == Succeeded",
+			FailureCondition:  "status.phase in (Failed, Error)",
+		},
+	}, nil
+}
+
+// childrenStep runs childTemplate once per item of the children's ranges
+// (index, first, last), withItems or withParam.
+func childrenStep() wfv1.WorkflowStep {
+	arg := func(name string) wfv1.Parameter {
+		return wfv1.Parameter{Name: name, Value: wfv1.AnyStringPtr("{{item." + name + "}}")}
+	}
+	return wfv1.WorkflowStep{
+		Name:      childrenName,
+		Template:  childName,
+		Arguments: wfv1.Arguments{Parameters: []wfv1.Parameter{arg(childIndexParam), arg(childFirstParam), arg(childLastParam)}},
+	}
 }

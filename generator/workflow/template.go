@@ -65,6 +65,7 @@ const (
 	ParamLimits      = "limits"
 	ParamPodPatch    = "pod-spec-patch"
 	ParamSizing      = "sizing"
+	ParamMaxParts    = "max-partitions"
 )
 
 // Values of the form's sizing: by -f/-s alone, or --auto.
@@ -96,9 +97,12 @@ type FormDefaults struct {
 	Files       int64
 	Size        string // as -s takes it: 4G, 512MiB, …
 	Auto        bool   // --auto: the form's sizing is auto
-	ToolOptions string // blank: the tool's defaults
-	Excludes    []string
-	ScanWorkers int
+	// MaxPartitions is the most partitions in one workflow: more are split
+	// into child workflows.
+	MaxPartitions int
+	ToolOptions   string // blank: the tool's defaults
+	Excludes      []string
+	ScanWorkers   int
 }
 
 // param is the Argo expression of a form parameter.
@@ -118,9 +122,14 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 	rclone := o.RcloneConfigSecret != nil // the tool is chosen in the form
 	dir := plan.Dir(path.Join(t.SharedDir, workflowNameExpr))
 	retry := retryStrategy(intstr.FromString(param(ParamRetries)), param(ParamBackoff))
-	transferTmpl := o.transferTemplate(workflowNameExpr, transfer.PodArgv(dir, partExpr, attemptExpr, nil), mounts, rclone, retry)
-	transferTmpl.Container.Resources = corev1.ResourceRequirements{} // the form's, in formResources
-	transferTmpl.PodSpecPatch = formResources()
+	// The form's transfer, its partition given by the Argo tag part.
+	formTransfer := func(part string) wfv1.Template {
+		tmpl := o.transferTemplate(workflowNameExpr, transfer.PodArgv(dir, part, attemptExpr, nil), mounts, rclone, retry)
+		tmpl.Container.Resources = corev1.ResourceRequirements{} // the form's, in formResources
+		tmpl.PodSpecPatch = formResources()
+		return tmpl
+	}
+	transferTmpl := formTransfer(partExpr)
 	transferTmpl.Synchronization = &wfv1.Synchronization{Semaphores: []*wfv1.SemaphoreRef{{
 		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
 			LocalObjectReference: corev1.LocalObjectReference{Name: jobsConfigMapName},
@@ -131,13 +140,30 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	count := intstr.FromString("{{=jsonpath(steps." + scanName + ".outputs.parameters." + summaryParam + ", '$.partitions')}}")
+	// The split branch: the child Workflow generate's parent creates, with
+	// the form's transfer; the parent (this workflow) fills in its tags.
+	child := o.childOf(formTransfer(childPartExpr), formLabels(), "partsync {{workflow.name}}",
+		workflowNameExpr, param2(childIndexParam), param2(childFirstParam), param2(childLastParam))
+	child.Spec.Parallelism = nil // the form's jobs, in the parent's semaphore
+	optionalSecrets(&child.Spec)
+	// The patches are evaluated in the parent, by the children step: an
+	// expression inside the manifest would be read as YAML text.
+	child.Spec.PodSpecPatch = param2(ParamPodPatch)
+	for i := range child.Spec.Templates {
+		if child.Spec.Templates[i].Name == transferName {
+			child.Spec.Templates[i].PodSpecPatch = param2(resourcesParam)
+		}
+	}
+	childTmpl, err := childTemplate(workflowNameExpr, child, resourcesParam, ParamPodPatch)
+	if err != nil {
+		return nil, err
+	}
 	main := wfv1.Template{
 		Name: entrypoint,
 		Steps: []wfv1.ParallelSteps{
 			{Steps: []wfv1.WorkflowStep{{Name: scanName, Template: scanName}}},
 			{Steps: []wfv1.WorkflowStep{{Name: jobsLimitName, Template: jobsLimitName}}},
-			{Steps: []wfv1.WorkflowStep{fanOut(count)}},
+			{Steps: []wfv1.WorkflowStep{oneWorkflowStep(), splitStep()}},
 			dirsStep(),
 		},
 	}
@@ -145,8 +171,9 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := o.spec(main, o.scanTemplate(t, mounts, rclone, podFlags), jobsLimit, transferTmpl, o.outcomeTemplate(workflowNameExpr, dir, mounts),
-		o.dirsTemplate(workflowNameExpr, dir, mounts, retry))
+	spec := o.spec(main, o.scanTemplate(t, mounts, rclone, podFlags), jobsLimit, transferTmpl,
+		o.outcomeTemplate(workflowNameExpr, dir, mounts), o.dirsTemplate(workflowNameExpr, dir, mounts, retry),
+		childrenTemplate(), childTmpl) // the split branch last: the chart appends it
 	spec.Arguments = wfv1.Arguments{Parameters: t.parameters(o)}
 	spec.Synchronization = formMutex(t.SharedDir)
 	spec.PodSpecPatch = formPodSpecPatch()
@@ -158,11 +185,7 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 		},
 	}
 	o.secure(&spec)
-	for _, v := range spec.Volumes {
-		if v.Secret != nil { // rsync runs need no rclone config: the Secret may be absent
-			v.Secret.Optional = ptr(true)
-		}
-	}
+	optionalSecrets(&spec)
 	meta := metav1.ObjectMeta{
 		Name:      t.Name,
 		Namespace: o.Namespace,
@@ -185,6 +208,78 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 		ObjectMeta: meta,
 		Spec:       spec,
 	}, nil
+}
+
+// optionalSecrets lets the pods of spec start without its Secret volumes: a
+// form's rsync run needs no rclone config, and the Secret may be absent.
+func optionalSecrets(spec *wfv1.WorkflowSpec) {
+	for _, v := range spec.Volumes {
+		if v.Secret != nil {
+			v.Secret.Optional = ptr(true)
+		}
+	}
+}
+
+// formLabels are the labels of a child workflow of a run from the form.
+func formLabels() map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/name": "partsync", "app.kubernetes.io/managed-by": "partsync",
+		LabelRunID: workflowNameExpr, LabelTool: param(ParamTool),
+	}
+}
+
+// summaryExpr is an Argo expression of the scan's summary at JSON path p.
+func summaryExpr(p string) string {
+	return "jsonpath(steps." + scanName + ".outputs.parameters." + summaryParam + ", '" + p + "')"
+}
+
+// splitExpr is true when the scan split the run into child workflows (more
+// partitions than the form's max-partitions): its summary lists their ranges.
+var splitExpr = "len(" + summaryExpr("$.children") + ") > 0"
+
+// oneWorkflowStep fans the transfers out in this workflow when the run is
+// not split. Its count is 0 when it is: Argo expands a step before its when,
+// and every partition would become a skipped node.
+func oneWorkflowStep() wfv1.WorkflowStep {
+	step := fanOut(intstr.FromString("{{=" + splitExpr + " ? 0 : " + summaryExpr("$.partitions") + "}}"))
+	step.When = "{{=!(" + splitExpr + ")}}"
+	return step
+}
+
+// splitStep creates the child workflows when the run is split, over the
+// ranges in the scan's summary.
+func splitStep() wfv1.WorkflowStep {
+	return wfv1.WorkflowStep{
+		Name:     childrenName,
+		Template: childrenName,
+		When:     "{{=" + splitExpr + "}}",
+		Arguments: wfv1.Arguments{Parameters: []wfv1.Parameter{
+			{Name: childrenName, Value: wfv1.AnyStringPtr("{{=toJson(" + summaryExpr("$.children") + ")}}")},
+			{Name: resourcesParam, Value: wfv1.AnyStringPtr(formResources())},
+			{Name: ParamPodPatch, Value: wfv1.AnyStringPtr(formPodSpecPatch())},
+		}},
+	}
+}
+
+// resourcesParam is the transfer pods' podSpecPatch of the form's requests
+// and limits, handed to the children.
+const resourcesParam = "resources-patch"
+
+// childrenTemplate runs the child template once per range of its input,
+// ChildrenAtOnce at once (a template of its own: the parallelism would
+// otherwise bound the one-workflow fan-out too).
+func childrenTemplate() wfv1.Template {
+	step := childrenStep()
+	step.WithParam = param2(childrenName)
+	for _, name := range []string{resourcesParam, ParamPodPatch} {
+		step.Arguments.Parameters = append(step.Arguments.Parameters, wfv1.Parameter{Name: name, Value: wfv1.AnyStringPtr(param2(name))})
+	}
+	return wfv1.Template{
+		Name:        childrenName,
+		Inputs:      wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: childrenName}, {Name: resourcesParam}, {Name: ParamPodPatch}}},
+		Parallelism: ptr(int64(ChildrenAtOnce)),
+		Steps:       []wfv1.ParallelSteps{{Steps: []wfv1.WorkflowStep{step}}},
+	}
 }
 
 // jobsConfigMapName holds the run's semaphore limit, the form's jobs.
@@ -227,8 +322,8 @@ func (t TemplateOptions) check(o Options) (Target, error) {
 // directory, and outputs the summary whose partition count drives the fan-out.
 func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rclone bool, podFlags []string) wfv1.Template {
 	argv := []string{"partsync", "generate", "--run-id=" + workflowNameExpr, "--shared-dir=" + t.SharedDir}
-	for _, name := range []string{ParamTool, ParamJobs, ParamFiles, ParamSize, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
-		ParamRequests, ParamLimits, ParamPodPatch} {
+	for _, name := range []string{ParamTool, ParamJobs, ParamFiles, ParamSize, ParamMaxParts, ParamToolOptions, ParamExclude, ParamScanWorkers,
+		ParamRetries, ParamBackoff, ParamRequests, ParamLimits, ParamPodPatch} {
 		argv = append(argv, "--"+name+"="+param(name))
 	}
 	for _, v := range o.PVCs {
@@ -308,6 +403,8 @@ func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
 		p(ParamFiles, fmt.Sprint(d.Files), "At most this many entries per partition (partsync -f)."),
 		p(ParamSize, d.Size, "At most this many bytes per partition (partsync -s): 4G = 4 GiB, 512MiB, 4GB = 4·10⁹, or plain bytes."),
 		sizingParam,
+		p(ParamMaxParts, fmt.Sprint(d.MaxPartitions), "Most partitions in one workflow (partsync --max-partitions): a run with more is split into child workflows of at most this many, created by this one ("+
+			fmt.Sprint(ChildrenAtOnce)+" at once, jobs transfers at once in all; the service account needs to create and get workflows). Above ~5000 Argo's status grows too large."),
 		p(ParamToolOptions, d.ToolOptions, "Options that replace the tool's defaults (partsync -o), quoted like a shell but never run by one. Blank keeps the defaults: rsync "+
 			strings.Join(tool.Rsync{}.DefaultOptions(), " ")+"; rclone "+strings.Join(tool.Rclone{}.DefaultOptions(), " ")+"."),
 		p(ParamExclude, strings.Join(d.Excludes, "\n"), "Globs to exclude (partsync -x), one per line: *.tmp matches a name at any depth, a pattern with / the path from SRC, a trailing / directories only. Blank excludes nothing."),

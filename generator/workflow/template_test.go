@@ -163,7 +163,7 @@ func TestTemplateForm(t *testing.T) {
 			t.Errorf("parameter %s=%v is a YAML 1.1 boolean", p.Name, p.Value)
 		}
 	}
-	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamSizing, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
+	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamFiles, ParamSize, ParamSizing, ParamMaxParts, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
 		ParamRequests, ParamLimits, ParamPodPatch}
 	if !slices.Equal(names, want) {
 		t.Errorf("parameters %q; want %q", names, want)
@@ -300,7 +300,7 @@ func TestJobsSemaphore(t *testing.T) {
 		t.Errorf("the directory step runs only when %q", when)
 	}
 	count := main.Steps[2].Steps[0].WithSequence.Count.String()
-	summary := `{"run_id":"partsync-abcde","partitions":1234,"files":5}`
+	summary := `{"run_id":"partsync-abcde","partitions":1234,"files":5,"children":[]}`
 	got, err := argotemplate.Replace(mustJSON(t, count), map[string]any{"steps.scan.outputs.parameters.summary": summary}, false)
 	if err != nil || got != `"1234"` {
 		t.Errorf("Argo evaluates the count %s to %s, %v; want 1234", count, got, err)
