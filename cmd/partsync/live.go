@@ -93,7 +93,7 @@ func runLive(c *cli.Context, s Streams, req prepare.Request, o local.Options, pr
 		}
 		return sum, perr
 	}
-	printSummary(s.Err, sum, p.Dir().SkippedFile(), p.Totals.Skipped)
+	printSummary(s.Err, sum, p.Dir().SkippedFile(), p.Totals.Skipped, c.Context.Err() != nil)
 	printWarnings(s.Err, p.Dir(), nil, p.Count())
 	return sum, err
 }

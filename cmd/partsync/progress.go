@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -25,10 +26,13 @@ type progress struct {
 	// scanning is true while a live run's scan is still closing
 	// partitions: the total is a lower bound (see liveprogress.go).
 	scanning bool
+	// ctx is the run's: once it is cancelled (Ctrl-C, SIGTERM), a failed
+	// attempt was stopped by it, not failed by the tool.
+	ctx context.Context
 }
 
-func newProgress(w io.Writer) *progress {
-	return &progress{w: w}
+func newProgress(ctx context.Context, w io.Writer) *progress {
+	return &progress{w: w, ctx: ctx}
 }
 
 // isTerminal reports whether w is a terminal.
@@ -78,7 +82,7 @@ func (p *progress) Attempted(st *plan.Status, final bool) {
 			_ = p.bar.Add64(st.Bytes)
 			p.bar.Describe(p.count())
 		}
-		if !st.OK {
+		if !st.OK && p.ctx.Err() == nil {
 			_ = p.bar.Clear()
 			fmt.Fprintf(p.w, "partsync: part %d attempt %d failed (exit %d)\n", st.Part, st.Attempts, st.ExitCode)
 		}
@@ -86,6 +90,8 @@ func (p *progress) Attempted(st *plan.Status, final bool) {
 	}
 	state := "ok"
 	switch {
+	case !st.OK && p.ctx.Err() != nil:
+		state = "interrupted"
 	case !st.OK && final:
 		state = fmt.Sprintf("FAILED (exit %d, no retries left)", st.ExitCode)
 	case !st.OK:

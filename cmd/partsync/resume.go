@@ -80,11 +80,11 @@ func rescanRun(c *cli.Context, s Streams, r *resume.Run) error {
 // executeLocal runs the partitions of p with progress on stderr and prints
 // the summary, including the partitions that succeeded with a warning.
 func executeLocal(c *cli.Context, s Streams, p *plan.Plan, o local.Options) (local.Summary, error) {
-	progress := newProgress(s.Err)
+	progress := newProgress(c.Context, s.Err)
 	o.Events = progress
 	sum, err := local.Execute(c.Context, p, o)
 	progress.Finish()
-	printSummary(s.Err, sum, p.Dir().SkippedFile(), p.Totals.Skipped)
+	printSummary(s.Err, sum, p.Dir().SkippedFile(), p.Totals.Skipped, c.Context.Err() != nil)
 	printWarnings(s.Err, p.Dir(), o.Only, p.Count())
 	return sum, err
 }

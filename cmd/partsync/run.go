@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -72,7 +73,7 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 		}
 	}
 	if liveAllowed(c) {
-		return runLive(c, s, req, o, newProgress(s.Err))
+		return runLive(c, s, req, o, newProgress(c.Context, s.Err))
 	}
 	p, err := prepare.Prepare(c.Context, req)
 	if err != nil {
@@ -87,8 +88,16 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 	return executeLocal(c, s, p, o)
 }
 
-// printSummary writes the end-of-run report.
-func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped int64) {
+// printSummary writes the end-of-run report. An interrupted run (Ctrl-C,
+// SIGTERM) says so: its stopped partitions are not the tool's failures.
+func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped int64, interrupted bool) {
+	if interrupted {
+		runDir := filepath.Dir(skippedFile)
+		fmt.Fprintf(w, "partsync: run %s interrupted after %s: %d/%d partitions ok, %d stopped; %d files, %s copied by the partitions ok\n",
+			sum.RunID, sum.Elapsed.Round(time.Millisecond), sum.OK, sum.Partitions, sum.Failed, sum.Files, bytesize.Format(sum.Bytes))
+		fmt.Fprintf(w, "partsync: resume: partsync run --resume %s -d %s\n", sum.RunID, filepath.Dir(runDir))
+		return
+	}
 	// The rate is what the tools report they sent (tool/stats.go), not the plan's bytes.
 	rate := "nothing to copy"
 	switch {

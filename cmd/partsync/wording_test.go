@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestWordingFailedRun: a run whose only partition fails says "nothing
@@ -119,6 +121,36 @@ func TestLintOutputJSON(t *testing.T) {
 		var r lintReport
 		if err := json.Unmarshal([]byte(res.stdout), &r); err != nil || res.code != c.code || r.Valid != c.valid || r.Files < 1 || (len(r.Problems) == 0) == !c.valid {
 			t.Errorf("lint -o json %s: exit %d, %+v (%v)\n%s", c.path, res.code, r, err, res)
+		}
+	}
+}
+
+// TestInterruptedRunWording: a run stopped by Ctrl-C (its context
+// cancelled) says "interrupted" and how to resume, exits 130, and does not
+// report the stopped partitions as the tool's failures.
+func TestInterruptedRunWording(t *testing.T) {
+	needTools(t, "rsync")
+	base := t.TempDir()
+	src := filepath.Join(base, "src")
+	for i := range 4 {
+		writeFile(t, filepath.Join(src, fmt.Sprintf("d%d", i), "big"), bytes.Repeat([]byte{byte(i)}, 4<<20), 0o644, time.Now())
+	}
+	for _, live := range []string{"--live=true", "--live=false"} {
+		ctx, cancel := context.WithCancel(t.Context())
+		stop := time.AfterFunc(time.Second, cancel) // --bwlimit keeps the copies going for ~16s
+		defer stop.Stop()
+		runs := filepath.Join(base, "runs"+live)
+		res := partsync(ctx, "run", src, filepath.Join(base, "dst"+live), "-d", runs, "--run-id", "intr", "-n", "2", "-f", "2", "--bwlimit", "512K", live)
+		if res.code != ExitInterrupted {
+			t.Fatalf("%s: exit %d, want %d\n%s", live, res.code, ExitInterrupted, res)
+		}
+		for _, want := range []string{"run intr interrupted after ", "resume: partsync run --resume intr -d " + runs} {
+			if !strings.Contains(res.stderr, want) {
+				t.Errorf("stderr lacks %q\n%s", want, res.stderr)
+			}
+		}
+		if strings.Contains(res.stderr, "FAILED") {
+			t.Errorf("an interrupted run reports FAILED partitions\n%s", res.stderr)
 		}
 	}
 }
