@@ -167,40 +167,30 @@ func run(c config) error {
 		PVCs:          []workflow.PVC{{Claim: "src", MountPath: "/mnt/src"}, {Claim: "dst", MountPath: "/mnt/dst"}, {Claim: "shared", MountPath: base}},
 		MaxPartitions: c.maxParts,
 	}
-	wf, err := workflow.Build(p, o)
+	// What generate does: build, write workflow.yaml (and a split run's
+	// first child), lint.
+	var lintOut bytes.Buffer
+	e, err := workflow.Emit(context.Background(), p, o, &lintOut)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w\n%s", err, lintOut.String())
 	}
-	doc, err := workflow.Marshal(wf)
-	if err != nil {
-		return err
-	}
-	if err := plan.WriteFileAtomic(dir.WorkflowFile(), doc); err != nil {
-		return err
-	}
-	built := time.Since(start)
-	docs := map[string][]byte{"workflow.yaml (what generate prints)": doc}
+	emitted := time.Since(start)
+	docs := map[string][]byte{"workflow.yaml (what generate prints)": e.Doc}
 	nChildren := o.Workflows(p) - 1
 	if nChildren > 0 {
-		for _, i := range []int{0, nChildren - 1} {
-			child, err := workflow.BuildChild(p, o, wf.Name, i)
-			if err != nil {
-				return err
-			}
-			cdoc, err := workflow.Marshal(child)
-			if err != nil {
-				return err
-			}
-			docs["child "+strconv.Itoa(i)+" (as the parent creates it)"] = cdoc
-		}
-	}
-	var lintOut bytes.Buffer
-	for name, d := range docs {
-		f := filepath.Join(base, "lint.yaml")
-		if err := os.WriteFile(f, d, 0o644); err != nil {
+		docs["child 0 (as the parent creates it)"] = e.Child
+		// The last child is the other shape (the remainder): linted too.
+		last, err := workflow.BuildChild(p, o, e.Workflow.Name, nChildren-1)
+		if err != nil {
 			return err
 		}
-		if err := workflow.Lint(context.Background(), []string{f}, "", &lintOut); err != nil {
+		ldoc, err := workflow.Marshal(last)
+		if err != nil {
+			return err
+		}
+		name := "child " + strconv.Itoa(nChildren-1) + " (as the parent creates it)"
+		docs[name] = ldoc
+		if err := workflow.LintDocuments(context.Background(), []workflow.Document{{Name: name, Data: ldoc}}, "", &lintOut); err != nil {
 			return fmt.Errorf("%s: %w\n%s", name, err, lintOut.String())
 		}
 	}
@@ -239,9 +229,9 @@ func run(c config) error {
 		fmt.Printf("workflows %d: parent %d nodes (root, 2 step groups, jobs-limit, %d children, exit handler); each child at most %d nodes (root, step group, retry node + pod for each of %d partitions); %d nodes in all\n",
 			1+nChildren, nChildren+5, nChildren, 2*largest+2, largest, nChildren+5+2*p.Count()+2*nChildren)
 	}
-	fmt.Printf("time: pass 1 %s, partition + part files + plan.json %s, build workflow %s, lint %s; total %s\n",
-		pass1.Round(time.Millisecond), (partitioned - pass1).Round(time.Millisecond), (built - partitioned).Round(time.Millisecond),
-		(linted - built).Round(time.Millisecond), linted.Round(time.Millisecond))
+	fmt.Printf("time: pass 1 %s, partition + part files + plan.json %s, emit (build, write, lint) %s, lint of the last child %s; total %s\n",
+		pass1.Round(time.Millisecond), (partitioned - pass1).Round(time.Millisecond), (emitted - partitioned).Round(time.Millisecond),
+		(linted - emitted).Round(time.Millisecond), linted.Round(time.Millisecond))
 	fmt.Printf("memory: peak RSS %s (getrusage), Go heap in use %s, Go sys %s, allocated in all %s\n",
 		bytesize.Format(ru.Maxrss*1024), bytesize.Format(int64(ms.HeapInuse)), bytesize.Format(int64(ms.Sys)), bytesize.Format(int64(ms.TotalAlloc)))
 	return nil

@@ -196,12 +196,8 @@ func runShown(t *testing.T, page, line string, argv []string, stdout string, lin
 // lintDoc runs Argo's validator on a printed document.
 func lintDoc(t *testing.T, what, doc string) {
 	t.Helper()
-	f := filepath.Join(t.TempDir(), "doc.yaml")
-	if err := os.WriteFile(f, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	var out bytes.Buffer
-	if err := workflow.Lint(context.Background(), []string{f}, "argo", &out); err != nil {
+	if err := workflow.LintDocuments(context.Background(), []workflow.Document{{Name: what, Data: []byte(doc)}}, "argo", &out); err != nil {
 		t.Errorf("%s prints a document Argo rejects: %v\n%s", what, err, out.String())
 	}
 }
@@ -238,7 +234,10 @@ func TestExampleDocuments(t *testing.T) {
 		t.Fatalf("only %d Argo documents in examples/", len(argoFiles))
 	}
 	// The templates as `kubectl -n argo apply` installs them: in namespace argo.
-	dir := t.TempDir()
+	docs, err := workflow.ReadDocuments(argoFiles, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for file := range shippedTemplates {
 		data, err := os.ReadFile(filepath.Join("..", "..", "templates", file))
 		if err != nil {
@@ -255,12 +254,10 @@ func TestExampleDocuments(t *testing.T) {
 		if data, err = yaml.Marshal(doc); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		docs = append(docs, workflow.Document{Name: file + " (in namespace argo)", Data: data})
 	}
 	var out bytes.Buffer
-	if err := workflow.Lint(context.Background(), append(argoFiles, dir), "argo", &out); err != nil {
+	if err := workflow.LintDocuments(context.Background(), docs, "argo", &out); err != nil {
 		t.Errorf("Argo's validator rejects examples: %v\n%s", err, out.String())
 	}
 }

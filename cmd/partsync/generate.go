@@ -194,34 +194,20 @@ func generate(c *cli.Context, s Streams, req prepare.Request, o workflow.Options
 	return nil
 }
 
-// emit writes the workflow into the run directory, lints that copy, and
-// prints it or writes it to --output-file.
+// emit writes the workflow into the run directory and lints it
+// (workflow.Emit), and prints it or writes it to --output-file.
 func emit(c *cli.Context, s Streams, p *plan.Plan, o workflow.Options) error {
-	wf, err := workflow.Build(p, o)
+	e, err := workflow.Emit(c.Context, p, o, s.Err)
 	if err != nil {
 		return err
-	}
-	doc, err := workflow.Marshal(wf)
-	if err != nil {
-		return err
-	}
-	if err := plan.WriteFileAtomic(p.Dir().WorkflowFile(), doc); err != nil {
-		return err
-	}
-	files, err := writeChild(p, o, wf.Name) // a split run's child, linted too (sizing.go)
-	if err != nil {
-		return err
-	}
-	if err := workflow.Lint(c.Context, append([]string{p.Dir().WorkflowFile()}, files...), o.Namespace, s.Err); err != nil {
-		return fmt.Errorf("internal error, the generated workflow fails Argo's validation (please report it): %w", err)
 	}
 	if err := giveRunDir(s, p, o); err != nil {
 		return err
 	}
 	if out := c.String("output-file"); out != "" {
-		return writeOutput(out, doc)
+		return writeOutput(out, e.Doc)
 	}
-	_, err = s.Out.Write(doc)
+	_, err = s.Out.Write(e.Doc)
 	return err
 }
 

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	fileutil "github.com/argoproj/argo-workflows/v3/util/file"
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/plan"
@@ -37,30 +36,20 @@ func lintCommand(s Streams) *cli.Command {
 			if err != nil {
 				return err
 			}
-			read, err := countManifests(files)
+			docs, err := lintDocuments(files, s.In)
 			if err != nil {
 				return err
 			}
-			for i, f := range files {
-				if f != "-" {
-					continue
-				}
-				tmp, err := stdinFile(s.In)
-				if err != nil {
-					return err
-				}
-				defer func() { _ = os.Remove(tmp) }()
-				files[i] = tmp
-			}
+			read := len(docs)
 			if format == "text" {
-				if err := workflow.Lint(c.Context, files, c.String("namespace"), s.Err); err != nil {
+				if err := workflow.LintDocuments(c.Context, docs, c.String("namespace"), s.Err); err != nil {
 					return err
 				}
 				fmt.Fprintf(s.Err, "partsync: %s pass Argo's validation\n", plural.Count(read, "file"))
 				return nil
 			}
 			var problems strings.Builder // one line per problem, FILE: MESSAGE
-			lerr := workflow.Lint(c.Context, files, c.String("namespace"), &problems)
+			lerr := workflow.LintDocuments(c.Context, docs, c.String("namespace"), &problems)
 			r := lintReport{Files: read, Valid: lerr == nil, Problems: nonBlank(strings.Split(problems.String(), "\n"))}
 			switch {
 			case lerr != nil && len(r.Problems) == 0:
@@ -83,25 +72,20 @@ type lintReport struct {
 	Problems []string `json:"problems"` // FILE: MESSAGE, as the text form prints them
 }
 
-// countManifests counts the files lint reads: each YAML or JSON file under
-// a directory, as Argo's linter walks it, a file, and - (stdin). A name
-// that does not exist is a usage error, not an invalid workflow.
-func countManifests(args []string) (int, error) {
-	n := 0
+// lintDocuments reads the files lint validates: each YAML or JSON file
+// under a directory, as Argo's linter walks it, a file, and - (stdin). A
+// name that does not exist is a usage error, not an invalid workflow.
+func lintDocuments(args []string, stdin io.Reader) ([]workflow.Document, error) {
 	for _, a := range args {
-		if a == "-" {
-			n++
-			continue
-		}
-		if _, err := os.Stat(a); err != nil {
-			return 0, fmt.Errorf("%w: lint %s: %v; give a YAML file, a directory of them, or - for stdin", ErrUsage, a, unwrapPathErr(err))
-		}
-		err := fileutil.WalkManifests(a, func(string, []byte) error { n++; return nil })
-		if err != nil {
-			return 0, fmt.Errorf("lint %s: %w", a, err)
+		if _, err := os.Stat(a); err != nil && a != "-" {
+			return nil, fmt.Errorf("%w: lint %s: %v; give a YAML file, a directory of them, or - for stdin", ErrUsage, a, unwrapPathErr(err))
 		}
 	}
-	return n, nil
+	docs, err := workflow.ReadDocuments(args, stdin)
+	if err != nil {
+		return nil, fmt.Errorf("lint: %w", err)
+	}
+	return docs, nil
 }
 
 // unwrapPathErr drops the operation and path of a *PathError: the message names the path.
@@ -111,24 +95,6 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// stdinFile copies standard input to a temporary file: Argo's offline
-// linter reads its files twice.
-func stdinFile(in io.Reader) (string, error) {
-	f, err := os.CreateTemp("", "partsync-lint-*.yaml")
-	if err != nil {
-		return "", fmt.Errorf("lint stdin: %w", err)
-	}
-	_, err = io.Copy(f, in)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-		return "", fmt.Errorf("lint stdin: %w", err)
-	}
-	return f.Name(), nil
 }
 
 // transferCommand is what a workflow pod runs: one attempt at one partition.

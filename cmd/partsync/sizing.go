@@ -81,27 +81,6 @@ func printSplit(w io.Writer, p *plan.Plan, o workflow.Options) {
 	}
 }
 
-// writeChild writes the first child of a split run to the run directory,
-// as the parent named parent creates it, and returns its path for linting;
-// nothing when the run is one workflow.
-func writeChild(p *plan.Plan, o workflow.Options, parent string) ([]string, error) {
-	if o.Workflows(p) == 1 {
-		return nil, nil
-	}
-	child, err := workflow.BuildChild(p, o, parent, 0)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := workflow.Marshal(child)
-	if err != nil {
-		return nil, err
-	}
-	if err := plan.WriteFileAtomic(p.Dir().ChildWorkflowFile(), doc); err != nil {
-		return nil, err
-	}
-	return []string{p.Dir().ChildWorkflowFile()}, nil
-}
-
 // fewPartitionsNote explains a local run that made fewer partitions than
 // -n workers: why (the tree fits the bounds) and how to get more; "" when
 // every worker has a partition.

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -40,16 +38,13 @@ func templateCommand(s Streams) *cli.Command {
 		Flags:     flags,
 		Action: func(c *cli.Context) error {
 			o, t, err := templateOptions(c)
-			obj, berr := workflow.BuildTemplate(o, t) // it checks -n, --retries, --backoff and the claims
-			if err = errors.Join(err, berr, checkOutputRenamed(c)); err != nil {
+			// CheckTemplate checks -n, --retries, --backoff and the claims.
+			if err = errors.Join(err, workflow.CheckTemplate(o, t), checkOutputRenamed(c)); err != nil {
 				return err
 			}
-			doc, err := workflow.Marshal(obj)
+			doc, err := workflow.EmitTemplate(c.Context, o, t, s.Err)
 			if err != nil {
 				return err
-			}
-			if err := lintDocument(c, s, doc, o.Namespace); err != nil {
-				return fmt.Errorf("internal error, the WorkflowTemplate fails Argo's validation (please report it): %w", err)
 			}
 			if o.RunAs != nil || t.RunAsRoot {
 				announceIdentity(s, o)
@@ -104,14 +99,4 @@ func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions
 		},
 	}
 	return o, t, errors.Join(errs...)
-}
-
-// lintDocument validates doc with Argo's offline validator, which reads files.
-func lintDocument(c *cli.Context, s Streams, doc []byte, namespace string) error {
-	tmp, err := stdinFile(bytes.NewReader(doc))
-	if err != nil {
-		return err
-	}
-	defer func() { _ = os.Remove(tmp) }()
-	return workflow.Lint(c.Context, []string{tmp}, namespace, s.Err)
 }

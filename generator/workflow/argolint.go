@@ -6,7 +6,6 @@ import (
 
 	wf "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow"
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
-	fileutil "github.com/argoproj/argo-workflows/v3/util/file"
 	"github.com/argoproj/argo-workflows/v3/workflow/common"
 	"github.com/argoproj/argo-workflows/v3/workflow/templateresolution"
 	"github.com/argoproj/argo-workflows/v3/workflow/validate"
@@ -34,22 +33,16 @@ type lintResult struct {
 	linted bool
 }
 
-// argoLintOffline lints every manifest in files as `argo lint --offline
-// --strict` does and returns one result per manifest file.
-func argoLintOffline(ctx context.Context, files []string, defaultNamespace string) ([]lintResult, error) {
-	getters, err := offlineTemplates(files)
+// argoLintOffline lints every manifest file of docs as `argo lint
+// --offline --strict` does and returns one result per file.
+func argoLintOffline(ctx context.Context, docs []Document, defaultNamespace string) ([]lintResult, error) {
+	getters, err := offlineTemplates(docs)
 	if err != nil {
 		return nil, err
 	}
-	var results []lintResult
-	for _, file := range files {
-		err := fileutil.WalkManifests(file, func(path string, data []byte) error {
-			results = append(results, lintData(ctx, path, data, defaultNamespace, getters))
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
+	results := make([]lintResult, 0, len(docs))
+	for _, d := range docs {
+		results = append(results, lintData(ctx, d.Name, d.Data, defaultNamespace, getters))
 	}
 	return results, nil
 }
@@ -124,46 +117,48 @@ type offlineGetters struct {
 	cluster   clusterTemplates
 }
 
-// offlineTemplates collects the templates of files, refusing duplicates and
+// offlineTemplates collects the templates of docs, refusing duplicates and
 // documents that do not parse (Argo's newOfflineClient).
-func offlineTemplates(files []string) (*offlineGetters, error) {
+func offlineTemplates(docs []Document) (*offlineGetters, error) {
 	g := &offlineGetters{templates: map[string]map[string]*wfv1.WorkflowTemplate{}, cluster: clusterTemplates{}}
-	for _, base := range files {
-		err := fileutil.WalkManifests(base, func(path string, data []byte) error {
-			for _, pr := range common.ParseObjects(data, false) {
-				obj, err := pr.Object, pr.Err
-				if err != nil {
-					return fmt.Errorf("failed to parse YAML from file %s: %w", path, err)
-				}
-				if obj == nil {
-					continue
-				}
-				name := obj.GetName()
-				switch v := obj.(type) {
-				case *wfv1.ClusterWorkflowTemplate:
-					if _, ok := g.cluster[name]; ok {
-						return fmt.Errorf("duplicate ClusterWorkflowTemplate found: %q", name)
-					}
-					g.cluster[name] = v
-				case *wfv1.WorkflowTemplate:
-					ns := g.templates[obj.GetNamespace()]
-					if ns == nil {
-						ns = map[string]*wfv1.WorkflowTemplate{}
-						g.templates[obj.GetNamespace()] = ns
-					}
-					if _, ok := ns[name]; ok {
-						return fmt.Errorf("duplicate WorkflowTemplate found: %q", name)
-					}
-					ns[name] = v
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	for _, d := range docs {
+		if err := g.collect(d.Name, d.Data); err != nil {
 			return nil, err
 		}
 	}
 	return g, nil
+}
+
+// collect adds the templates of the manifest file path.
+func (g *offlineGetters) collect(path string, data []byte) error {
+	for _, pr := range common.ParseObjects(data, false) {
+		obj, err := pr.Object, pr.Err
+		if err != nil {
+			return fmt.Errorf("failed to parse YAML from file %s: %w", path, err)
+		}
+		if obj == nil {
+			continue
+		}
+		name := obj.GetName()
+		switch v := obj.(type) {
+		case *wfv1.ClusterWorkflowTemplate:
+			if _, ok := g.cluster[name]; ok {
+				return fmt.Errorf("duplicate ClusterWorkflowTemplate found: %q", name)
+			}
+			g.cluster[name] = v
+		case *wfv1.WorkflowTemplate:
+			ns := g.templates[obj.GetNamespace()]
+			if ns == nil {
+				ns = map[string]*wfv1.WorkflowTemplate{}
+				g.templates[obj.GetNamespace()] = ns
+			}
+			if _, ok := ns[name]; ok {
+				return fmt.Errorf("duplicate WorkflowTemplate found: %q", name)
+			}
+			ns[name] = v
+		}
+	}
+	return nil
 }
 
 // namespaced is the WorkflowTemplate getter of one namespace. It also finds

@@ -49,7 +49,11 @@ func argoReference(t *testing.T, files []string, namespace string) ([]string, bo
 // ours is the same through argoLintOffline.
 func ours(t *testing.T, files []string, namespace string) ([]string, bool, error) {
 	t.Helper()
-	res, err := argoLintOffline(context.Background(), files, namespace)
+	docs, err := ReadDocuments(files, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	res, err := argoLintOffline(context.Background(), docs, namespace)
 	if err != nil {
 		return nil, false, err
 	}

@@ -108,15 +108,32 @@ type FormDefaults struct {
 // param is the Argo expression of a form parameter.
 func param(name string) string { return "{{workflow.parameters." + name + "}}" }
 
+// CheckTemplate reports every problem of o and t that BuildTemplate would
+// refuse (-n, --retries, --backoff, the name, the claims …), without
+// building, so that the CLI reports them with its own in one go.
+func CheckTemplate(o Options, t TemplateOptions) error {
+	_, err := t.mounts(o)
+	return err
+}
+
+// mounts checks t and o and returns the transfer pod's volume mounts.
+func (t TemplateOptions) mounts(o Options) ([]corev1.VolumeMount, error) {
+	if t.RunAsRoot {
+		o.RunAs = &Identity{UID: 0, GID: 0}
+	}
+	target, err := t.check(o)
+	mounts, merr := o.mounts(target)
+	return mounts, errors.Join(err, merr)
+}
+
 // BuildTemplate returns the WorkflowTemplate, or with t.Cluster the
 // ClusterWorkflowTemplate, that runs partsync from the Argo UI's form.
 func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 	if t.RunAsRoot {
 		o.RunAs = &Identity{UID: 0, GID: 0}
 	}
-	target, err := t.check(o)
-	mounts, merr := o.mounts(target)
-	if err := errors.Join(err, merr); err != nil {
+	mounts, err := t.mounts(o)
+	if err != nil {
 		return nil, err
 	}
 	rclone := o.RcloneConfigSecret != nil // the tool is chosen in the form
