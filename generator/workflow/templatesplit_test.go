@@ -38,6 +38,7 @@ func TestTemplateSplitsLikeGenerate(t *testing.T) {
 	}{
 		{"within max-partitions", 1234, 2000, "1234"},
 		{"past max-partitions", 5000, 2000, "0"}, // no skipped node per partition
+		{"100k partitions", 100000, 2000, "0"},   // issue 10's 50M files: 50 children, the parent's nodes by child only
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ranges := ChildRanges(c.partitions, c.max)
