@@ -24,7 +24,7 @@ const (
 	ExitError       = 1   // any other error (I/O, internal)
 	ExitUsage       = 2   // a bad flag, argument or value: the message names it and the fix
 	ExitSource      = 3   // SRC is missing, not a directory or unreadable
-	ExitRunDir      = 4   // the shared dir is not writable or full, the run id exists, the run is incomplete or in use
+	ExitRunDir      = 4   // the shared dir or a local DST is not writable, the shared dir is full, the run id exists, the run is incomplete or in use
 	ExitFailed      = 5   // run: one or more partitions failed after their retries
 	ExitInvalid     = 6   // lint: a document failed Argo's validation
 	ExitInterrupted = 130 // interrupted by SIGINT or SIGTERM
@@ -62,7 +62,7 @@ func exitCode(err error) int {
 		{ExitSource, []error{scan.ErrSource}},
 		// A full device or quota is the shared dir's: the tools' own write
 		// errors at DST are partition failures (ErrPartitionsFailed) above.
-		{ExitRunDir, []error{plan.ErrSharedDir, plan.ErrRunExists, plan.ErrIncomplete, plan.ErrLocked, syscall.ENOSPC, syscall.EDQUOT}},
+		{ExitRunDir, []error{local.ErrDestination, plan.ErrSharedDir, plan.ErrRunExists, plan.ErrIncomplete, plan.ErrLocked, syscall.ENOSPC, syscall.EDQUOT}},
 		{ExitUsage, []error{
 			ErrUsage, bytesize.ErrSize, tool.ErrTool, tool.ErrNotInstalled, resume.ErrRefused, tool.ErrOptions, tool.ErrDestination, tool.ErrRemote,
 			partition.ErrLimits, scan.ErrBadPattern, scan.ErrWorkers, transfer.ErrArgv, plan.ErrRunID, workflow.ErrCluster, prepare.ErrPaths, prepare.ErrBwLimit,

@@ -14,6 +14,7 @@ import (
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/resume"
+	"github.com/partsync/partsync/generator/tool"
 )
 
 // resumeFlag is run's --resume.
@@ -47,6 +48,9 @@ func resumeRun(c *cli.Context, s Streams) error {
 		fmt.Fprintf(s.Err, "partsync: run %s is complete; nothing to resume\n", p.RunID)
 		return nil
 	}
+	if err := checkPlanDestination(p); err != nil {
+		return err
+	}
 	fmt.Fprintf(s.Err, "partsync: running %d partition(s): %s (%d failed, %d without status)\n", len(todo), ranges(todo), len(r.Report.Failed), len(r.Report.Missing))
 	_, err = executeLocal(c, s, p, r.Options(poolOptions(c)))
 	if after, rerr := plan.ReadReport(p.Dir()); rerr == nil {
@@ -65,7 +69,8 @@ func rescanRun(c *cli.Context, s Streams, r *resume.Run) error {
 	if err := errors.Join(autoOptions(c, &req), checkJobs(c)); err != nil {
 		return err
 	}
-	if _, err := prepare.Check(req); err != nil {
+	checked, err := prepare.Check(req)
+	if err = errors.Join(err, local.CheckDestination(checked.Destination)); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.Err, "partsync: resume run %s: its scan was stopped before plan.json was written; its partial partitions are discarded and %s scanned again\n",
@@ -73,7 +78,7 @@ func rescanRun(c *cli.Context, s Streams, r *resume.Run) error {
 	if err := plan.Discard(r.Plan.Dir()); err != nil {
 		return err
 	}
-	_, err := runLocal(c, s, req, poolOptions(c))
+	_, err = runLocal(c, s, req, poolOptions(c))
 	return err
 }
 
@@ -103,4 +108,18 @@ func printWarnings(w io.Writer, dir plan.Dir, only []int, count int) {
 		}
 		fmt.Fprintf(w, "partsync: part %d ok with a warning: %s\n", i, st.Warning)
 	}
+}
+
+// checkPlanDestination checks that this machine can write the run's DST
+// (local.CheckDestination) before the pending partitions run.
+func checkPlanDestination(p *plan.Plan) error {
+	t, err := tool.Lookup(p.Tool)
+	if err != nil {
+		return err
+	}
+	d, err := t.CheckDestination(p.Destination)
+	if err != nil {
+		return err
+	}
+	return local.CheckDestination(d)
 }

@@ -19,9 +19,11 @@ import (
 )
 
 // TestRunRetriesAfterFailure blocks the destination for the first attempts
-// (DST's parent is a regular file; as root, permissions would not stop the
-// tools) and unblocks it during the backoff: the run ends with exit 0, every
-// partition ok, and some partition needed more than one attempt.
+// (a non-empty directory where each file must go, which neither rsync nor
+// rclone removes; as root, permissions would not stop the tools, and a DST
+// that cannot be made at all is refused before the scan) and unblocks it
+// during the backoff: the run ends with exit 0, every partition ok, and some
+// partition needed more than one attempt.
 func TestRunRetriesAfterFailure(t *testing.T) {
 	for _, tool := range []string{"rsync", "rclone"} {
 		t.Run(tool, func(t *testing.T) {
@@ -33,9 +35,14 @@ func TestRunRetriesAfterFailure(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			blocker := filepath.Join(base, "not-yet")
-			writeFile(t, blocker, []byte("a file where DST's parent directory should be"), 0o644, time.Now())
-			dst := filepath.Join(blocker, "dst")
+			dst := filepath.Join(base, "dst")
+			var blockers []string
+			for rel, n := range manifest(t, src) {
+				if n.Type == 'f' {
+					blockers = append(blockers, filepath.Join(dst, rel))
+					writeFile(t, filepath.Join(dst, rel, "not-yet"), []byte("a directory where a file must go"), 0o644, time.Now())
+				}
+			}
 			runDir := filepath.Join(shared, "retry")
 
 			done := make(chan cliResult, 1)
@@ -63,11 +70,10 @@ func TestRunRetriesAfterFailure(t *testing.T) {
 			if st := loadStatus(t, runDir, n); st.OK || st.Attempts != 1 || st.ExitCode == 0 || st.Error == "" {
 				t.Errorf("first status: ok=%v attempts=%d exit=%d error=%q; want a failed first attempt with its error", st.OK, st.Attempts, st.ExitCode, st.Error)
 			}
-			if err := os.Remove(blocker); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Mkdir(blocker, 0o755); err != nil {
-				t.Fatal(err)
+			for _, b := range blockers {
+				if err := os.RemoveAll(b); err != nil {
+					t.Fatal(err)
+				}
 			}
 
 			res := <-done

@@ -38,8 +38,9 @@ func runCommand(s Streams) *cli.Command {
 				}
 				return resumeRun(c, s)
 			}
-			req, _, err := request(c, version)
-			if err != nil {
+			req, checked, err := request(c, version)
+			// This machine writes DST: say now if it cannot, not after the scan in every partition.
+			if err = errors.Join(err, local.CheckDestination(checked.Destination)); err != nil {
 				return err
 			}
 			if c.Bool("dry-run") {
