@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestRunUnwritableDestinationAsNonRoot: `run` as the image's non-root
@@ -16,7 +18,7 @@ import (
 // before the scan with one line naming DST, the user and the reason, exit 4,
 // and no run directory; a DST the user owns is copied; `run --resume` of a
 // run whose DST became unwritable stops the same way before its pending
-// partitions run. (Before the check, the first case scanned, then failed in
+// partitions run, or before it scans again a run stopped during its scan. (Before the check, the first case scanned, then failed in
 // every partition with "mkdir …: permission denied", exit 5.)
 func TestRunUnwritableDestinationAsNonRoot(t *testing.T) {
 	needTools(t, "rsync")
@@ -111,14 +113,32 @@ func TestRunUnwritableDestinationAsNonRoot(t *testing.T) {
 		}
 	}
 
-	// The run's DST becomes unwritable; one partition has no status: resume refuses before it runs.
+	// The run's DST becomes root's; partition 0 has no status and a file
+	// of it changed, so it has work to do: resume refuses before it runs.
 	if err := os.Remove(filepath.Join(shared, "owned", "status", "0.json")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chown(filepath.Join(dst, "copy"), 0, 0); err != nil {
+	changed := ""
+	for _, rel := range readPart(t, filepath.Join(shared, "owned"), 0, separator("rsync")) {
+		if st, err := os.Lstat(filepath.Join(src, rel)); err == nil && st.Mode().IsRegular() {
+			changed = rel
+			break
+		}
+	}
+	if changed == "" {
+		t.Fatal("part 0 lists no file")
+	}
+	writeFile(t, filepath.Join(src, changed), []byte("changed after the copy"), 0o644, time.Now())
+	err := filepath.WalkDir(filepath.Join(dst, "copy"), func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, 0, 0) // the whole copy is root's now
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	code, stderr := partsyncAs("run", "--resume", "owned", "-d", shared)
+	code, stderr := partsyncAs("run", "--resume", "owned", "--retries", "0", "-d", shared)
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	want := "DST " + filepath.Join(dst, "copy") + " cannot be written by uid 65532: permission denied"
 	if code != ExitRunDir || !strings.Contains(lines[len(lines)-1], want) || strings.Contains(stderr, "running 1 partition") {
@@ -126,5 +146,18 @@ func TestRunUnwritableDestinationAsNonRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(shared, "owned", "status", "0.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the refused resume ran partition 0: %v", err)
+	}
+
+	// A run stopped during its scan (header.json, no plan.json) is scanned again on resume: refused before that too.
+	if err := os.Remove(filepath.Join(shared, "owned", "plan.json")); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr = partsyncAs("run", "--resume", "owned", "--retries", "0", "-d", shared)
+	lines = strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != ExitRunDir || len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Errorf("resume of a stopped scan: exit %d, stderr:\n%s\nwant exit %d and one line holding %q", code, stderr, ExitRunDir, want)
+	}
+	if _, err := os.Stat(filepath.Join(shared, "owned", "header.json")); err != nil {
+		t.Errorf("the refused resume removed the run it was to scan again: %v", err)
 	}
 }
