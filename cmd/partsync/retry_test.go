@@ -160,7 +160,7 @@ func TestRunPartitionFailsForGood(t *testing.T) {
 			firstLine, _, _ := strings.Cut(st.Error, "\n")
 			for _, want := range []string{
 				fmt.Sprintf("%d/%d partitions ok, 1 failed", p.Count()-1, p.Count()),
-				fmt.Sprintf("part %d FAILED after 2 attempt(s), exit code %d; log %s", bad, st.ExitCode, filepath.Join(runDir, "logs", fmt.Sprintf("part.%d.log", bad))),
+				fmt.Sprintf("part %d FAILED after 2 attempts, exit code %d; log %s", bad, st.ExitCode, filepath.Join(runDir, "logs", fmt.Sprintf("part.%d.log", bad))),
 				firstLine,
 			} {
 				if !strings.Contains(res.stderr, want) {
