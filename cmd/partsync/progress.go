@@ -10,9 +10,11 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 )
 
 // progress reports a local run on stderr: a progress bar on a terminal,
@@ -29,10 +31,30 @@ type progress struct {
 	// ctx is the run's: once it is cancelled (Ctrl-C, SIGTERM), a failed
 	// attempt was stopped by it, not failed by the tool.
 	ctx context.Context
+	// verbose (-v) adds each attempt's argv; quiet (-q) leaves out the bar
+	// and the lines of attempts that succeeded.
+	verbose, quiet bool
 }
 
-func newProgress(ctx context.Context, w io.Writer) *progress {
-	return &progress{w: w, ctx: ctx}
+// newProgress reports on w for the run of c, with its -v and -q.
+func newProgress(c *cli.Context, w io.Writer) *progress {
+	return &progress{w: w, ctx: c.Context, verbose: c.Bool("verbose"), quiet: c.Bool("quiet")}
+}
+
+// verbosityFlags are run's -v and -q, as fpsync users expect them.
+func verbosityFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, EnvVars: env("verbose"), Usage: "also print each attempt's command line (argv), as fpsync -v shows its jobs"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: env("quiet"), Usage: "no progress bar and no line for a partition that succeeded: only failures, warnings and the summary"},
+	}
+}
+
+// checkVerbosity refuses -v with -q.
+func checkVerbosity(c *cli.Context) error {
+	if c.Bool("verbose") && c.Bool("quiet") {
+		return fmt.Errorf("%w: -v/--verbose and -q/--quiet: give one of them", ErrUsage)
+	}
+	return nil
 }
 
 // isTerminal reports whether w is a terminal.
@@ -46,7 +68,7 @@ func (p *progress) Started(partitions int, files, bytes int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.total = partitions
-	if isTerminal(p.w) {
+	if isTerminal(p.w) && !p.quiet {
 		max := bytes
 		if p.scanning {
 			max = -1 // unknown: no percentage until the scan ends
@@ -88,6 +110,12 @@ func (p *progress) Attempted(st *plan.Status, final bool) {
 		}
 		return
 	}
+	if p.verbose {
+		defer fmt.Fprintf(p.w, "      argv: %q\n", st.Argv)
+	}
+	if p.quiet && st.OK {
+		return
+	}
 	state := "ok"
 	switch {
 	case !st.OK && p.ctx.Err() != nil:
@@ -97,8 +125,8 @@ func (p *progress) Attempted(st *plan.Status, final bool) {
 	case !st.OK:
 		state = fmt.Sprintf("failed (exit %d), will retry", st.ExitCode)
 	}
-	fmt.Fprintf(p.w, "partsync: part %d attempt %d %s: %d files, %s in %.1fs [%s done]\n",
-		st.Part, st.Attempts, state, st.Files, bytesize.Format(st.Bytes), st.Seconds, p.count())
+	fmt.Fprintf(p.w, "partsync: part %d attempt %d %s: %s, %s in %.1fs [%s done]\n",
+		st.Part, st.Attempts, state, plural.Count(st.Files, "file"), bytesize.Format(st.Bytes), st.Seconds, p.count())
 }
 
 // Finish removes the bar before the summary is printed.

@@ -85,7 +85,7 @@ func rescanRun(c *cli.Context, s Streams, r *resume.Run) error {
 // executeLocal runs the partitions of p with progress on stderr and prints
 // the summary, including the partitions that succeeded with a warning.
 func executeLocal(c *cli.Context, s Streams, p *plan.Plan, o local.Options) (local.Summary, error) {
-	progress := newProgress(c.Context, s.Err)
+	progress := newProgress(c, s.Err)
 	o.Events = progress
 	sum, err := local.Execute(c.Context, p, o)
 	progress.Finish()

@@ -23,10 +23,10 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil)),
+		Flags:     append(append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil)), verbosityFlags()...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c)
-			if err != nil {
+			if err = errors.Join(err, checkVerbosity(c)); err != nil {
 				return err
 			}
 			if format != "text" && (c.IsSet("resume") || c.Bool("dry-run")) {
@@ -74,7 +74,7 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 		}
 	}
 	if liveAllowed(c) {
-		return runLive(c, s, req, o, newProgress(c.Context, s.Err))
+		return runLive(c, s, req, o, newProgress(c, s.Err))
 	}
 	p, err := prepare.Prepare(c.Context, req)
 	if err != nil {

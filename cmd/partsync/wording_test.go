@@ -154,3 +154,28 @@ func TestInterruptedRunWording(t *testing.T) {
 		}
 	}
 }
+
+// TestVerboseQuiet: run -v prints each attempt's argv, -q leaves out the
+// lines of partitions that succeeded but keeps the summary; both at once
+// is a usage error.
+func TestVerboseQuiet(t *testing.T) {
+	needTools(t, "rsync")
+	base := t.TempDir()
+	src := buildSampleTree(t, filepath.Join(base, "src"), 2, 3).root
+	runs := filepath.Join(base, "runs")
+	v := mustPartsync(t, "run", src, filepath.Join(base, "v"), "-d", runs, "-f", "3", "-v")
+	q := mustPartsync(t, "run", src, filepath.Join(base, "q"), "-d", runs, "-f", "3", "-q")
+	n := mustPartsync(t, "run", src, filepath.Join(base, "n"), "-d", runs, "-f", "3")
+	if got := strings.Count(v.stderr, `argv: ["rsync"`); got < 2 {
+		t.Errorf("-v: %d argv lines, want one per attempt\n%s", got, v.stderr)
+	}
+	if strings.Contains(n.stderr, "argv:") || !strings.Contains(n.stderr, "attempt 1 ok") {
+		t.Errorf("default output:\n%s", n.stderr)
+	}
+	if strings.Contains(q.stderr, "attempt 1 ok") || !strings.Contains(q.stderr, "partitions ok, 0 failed") {
+		t.Errorf("-q:\n%s", q.stderr)
+	}
+	if res := partsync(t.Context(), "run", src, filepath.Join(base, "x"), "-d", runs, "-v", "-q"); res.code != ExitUsage {
+		t.Errorf("-v -q: exit %d, want %d\n%s", res.code, ExitUsage, res)
+	}
+}
