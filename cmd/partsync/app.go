@@ -26,7 +26,7 @@ func Run(ctx context.Context, args []string, s Streams) error {
 	}
 	err := app.RunContext(ctx, args)
 	if err == nil && len(args) > 1 && app.Command(args[1]) == nil && args[1][0] != '-' {
-		return fmt.Errorf("%w: unknown command %q; commands: generate, run, status, prune, lint, template, transfer, record, dirs, demo", ErrUsage, args[1])
+		return fmt.Errorf("%w: unknown command %q; commands: generate, run, status, verify, prune, lint, template, transfer, record, dirs, demo", ErrUsage, args[1])
 	}
 	return err
 }
@@ -57,6 +57,7 @@ func newApp(s Streams) *cli.App {
 			transferCommand(s),
 			recordCommand(s),
 			statusCommand(s),
+			verifyCommand(s),
 			pruneCommand(s),
 			dirsCommand(s),
 			demoCommand(s),

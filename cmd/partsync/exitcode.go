@@ -14,6 +14,7 @@ import (
 	"github.com/partsync/partsync/generator/scan"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
+	"github.com/partsync/partsync/generator/verify"
 	"github.com/partsync/partsync/generator/workflow"
 )
 
@@ -58,7 +59,7 @@ func exitCode(err error) int {
 	}{
 		{ExitInterrupted, []error{context.Canceled}},
 		{ExitInvalid, []error{workflow.ErrInvalid}},
-		{ExitFailed, []error{local.ErrPartitionsFailed}},
+		{ExitFailed, []error{local.ErrPartitionsFailed, verify.ErrMismatch}},
 		{ExitSource, []error{scan.ErrSource}},
 		// A full device or quota is the shared dir's: the tools' own write
 		// errors at DST are partition failures (ErrPartitionsFailed) above.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
+	"github.com/partsync/partsync/generator/fanout"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/transfer"
 )
@@ -21,28 +21,7 @@ func DryRun(ctx context.Context, p *plan.Plan, o Options) (*plan.DryRunReport, e
 		return nil, err
 	}
 	r := &plan.DryRunReport{RunID: p.RunID, Tool: p.Tool, Partitions: make([]plan.DryRunEntry, p.Count())}
-	queue := make(chan int)
-	go func() {
-		defer close(queue)
-		for i := range p.Count() {
-			select {
-			case queue <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	var wg sync.WaitGroup
-	for range min(o.Jobs, max(p.Count(), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range queue {
-				r.Partitions[i] = preview(ctx, p, i, o.Env)
-			}
-		}()
-	}
-	wg.Wait()
+	fanout.Each(ctx, p.Count(), o.Jobs, func(i int) { r.Partitions[i] = preview(ctx, p, i, o.Env) })
 	if err := ctx.Err(); err != nil {
 		return r, fmt.Errorf("dry run %s interrupted: %w", p.RunID, err)
 	}

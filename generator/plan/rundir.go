@@ -73,6 +73,9 @@ func (d Dir) LogFile(index int) string {
 // OutcomeFile is written by the workflow's exit handler.
 func (d Dir) OutcomeFile() string { return filepath.Join(string(d), "outcome.json") }
 
+// VerifyFile is verify.json, DST compared with the run (verify.go).
+func (d Dir) VerifyFile() string { return filepath.Join(string(d), "verify.json") }
+
 // DryRunFile is dryrun.json, what a --dry-run run would send (dryrun.go).
 func (d Dir) DryRunFile() string { return filepath.Join(string(d), "dryrun.json") }
 

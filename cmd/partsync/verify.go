@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/verify"
+)
+
+// verifyCommand compares DST with a run's partitions.
+func verifyCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:      "verify",
+		Usage:     "compare DST with a run's partitions, -n at once: size and mtime (--checksum: content); verify.json names every entry missing or differing; exit 5 on any",
+		ArgsUsage: "RUN_ID|RUN_DIR",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "shared-dir", Aliases: []string{"d"}, Value: defaultSharedDir, EnvVars: env("shared-dir"), Usage: "directory that holds run directories"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"n"}, Value: defaultJobs, EnvVars: env("jobs"), Usage: "partitions compared at once"},
+			&cli.BoolFlag{Name: "checksum", EnvVars: env("checksum"), Usage: "compare content (rsync --checksum; rclone check --download), not only size and mtime"},
+			&cli.StringFlag{Name: "rclone-config", EnvVars: env("rclone-config"), Usage: "rclone config holding DST's remote"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("%w: verify needs one RUN_ID or run directory, got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice())
+			}
+			dir, err := plan.Find(c.String("shared-dir"), c.Args().First())
+			if err != nil {
+				return err
+			}
+			p, err := plan.Load(dir)
+			if err != nil {
+				return err
+			}
+			if p.DryRun {
+				return fmt.Errorf("%w: run %s was a dry run: it copied nothing to verify", ErrUsage, p.RunID)
+			}
+			o := verify.Options{Jobs: c.Int("jobs"), Checksum: c.Bool("checksum")}
+			if cfg := c.String("rclone-config"); cfg != "" {
+				o.Env = []string{"RCLONE_CONFIG=" + cfg}
+			}
+			v, err := verify.Run(c.Context, p, o)
+			if v != nil {
+				printVerify(s.Err, p, v)
+			}
+			return err
+		},
+	}
+}
+
+// printVerify writes the outcome of a verification, naming the first entries.
+func printVerify(w io.Writer, p *plan.Plan, v *plan.Verify) {
+	mode := "size and mtime"
+	if v.Checksum {
+		mode = "content"
+	}
+	fmt.Fprintf(w, "partsync: verify %s (%s): %d entries checked: %d missing, %d differing, %d partitions not compared; %s\n",
+		v.RunID, mode, v.Checked, len(v.Missing), len(v.Differing), len(v.Failed), p.Dir().VerifyFile())
+	for _, m := range first(v.Missing, 10) {
+		fmt.Fprintf(w, "partsync: missing at DST: %q\n", m)
+	}
+	for _, d := range first(v.Differing, 10) {
+		fmt.Fprintf(w, "partsync: differs at DST: %q\n", d)
+	}
+	for _, f := range v.Failed {
+		fmt.Fprintf(w, "partsync: part %d not compared, exit code %d: %s\n", f.Part, f.ExitCode, f.Error)
+	}
+}
+
+func first(s []string, n int) []string { return s[:min(len(s), n)] }

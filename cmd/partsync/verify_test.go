@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partsync/partsync/generator/plan"
+)
+
+// TestVerify copies with real rsync (to a directory) and rclone (to S3),
+// then verify finds DST complete (exit 0); after one file at DST lost a
+// byte, one had a byte changed (same size and mtime) and one was removed,
+// verify names the missing and the shortened one, --checksum the changed
+// one too, in verify.json, and exits 5.
+func TestVerify(t *testing.T) {
+	for _, toolName := range []string{"rsync", "rclone"} {
+		t.Run(toolName, func(t *testing.T) {
+			cc := newCopyCase(t, toolName)
+			mustPartsync(t, append(append([]string{"run", "--run-id", "v"}, cc.args...), cc.src, cc.dst)...)
+			extra := []string{}
+			if cc.s3 != nil {
+				extra = cc.args[len(cc.args)-2:] // --rclone-config FILE
+			}
+			verifyRun := func(checksum bool) (plan.Verify, cliResult) {
+				args := append([]string{"verify", "-d", cc.shared, "-n", "3"}, extra...)
+				if checksum {
+					args = append(args, "--checksum")
+				}
+				res := partsync(context.Background(), append(args, "v")...)
+				var v plan.Verify
+				data, err := os.ReadFile(filepath.Join(cc.shared, "v", "verify.json"))
+				if err != nil {
+					t.Fatalf("%v\n%s", err, res)
+				}
+				if err := json.Unmarshal(data, &v); err != nil {
+					t.Fatal(err)
+				}
+				return v, res
+			}
+			if v, res := verifyRun(false); res.code != ExitOK || len(v.Missing)+len(v.Differing)+len(v.Failed) != 0 || v.Checked < 40 {
+				t.Fatalf("verify of a complete copy: exit %d, %+v\n%s", res.code, v, res)
+			}
+
+			var picked []string // three regular files of 2 bytes or more, sorted
+			for _, rel := range sortedKeys(manifest(t, cc.src)) {
+				if fi, err := os.Lstat(filepath.Join(cc.src, rel)); err == nil && fi.Mode().IsRegular() && fi.Size() >= 2 && strings.HasPrefix(rel, "group-") && len(picked) < 3 {
+					picked = append(picked, rel)
+				}
+			}
+			if len(picked) < 3 {
+				t.Fatalf("the sample tree has %d files to spoil", len(picked))
+			}
+			removed, shortened, changed := picked[0], picked[1], picked[2]
+			if cc.s3 == nil {
+				dir := filepath.Dir(filepath.Join(cc.dst, removed)) // the three are in one directory, whose mtime stays
+				dirInfo, err := os.Stat(dir)
+				must(t, err)
+				must(t, os.Remove(filepath.Join(cc.dst, removed)))
+				fi, _ := os.Stat(filepath.Join(cc.dst, shortened))
+				must(t, os.Truncate(filepath.Join(cc.dst, shortened), fi.Size()-1))
+				must(t, os.Chtimes(filepath.Join(cc.dst, shortened), fi.ModTime(), fi.ModTime()))
+				path := filepath.Join(cc.dst, changed)
+				fi, _ = os.Stat(path)
+				data, _ := os.ReadFile(path)
+				data[0] ^= 0xff
+				must(t, os.WriteFile(path, data, fi.Mode()))
+				must(t, os.Chtimes(path, fi.ModTime(), fi.ModTime()))
+				must(t, os.Chtimes(dir, dirInfo.ModTime(), dirInfo.ModTime()))
+			} else {
+				cfg := cc.args[len(cc.args)-1]
+				rclone := func(stdin []byte, args ...string) {
+					cmd := exec.Command("rclone", args...)
+					cmd.Env = append(os.Environ(), "RCLONE_CONFIG="+cfg)
+					if stdin != nil {
+						cmd.Stdin = strings.NewReader(string(stdin))
+					}
+					if out, err := cmd.CombinedOutput(); err != nil {
+						t.Fatalf("rclone %q: %v\n%s", args, err, out)
+					}
+				}
+				rclone(nil, "deletefile", cc.dst+"/"+removed)
+				data, _ := os.ReadFile(filepath.Join(cc.src, shortened))
+				rclone(data[:len(data)-1], "rcat", cc.dst+"/"+shortened)
+				data, _ = os.ReadFile(filepath.Join(cc.src, changed))
+				data[0] ^= 0xff
+				rclone(data, "rcat", cc.dst+"/"+changed)
+			}
+			time.Sleep(10 * time.Millisecond)
+
+			v, res := verifyRun(false)
+			if res.code != ExitFailed || !slices.Equal(v.Missing, []string{removed}) || !slices.Contains(v.Differing, shortened) || len(v.Failed) != 0 {
+				t.Errorf("verify by size and mtime: exit %d, missing %q, differing %q, failed %+v; want 5, [%s], with %s\n%s", res.code, v.Missing, v.Differing, v.Failed, removed, shortened, res)
+			}
+			v, res = verifyRun(true)
+			if res.code != ExitFailed || !slices.Equal(v.Missing, []string{removed}) || !slices.Equal(v.Differing, []string{shortened, changed}) { // picked is sorted
+				t.Errorf("verify --checksum: exit %d, missing %q, differing %q; want 5, [%s], [%s %s]\n%s", res.code, v.Missing, v.Differing, removed, shortened, changed, res)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
