@@ -28,6 +28,10 @@ func commandExamples() map[string][]string {
 			"partsync status nightly -d /mnt/shared/runs",
 			"partsync status /mnt/shared/runs/nightly -o json",
 		},
+		"verify": {
+			"partsync verify nightly -d /mnt/shared/runs",
+			"partsync verify nightly -d /mnt/shared/runs --checksum -n 8",
+		},
 		"prune": {
 			"partsync prune -d /mnt/shared/runs",
 			"partsync prune -d /mnt/shared/runs --older-than 168h",
