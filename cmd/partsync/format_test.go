@@ -68,10 +68,7 @@ func TestRunOutputJSON(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(res.stdout), &sum); err != nil || sum.Partitions < 1 || sum.OK != sum.Partitions || sum.Files < 6 {
 		t.Errorf("run --output json: %+v (%v)\n%s", sum, err, res)
 	}
-	if err := os.WriteFile(filepath.Join(base, "afile"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res = partsync(t.Context(), "run", src, filepath.Join(base, "afile", "dst"), "-d", shared, "--retries", "0", "--output", "yaml")
+	res = partsync(t.Context(), "run", src, blockedDst(t, src, filepath.Join(base, "blocked")), "-d", shared, "--retries", "0", "--output", "yaml")
 	if err := yaml.Unmarshal([]byte(res.stdout), &sum); err != nil || res.code != ExitFailed || sum.Failed != sum.Partitions {
 		t.Errorf("failed run --output yaml: exit %d, %+v (%v)\n%s", res.code, sum, err, res)
 	}

@@ -22,14 +22,11 @@ func TestStatusListAndPrune(t *testing.T) {
 	base := t.TempDir()
 	src := buildSampleTree(t, filepath.Join(base, "src"), 2, 2).root
 	shared := filepath.Join(base, "runs")
-	if err := os.WriteFile(filepath.Join(base, "afile"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	run := func(id, dst string) {
 		_ = partsync(t.Context(), "run", src, dst, "-d", shared, "--run-id", id, "--retries", "0")
 	}
 	run("ok", filepath.Join(base, "dst"))
-	run("failed", filepath.Join(base, "afile", "dst"))
+	run("failed", blockedDst(t, src, filepath.Join(base, "blocked")))
 	run("pending", filepath.Join(base, "dst2"))
 	run("running", filepath.Join(base, "dst3"))
 	if err := os.Remove(filepath.Join(shared, "pending", "status", "0.json")); err != nil {

@@ -19,10 +19,7 @@ func TestWordingFailedRun(t *testing.T) {
 	needTools(t, "rsync")
 	base := t.TempDir()
 	src := buildSampleTree(t, filepath.Join(base, "src"), 2, 2).root
-	if err := os.WriteFile(filepath.Join(base, "afile"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res := partsync(t.Context(), "run", src, filepath.Join(base, "afile", "dst"), "-d", filepath.Join(base, "runs"), "--retries", "0", "-n", "1")
+	res := partsync(t.Context(), "run", src, blockedDst(t, src, filepath.Join(base, "dst")), "-d", filepath.Join(base, "runs"), "--retries", "0", "-n", "1")
 	if res.code != ExitFailed {
 		t.Fatalf("exit %d, want %d\n%s", res.code, ExitFailed, res)
 	}
@@ -178,4 +175,21 @@ func TestVerboseQuiet(t *testing.T) {
 	if res := partsync(t.Context(), "run", src, filepath.Join(base, "x"), "-d", runs, "-v", "-q"); res.code != ExitUsage {
 		t.Errorf("-v -q: exit %d, want %d\n%s", res.code, ExitUsage, res)
 	}
+}
+
+// blockedDst makes dst a destination rsync and rclone fail to copy src
+// into: a non-empty directory where each file of src must go.
+func blockedDst(t *testing.T, src, dst string) string {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		return os.MkdirAll(filepath.Join(dst, rel, "blocker"), 0o755)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
