@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/treecheck"
 )
 
@@ -195,7 +196,7 @@ func TestRunRcloneFSToFS(t *testing.T) {
 		t.Errorf("rclone totals: listed %d of %d files (%d names rclone cannot keep), skipped %d (%d bytes; the file has %d lines)",
 			tt.Listed, tt.Files, len(tree.rcloneSkips), tt.Skipped, tt.SkippedBytes, len(skipped))
 	}
-	if !strings.Contains(res.stderr, fmt.Sprintf("%d entries were in no partition; reasons in %s", len(skipped), filepath.Join(runDir, "skipped"))) {
+	if !strings.Contains(res.stderr, fmt.Sprintf("%s in no partition; reasons in %s", plural.Count(len(skipped), "entry")+" "+plural.Form(len(skipped), "was", "were"), filepath.Join(runDir, "skipped"))) {
 		t.Errorf("stderr does not point at the skipped file:\n%s", res.stderr)
 	}
 }

@@ -74,7 +74,7 @@ func TestRunKilledThenResumed(t *testing.T) {
 	if res.code != ExitOK {
 		t.Fatalf("%s", res)
 	}
-	if !strings.Contains(res.stderr, fmt.Sprintf("running %d partition(s): %s", len(before.Missing), ranges(before.Missing))) {
+	if !strings.Contains(res.stderr, fmt.Sprintf("running %d partitions: %s", len(before.Missing), ranges(before.Missing))) {
 		t.Errorf("the resume does not run exactly the partitions without status %v:\n%s", before.Missing, res.stderr)
 	}
 	want, got := manifest(t, src), manifest(t, dst)

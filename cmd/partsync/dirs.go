@@ -70,7 +70,7 @@ func printRecheck(w io.Writer, r *plan.Recheck, skipped string) {
 	case r.Added > 0:
 		fmt.Fprintf(w, "partsync: warning: %s\n", r.Warning)
 	default:
-		fmt.Fprintf(w, "partsync: source checked again after the partitions: nothing added since the scan (%d entries, %.1fs)\n", r.Entries, r.Seconds)
+		fmt.Fprintf(w, "partsync: source checked again after the partitions: nothing added since the scan (%s, %.1fs)\n", plural.Count(r.Entries, "entry"), r.Seconds)
 	}
 }
 
@@ -121,8 +121,8 @@ func printHardLinkNote(w io.Writer, p *plan.Plan) {
 	switch {
 	case n == 0:
 	case p.Tool == "rclone":
-		fmt.Fprintf(w, "partsync: note: %d files have more than one hard link; rclone copies each link as a file (object) of its own\n", n)
+		fmt.Fprintf(w, "partsync: note: %s more than one hard link; rclone copies each link as a file (object) of its own\n", plural.Count(n, "file")+" "+plural.Form(n, "has", "have"))
 	case !tool.KeepsHardLinks(p.ToolOptions):
-		fmt.Fprintf(w, "partsync: note: %d files have more than one hard link, but -o has no -H: rsync copies each link as a file of its own; add -H to keep them linked\n", n)
+		fmt.Fprintf(w, "partsync: note: %s more than one hard link, but -o has no -H: rsync copies each link as a file of its own; add -H to keep them linked\n", plural.Count(n, "file")+" "+plural.Form(n, "has", "have"))
 	}
 }

@@ -28,6 +28,7 @@ const (
 	ExitRunDir      = 4   // the shared dir or a local DST is not writable, the shared dir is full, the run id exists, the run is incomplete or in use
 	ExitFailed      = 5   // run: one or more partitions failed after their retries
 	ExitInvalid     = 6   // lint: a document failed Argo's validation
+	ExitUnreadable  = 8   // run: every partition ok, but the scan could not read some entries (7 is status's ExitPending)
 	ExitInterrupted = 130 // interrupted by SIGINT or SIGTERM
 )
 
@@ -60,6 +61,7 @@ func exitCode(err error) int {
 		{ExitInterrupted, []error{context.Canceled}},
 		{ExitInvalid, []error{workflow.ErrInvalid}},
 		{ExitFailed, []error{local.ErrPartitionsFailed, verify.ErrMismatch}},
+		{ExitUnreadable, []error{ErrUnreadable}},
 		{ExitSource, []error{scan.ErrSource}},
 		// A full device or quota is the shared dir's: the tools' own write
 		// errors at DST are partition failures (ErrPartitionsFailed) above.

@@ -187,7 +187,7 @@ func generate(c *cli.Context, s Streams, req prepare.Request, o workflow.Options
 	fmt.Fprintf(s.Err, "partsync: run %s: %s, %s listed (%s), %d skipped, %d excluded; run directory %s\n",
 		p.RunID, plural.Count(p.Count(), "partition"), plural.Count(p.Totals.Listed, "entry"), bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded, p.RunDir)
 	if p.Totals.Skipped > 0 {
-		fmt.Fprintf(s.Err, "partsync: %d entries are in no partition; the reasons are in %s\n", p.Totals.Skipped, p.Dir().SkippedFile())
+		fmt.Fprintf(s.Err, "partsync: %s %s in no partition; the reasons are in %s\n", plural.Count(p.Totals.Skipped, "entry"), plural.Form(p.Totals.Skipped, "is", "are"), p.Dir().SkippedFile())
 	}
 	printHardLinkNote(s.Err, p)
 	printSplit(s.Err, p, o)

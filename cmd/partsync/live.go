@@ -93,9 +93,9 @@ func runLive(c *cli.Context, s Streams, req prepare.Request, o local.Options, pr
 		}
 		return sum, perr
 	}
-	printSummary(s.Err, sum, p.Dir().SkippedFile(), p.Totals.Skipped, c.Context.Err() != nil)
+	printSummary(s.Err, sum, p, c.Context.Err() != nil)
 	printWarnings(s.Err, p.Dir(), nil, p.Count())
-	return sum, err
+	return sum, unreadableError(c, p, err)
 }
 
 // scanLine describes the finished scan of run p.

@@ -132,7 +132,7 @@ func transferCommand(s Streams) *cli.Command {
 			if err != nil {
 				return withToolCode(st, err)
 			}
-			fmt.Fprintf(s.Err, "partsync: part %d ok: %d files, %d bytes in %.1fs\n", part, st.Files, st.Bytes, st.Seconds)
+			fmt.Fprintf(s.Err, "partsync: part %d ok: %s, %s in %.1fs\n", part, plural.Count(st.Files, "file"), plural.Count(st.Bytes, "byte"), st.Seconds)
 			if st.Warning != "" {
 				fmt.Fprintf(s.Err, "partsync: part %d warning: %s\n", part, st.Warning)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/resume"
 	"github.com/partsync/partsync/generator/tool"
@@ -46,12 +47,15 @@ func resumeRun(c *cli.Context, s Streams) error {
 	}
 	if len(todo) == 0 {
 		fmt.Fprintf(s.Err, "partsync: run %s is complete; nothing to resume\n", p.RunID)
-		return nil
+		if line := unreadableLine(p.Totals); line != "" {
+			fmt.Fprintf(s.Err, "partsync: %s\n", line)
+		}
+		return unreadableError(c, p, nil)
 	}
 	if err := checkPlanDestination(p); err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Err, "partsync: running %d partition(s): %s (%d failed, %d without status)\n", len(todo), ranges(todo), len(r.Report.Failed), len(r.Report.Missing))
+	fmt.Fprintf(s.Err, "partsync: running %s: %s (%d failed, %d without status)\n", plural.Count(len(todo), "partition"), ranges(todo), len(r.Report.Failed), len(r.Report.Missing))
 	_, err = executeLocal(c, s, p, r.Options(poolOptions(c)))
 	if after, rerr := plan.ReadReport(p.Dir()); rerr == nil {
 		fmt.Fprintf(s.Err, "partsync: run %s as a whole: %d of %d partitions ok, %d failed, %d without status\n",
@@ -89,9 +93,9 @@ func executeLocal(c *cli.Context, s Streams, p *plan.Plan, o local.Options) (loc
 	o.Events = progress
 	sum, err := local.Execute(c.Context, p, o)
 	progress.Finish()
-	printSummary(s.Err, sum, p.Dir().SkippedFile(), p.Totals.Skipped, c.Context.Err() != nil)
+	printSummary(s.Err, sum, p, c.Context.Err() != nil)
 	printWarnings(s.Err, p.Dir(), o.Only, p.Count())
-	return sum, err
+	return sum, unreadableError(c, p, err)
 }
 
 // printWarnings names the partitions of this execution (only, or all when

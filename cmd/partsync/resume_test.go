@@ -160,7 +160,7 @@ func TestResumeRunsOnlyUnfinished(t *testing.T) {
 			}
 			wantRun := ranges(sortedInts(bad, lost))
 			if !strings.Contains(again.stderr, fmt.Sprintf("%d of %d partitions done already", p.Count()-2, p.Count())) ||
-				!strings.Contains(again.stderr, "running 2 partition(s): "+wantRun) ||
+				!strings.Contains(again.stderr, "running 2 partitions: "+wantRun) ||
 				!strings.Contains(again.stderr, fmt.Sprintf("run res as a whole: %d of %d partitions ok, 0 failed, 0 without status", p.Count(), p.Count())) {
 				t.Errorf("resume does not say what it skips and runs (%s):\n%s", wantRun, again.stderr)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil)), verbosityFlags()...),
+		Flags:     append(append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil), allowUnreadableFlag()), verbosityFlags()...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c)
 			if err = errors.Join(err, checkVerbosity(c)); err != nil {
@@ -89,14 +90,13 @@ func runLocal(c *cli.Context, s Streams, req prepare.Request, o local.Options) (
 	return executeLocal(c, s, p, o)
 }
 
-// printSummary writes the end-of-run report. An interrupted run (Ctrl-C,
-// SIGTERM) says so: its stopped partitions are not the tool's failures.
-func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped int64, interrupted bool) {
+// printSummary writes the end-of-run report of run p. An interrupted run
+// (Ctrl-C, SIGTERM) says so: its stopped partitions are not the tool's failures.
+func printSummary(w io.Writer, sum local.Summary, p *plan.Plan, interrupted bool) {
 	if interrupted {
-		runDir := filepath.Dir(skippedFile)
-		fmt.Fprintf(w, "partsync: run %s interrupted after %s: %d/%d partitions ok, %d stopped; %d files, %s copied by the partitions ok\n",
-			sum.RunID, sum.Elapsed.Round(time.Millisecond), sum.OK, sum.Partitions, sum.Failed, sum.Files, bytesize.Format(sum.Bytes))
-		fmt.Fprintf(w, "partsync: resume: partsync run --resume %s -d %s\n", sum.RunID, filepath.Dir(runDir))
+		fmt.Fprintf(w, "partsync: run %s interrupted after %s: %d/%d partitions ok, %d stopped; %s, %s copied by the partitions ok\n",
+			sum.RunID, sum.Elapsed.Round(time.Millisecond), sum.OK, sum.Partitions, sum.Failed, plural.Count(sum.Files, "file"), bytesize.Format(sum.Bytes))
+		fmt.Fprintf(w, "partsync: resume: partsync run --resume %s -d %s\n", sum.RunID, filepath.Dir(p.RunDir))
 		return
 	}
 	// The rate is what the tools report they sent (tool/stats.go), not the plan's bytes.
@@ -107,18 +107,61 @@ func printSummary(w io.Writer, sum local.Summary, skippedFile string, skipped in
 	case sum.Failed > 0: // not "nothing to copy": the failed partitions still have to be copied
 		rate = "nothing sent"
 	}
-	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %d files, %s in %s; sent %d files, %s (%s)\n",
-		sum.RunID, sum.OK, sum.Partitions, sum.Failed, sum.Files, bytesize.Format(sum.Bytes),
-		sum.Elapsed.Round(time.Millisecond), sum.Sent.Files, bytesize.Format(sum.Sent.Bytes), rate)
+	fmt.Fprintf(w, "partsync: run %s: %d/%d partitions ok, %d failed; %s, %s in %s; sent %s, %s (%s)\n",
+		sum.RunID, sum.OK, sum.Partitions, sum.Failed, plural.Count(sum.Files, "file"), bytesize.Format(sum.Bytes),
+		sum.Elapsed.Round(time.Millisecond), plural.Count(sum.Sent.Files, "file"), bytesize.Format(sum.Sent.Bytes), rate)
 	if sum.UpToDate > 0 {
-		fmt.Fprintf(w, "partsync: %d of the %d partitions ok were already up to date at the destination: the tool did not run for them\n", sum.UpToDate, sum.OK)
+		fmt.Fprintf(w, "partsync: %d of the %s ok %s already up to date at the destination: the tool did not run for them\n",
+			sum.UpToDate, plural.Count(sum.OK, "partition"), plural.Form(sum.UpToDate, "was", "were"))
 	}
-	if skipped > 0 {
-		fmt.Fprintf(w, "partsync: %d entries were in no partition; reasons in %s\n", skipped, skippedFile)
+	if skipped := p.Totals.Skipped; skipped > 0 {
+		fmt.Fprintf(w, "partsync: %s %s in no partition; reasons in %s\n", plural.Count(skipped, "entry"), plural.Form(skipped, "was", "were"), p.Dir().SkippedFile())
+	}
+	if line := unreadableLine(p.Totals); line != "" {
+		fmt.Fprintf(w, "partsync: %s\n", line)
 	}
 	for _, f := range sum.Failures {
 		msg := strings.ReplaceAll(strings.TrimSpace(f.Error), "\n", "\n      ")
 		fmt.Fprintf(w, "partsync: part %d FAILED after %s, exit code %d; log %s\n      %s\n", f.Part, plural.Count(f.Attempts, "attempt"), f.ExitCode, f.Log, msg)
 	}
 	printDirs(w, sum.Result)
+}
+
+// allowUnreadableFlag is run's --allow-unreadable.
+func allowUnreadableFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "allow-unreadable", EnvVars: env("allow-unreadable"),
+		Usage: "exit 0 when every partition succeeded though the scan could not read some entries (they are in <run dir>/skipped); without it such a run exits 8, as rsync exits 23"}
+}
+
+// ErrUnreadable is wrapped when a run copied every partition but the scan
+// could not read some source entries, which are therefore not copied.
+var ErrUnreadable = errors.New("source entries unreadable")
+
+// unreadableLine names the entries the scan of a run could not read, or is
+// empty when it read everything.
+func unreadableLine(t plan.Totals) string {
+	if t.Unreadable == 0 {
+		return ""
+	}
+	names := make([]string, len(t.UnreadablePaths))
+	for i, p := range t.UnreadablePaths {
+		names[i] = strconv.Quote(p)
+	}
+	more := ""
+	if n := t.Unreadable - int64(len(names)); n > 0 {
+		more = " and " + strconv.FormatInt(n, 10) + " more"
+	}
+	return fmt.Sprintf("%s could not be read by the scan and %s not copied (permission denied or I/O error): %s%s",
+		plural.Count(t.Unreadable, "entry"), plural.Form(t.Unreadable, "is", "are"), strings.Join(names, ", "), more)
+}
+
+// unreadableError is the outcome of a run whose transfers ended with err:
+// err itself when they failed; else ErrUnreadable when the scan could not
+// read some entries and --allow-unreadable was not given.
+func unreadableError(c *cli.Context, p *plan.Plan, err error) error {
+	if err != nil || p.Totals.Unreadable == 0 || c.Bool("allow-unreadable") {
+		return err
+	}
+	return fmt.Errorf("%w: run %s: every partition succeeded, but %s; reasons in %s; pass --allow-unreadable when that is expected",
+		ErrUnreadable, p.RunID, unreadableLine(p.Totals), p.Dir().SkippedFile())
 }

@@ -88,7 +88,7 @@ func printReport(w io.Writer, r *plan.Report) {
 	fmt.Fprintf(w, "done: %d of %d files, %s of %s; the tool sent %d files, %s\n", r.FilesDone, r.FilesTotal,
 		bytesize.Format(r.BytesDone), bytesize.Format(r.BytesTotal), r.Sent.Files, bytesize.Format(r.Sent.Bytes))
 	if r.Vanished > 0 {
-		fmt.Fprintf(w, "vanished: %d listed entries were gone from the source when their partition ran (warnings below)\n", r.Vanished)
+		fmt.Fprintf(w, "vanished: %s gone from the source when their partition ran (warnings below)\n", plural.Count(r.Vanished, "listed entry")+" "+plural.Form(r.Vanished, "was", "were"))
 	}
 	if r.Added+r.NotCopied > 0 {
 		fmt.Fprintf(w, "added after the scan to directories copied whole: %d copied with them, %d not copied (warnings below)\n", r.Added, r.NotCopied)
@@ -101,7 +101,7 @@ func printReport(w io.Writer, r *plan.Report) {
 		}
 	}
 	if r.Skipped > 0 {
-		fmt.Fprintf(w, "skipped: %d entries in no partition; reasons in %s\n", r.Skipped, plan.Dir(r.RunDir).SkippedFile())
+		fmt.Fprintf(w, "skipped: %s in no partition; reasons in %s\n", plural.Count(r.Skipped, "entry"), plan.Dir(r.RunDir).SkippedFile())
 	}
 	if o := r.Outcome; o != nil {
 		fmt.Fprintf(w, "workflow: %s (exit handler at %s)\n", o.WorkflowStatus, o.RecordedAt)

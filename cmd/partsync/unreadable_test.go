@@ -47,9 +47,11 @@ func openTempDir(t *testing.T) string {
 }
 
 // TestUnreadableAsNonRoot: a directory the user cannot read is in the
-// skipped list with its path and "permission denied"; a file the user
-// cannot read fails its partition, and the summary names the file and the
-// error; every other file is copied and the run exits 5.
+// skipped list with its path and "permission denied", and the summary names
+// it; a file the user cannot read fails its partition, and the summary names
+// the file and the error; every other file is copied and the run exits 5.
+// Once the file is readable, `run --resume` copies it and exits 8: every
+// partition ok, but the directory was never read; with --allow-unreadable 0.
 func TestUnreadableAsNonRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run partsync as another user")
@@ -86,16 +88,26 @@ func TestUnreadableAsNonRoot(t *testing.T) {
 				}
 			}
 
-			cmd := exec.Command(bin, "run", "-m", tool, "-n", "2", "-f", "8", "--retries", "0", "-d", shared, "--run-id", "unr", src, dst)
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + base}
-			asUser(cmd)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != ExitFailed {
-				t.Fatalf("exit: %v, want %d\n%s", err, ExitFailed, stderr.String())
+			runAs := func(want int, args ...string) string {
+				t.Helper()
+				cmd := exec.Command(bin, args...)
+				cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + base}
+				asUser(cmd)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				err := cmd.Run()
+				code := 0
+				if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+					code = ee.ExitCode()
+				} else if err != nil {
+					t.Fatalf("partsync %q: %v", args, err)
+				}
+				if code != want {
+					t.Fatalf("partsync %q: exit %d, want %d\n%s", args, code, want, stderr.String())
+				}
+				return stderr.String()
 			}
+			summary := runAs(ExitFailed, "run", "-m", tool, "-n", "2", "-f", "8", "--retries", "0", "-d", shared, "--run-id", "unr", src, dst)
 			runDir := filepath.Join(shared, "unr")
 			skipped := readSkipped(t, runDir)
 			if reason := skipped["locked"]; !strings.Contains(reason, "permission denied") {
@@ -106,9 +118,11 @@ func TestUnreadableAsNonRoot(t *testing.T) {
 			if st.OK || !strings.Contains(st.Error, "secret.txt") || !strings.Contains(strings.ToLower(st.Error), "permission denied") {
 				t.Errorf("status of part %d: ok=%v error %q; want a failure naming secret.txt and the permission error", bad, st.OK, st.Error)
 			}
-			summary := stderr.String()
+			if !strings.Contains(summary, `1 entry could not be read by the scan and is not copied (permission denied or I/O error): "locked"`) {
+				t.Errorf("the summary does not name the unreadable directory:\n%s", summary)
+			}
 			if !strings.Contains(summary, "part ") || !strings.Contains(summary, "FAILED") || !strings.Contains(summary, "secret.txt") ||
-				!strings.Contains(summary, "entries were in no partition; reasons in "+filepath.Join(runDir, "skipped")) {
+				!strings.Contains(summary, "in no partition; reasons in "+filepath.Join(runDir, "skipped")) {
 				t.Errorf("the summary does not name the unreadable file and the skipped list:\n%s", summary)
 			}
 			// Everything readable arrived.
@@ -119,6 +133,19 @@ func TestUnreadableAsNonRoot(t *testing.T) {
 				if data, err := os.ReadFile(filepath.Join(dst, rel)); err != nil || sha256hex(data) != n.SHA256 {
 					t.Errorf("%s at the destination: %v", rel, err)
 				}
+			}
+			// The file made readable: the resume copies it, and exits 8
+			// for the directory the scan could not read, unless allowed.
+			if err := os.Chmod(filepath.Join(src, "a", "secret.txt"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			resumed := runAs(ExitUnreadable, "run", "--resume", "unr", "-d", shared)
+			if !strings.Contains(resumed, `"locked"`) || !strings.Contains(resumed, "--allow-unreadable") {
+				t.Errorf("the resume's exit 8 does not name the directory and the flag:\n%s", resumed)
+			}
+			runAs(ExitOK, "run", "--resume", "unr", "-d", shared, "--allow-unreadable")
+			if data, err := os.ReadFile(filepath.Join(dst, "a", "secret.txt")); err != nil || string(data) != "unreadable file" {
+				t.Errorf("a/secret.txt after the resume: %q, %v", data, err)
 			}
 		})
 	}

@@ -147,6 +147,12 @@ func (p *Partitioner) leave(path string) error {
 func (p *Partitioner) Skip(s scan.Skip) error {
 	p.whole = nil // a directory with a skipped entry is listed entry by entry
 	p.totals.Skipped++
+	if s.Unreadable() {
+		p.totals.Unreadable++
+		if len(p.totals.UnreadablePaths) < plan.MaxUnreadablePaths {
+			p.totals.UnreadablePaths = append(p.totals.UnreadablePaths, s.Path)
+		}
+	}
 	if err := WriteSkipLine(p.skipped, s); err != nil {
 		return fmt.Errorf("write skipped list: %w", err)
 	}

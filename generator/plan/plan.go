@@ -77,7 +77,15 @@ type Totals struct {
 	Skipped      int64 `json:"skipped"`               // lines in the skipped file
 	SkippedBytes int64 `json:"skipped_bytes"`         // bytes of skipped regular files
 	HardLinked   int64 `json:"hard_linked,omitempty"` // listed regular files with more than one link
+	// Unreadable counts the skipped entries the scan could not read
+	// (permission denied, I/O errors); UnreadablePaths names the first
+	// MaxUnreadablePaths of them, for the summary.
+	Unreadable      int64    `json:"unreadable,omitempty"`
+	UnreadablePaths []string `json:"unreadable_paths,omitempty"`
 }
+
+// MaxUnreadablePaths is how many unreadable entries Totals names.
+const MaxUnreadablePaths = 5
 
 // Partition is what one part file holds.
 type Partition struct {

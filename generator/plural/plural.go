@@ -14,6 +14,15 @@ func Count[N ~int | ~int64](n N, noun string) string {
 	return strconv.FormatInt(int64(n), 10) + " " + Noun(n, noun)
 }
 
+// Form is one when n is 1, else many: for the words the rule of Noun
+// does not make ("was"/"were", "is"/"are").
+func Form[N ~int | ~int64](n N, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // Noun is noun in the number n asks for, without the count.
 func Noun[N ~int | ~int64](n N, noun string) string {
 	if n == 1 || noun == "" {

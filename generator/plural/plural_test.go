@@ -22,3 +22,9 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestForm(t *testing.T) {
+	if Form(1, "was", "were") != "was" || Form(int64(0), "was", "were") != "were" || Form(3, "is", "are") != "are" {
+		t.Error("Form picks the wrong word")
+	}
+}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/partsync/partsync/generator/manifest"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/scan"
 )
 
@@ -72,8 +73,8 @@ func Run(ctx context.Context, p *plan.Plan, workers int) (*plan.Recheck, error) 
 		return nil, fmt.Errorf("recheck of run %s: %w", p.RunID, err)
 	}
 	if r.Added > 0 {
-		r.Warning = fmt.Sprintf("%d entries added to the source after the scan were not copied (a new run copies them): %s",
-			r.Added, plan.ShortList(r.First, r.Added, dir.AddedFile()))
+		r.Warning = fmt.Sprintf("%s added to the source after the scan %s not copied (a new run copies them): %s",
+			plural.Count(r.Added, "entry"), plural.Form(r.Added, "was", "were"), plan.ShortList(r.First, r.Added, dir.AddedFile()))
 	}
 	r.Seconds = time.Since(start).Seconds()
 	r.Finished = plan.Stamp(time.Now())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"strconv"
+	"strings"
 	"syscall"
 	"unicode"
 	"unicode/utf8"
@@ -59,7 +60,22 @@ func dirReason(err error) string {
 	case errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ELOOP):
 		return "changed during the scan: no longer a directory; its contents are not copied"
 	}
-	return "cannot read directory: " + errText(err) + "; its contents are not copied"
+	return cannotRead + errText(err) + "; its contents are not copied"
+}
+
+// The reasons of entries the scan could not read (as opposed to ones that
+// vanished or changed during it): Skip.Unreadable tells them by these.
+const (
+	cannotRead = "cannot read directory: "
+	cannotStat = "cannot stat: "
+)
+
+// Unreadable reports whether the entry was skipped because the scan could
+// not read it (permission denied, an I/O error): its contents, or itself,
+// are not copied though they exist. It goes by the reason, so a skip read
+// back from a run's manifest or skipped list tells the same.
+func (s Skip) Unreadable() bool {
+	return strings.HasPrefix(s.Reason, cannotRead) || strings.HasPrefix(s.Reason, cannotStat)
 }
 
 // entryReason is the Skip reason of an entry whose lstat failed.
@@ -67,7 +83,7 @@ func entryReason(err error) string {
 	if errors.Is(err, fs.ErrNotExist) {
 		return "vanished during the scan"
 	}
-	return "cannot stat: " + errText(err)
+	return cannotStat + errText(err)
 }
 
 // errText is the system's text for err ("permission denied"), without the

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/tool"
 )
 
@@ -100,18 +101,18 @@ func checkVanished(p *plan.Plan, part int, st *plan.Status, out *onlyVanished) e
 	var warnings []string
 	if len(gone) > 0 {
 		st.OK, st.Error, st.Vanished = true, "", gone
-		warnings = append(warnings, fmt.Sprintf("%d listed entries vanished from the source after the scan and were not copied: %s",
-			len(gone), shortList(gone, part)))
+		warnings = append(warnings, fmt.Sprintf("%s vanished from the source after the scan and %s not copied: %s",
+			plural.Count(len(gone), "listed entry"), plural.Form(len(gone), "was", "were"), shortList(gone, part)))
 	}
 	if len(w.added) > 0 {
 		st.Added = w.added
-		warnings = append(warnings, fmt.Sprintf("%d entries added after the scan to directories copied whole were copied with them (in no count of the plan): %s",
-			len(w.added), shortList(w.added, part)))
+		warnings = append(warnings, fmt.Sprintf("%s added after the scan to directories copied whole %s copied with them (in no count of the plan): %s",
+			plural.Count(len(w.added), "entry"), plural.Form(len(w.added), "was", "were"), shortList(w.added, part)))
 	}
 	if len(w.notCopied) > 0 {
 		st.NotCopied = w.notCopied
-		warnings = append(warnings, fmt.Sprintf("%d entries added after the scan to directories copied whole were not copied (added after the tool read the directory; a later run copies them): %s",
-			len(w.notCopied), shortList(w.notCopied, part)))
+		warnings = append(warnings, fmt.Sprintf("%s added after the scan to directories copied whole %s not copied (added after the tool read the directory; a later run copies them): %s",
+			plural.Count(len(w.notCopied), "entry"), plural.Form(len(w.notCopied), "was", "were"), shortList(w.notCopied, part)))
 	}
 	warnings = append(warnings, w.problems...)
 	st.Warning = strings.Join(warnings, "; ")

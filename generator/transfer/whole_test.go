@@ -75,8 +75,8 @@ func TestWholeDirCompared(t *testing.T) {
 	}
 	st := runTrue(t, p)
 	if !st.OK || !slices.Equal(st.Vanished, []string{"a/1"}) || st.Added != nil || !slices.Equal(st.NotCopied, []string{"a/new"}) ||
-		!strings.Contains(st.Warning, `1 listed entries vanished from the source after the scan and were not copied: "a/1"`) ||
-		!strings.Contains(st.Warning, `were not copied (added after the tool read the directory; a later run copies them): "a/new"`) {
+		!strings.Contains(st.Warning, `1 listed entry vanished from the source after the scan and was not copied: "a/1"`) ||
+		!strings.Contains(st.Warning, `1 entry added after the scan to directories copied whole was not copied (added after the tool read the directory; a later run copies them): "a/new"`) {
 		t.Errorf("a/1 deleted, a/new added and not at the destination: %+v", st)
 	}
 
@@ -87,7 +87,7 @@ func TestWholeDirCompared(t *testing.T) {
 		t.Fatal(err)
 	}
 	if st := runTrue(t, p); !slices.Equal(st.Added, []string{"a/new"}) || st.NotCopied != nil ||
-		!strings.Contains(st.Warning, `were copied with them (in no count of the plan): "a/new"`) {
+		!strings.Contains(st.Warning, `1 entry added after the scan to directories copied whole was copied with them (in no count of the plan): "a/new"`) {
 		t.Errorf("a/new at the destination: %+v", st)
 	}
 

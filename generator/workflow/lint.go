@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	fileutil "github.com/argoproj/argo-workflows/v3/util/file"
+	"github.com/partsync/partsync/generator/plural"
 )
 
 // ErrInvalid is wrapped when a document fails Argo's validation.
@@ -105,7 +106,7 @@ func lintAll(ctx context.Context, docs []Document, what, namespace string, out i
 	}
 	switch {
 	case len(problems) > 0:
-		return fmt.Errorf("%w: %d problem(s) in %s", ErrInvalid, len(problems), what)
+		return fmt.Errorf("%w: %s in %s", ErrInvalid, plural.Count(len(problems), "problem"), what)
 	case !linted:
 		return fmt.Errorf("%w: no Argo Workflow or template found in %s", ErrInvalid, what)
 	}
