@@ -24,7 +24,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil), allowUnreadableFlag()), verbosityFlags()...),
+		Flags:     append(append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil), allowUnreadableFlag(), runVerifyFlag()), verbosityFlags()...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c)
 			if err = errors.Join(err, checkVerbosity(c)); err != nil {
@@ -48,6 +48,9 @@ func runCommand(s Streams) *cli.Command {
 				return dryRun(c, s, req, poolOptions(c))
 			}
 			sum, err := runLocal(c, s, req, poolOptions(c))
+			if err == nil && c.Bool("verify") { // only after a complete copy: a failed partition is reported as such
+				err = verifyAfterRun(c, s, req.SharedDir, sum.RunID)
+			}
 			if format != "text" && sum.RunID != "" {
 				if perr := printFormatted(s.Out, format, sum, nil); perr != nil {
 					return errors.Join(err, fmt.Errorf("run: %w", perr))

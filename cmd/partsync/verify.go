@@ -50,6 +50,33 @@ func verifyCommand(s Streams) *cli.Command {
 	}
 }
 
+// runVerifyFlag is run's --verify.
+func runVerifyFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "verify", EnvVars: env("verify"),
+		Usage: "after a run whose partitions all succeeded, compare DST with it as partsync verify does (size and mtime), -n at once; exit 5 on any difference"}
+}
+
+// verifyAfterRun verifies the run just made in sharedDir.
+func verifyAfterRun(c *cli.Context, s Streams, sharedDir, runID string) error {
+	dir, err := plan.Find(sharedDir, runID)
+	if err != nil {
+		return err
+	}
+	p, err := plan.Load(dir)
+	if err != nil {
+		return err
+	}
+	o := verify.Options{Jobs: c.Int("jobs")}
+	if cfg := c.String("rclone-config"); cfg != "" {
+		o.Env = []string{"RCLONE_CONFIG=" + cfg}
+	}
+	v, err := verify.Run(c.Context, p, o)
+	if v != nil {
+		printVerify(s.Err, p, v)
+	}
+	return err
+}
+
 // printVerify writes the outcome of a verification, naming the first entries.
 func printVerify(w io.Writer, p *plan.Plan, v *plan.Verify) {
 	mode := "size and mtime"

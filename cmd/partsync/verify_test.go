@@ -112,3 +112,21 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunVerify: run --verify with real rsync compares DST after the copy:
+// verify.json exists, names nothing, and the run exits 0.
+func TestRunVerify(t *testing.T) {
+	cc := newCopyCase(t, "rsync")
+	res := mustPartsync(t, append(append([]string{"run", "--verify", "--run-id", "rv"}, cc.args...), cc.src, cc.dst)...)
+	data, err := os.ReadFile(filepath.Join(cc.shared, "rv", "verify.json"))
+	if err != nil {
+		t.Fatalf("run --verify wrote no verify.json: %v\n%s", err, res)
+	}
+	var v plan.Verify
+	if err := json.Unmarshal(data, &v); err != nil || v.Checked < 40 || len(v.Missing)+len(v.Differing)+len(v.Failed) != 0 {
+		t.Errorf("verify.json after run --verify: %+v (%v)", v, err)
+	}
+	if !strings.Contains(res.stderr, "partsync: verify rv (size and mtime): ") {
+		t.Errorf("run --verify does not report the verification:\n%s", res.stderr)
+	}
+}
