@@ -37,15 +37,7 @@ func verifyCommand(s Streams) *cli.Command {
 			if p.DryRun {
 				return fmt.Errorf("%w: run %s was a dry run: it copied nothing to verify", ErrUsage, p.RunID)
 			}
-			o := verify.Options{Jobs: c.Int("jobs"), Checksum: c.Bool("checksum")}
-			if cfg := c.String("rclone-config"); cfg != "" {
-				o.Env = []string{"RCLONE_CONFIG=" + cfg}
-			}
-			v, err := verify.Run(c.Context, p, o)
-			if v != nil {
-				printVerify(s.Err, p, v)
-			}
-			return err
+			return verifyPlan(c, s, p, c.Bool("checksum"))
 		},
 	}
 }
@@ -66,7 +58,12 @@ func verifyAfterRun(c *cli.Context, s Streams, sharedDir, runID string) error {
 	if err != nil {
 		return err
 	}
-	o := verify.Options{Jobs: c.Int("jobs")}
+	return verifyPlan(c, s, p, false)
+}
+
+// verifyPlan compares DST with p, -n at once, and prints the outcome.
+func verifyPlan(c *cli.Context, s Streams, p *plan.Plan, checksum bool) error {
+	o := verify.Options{Jobs: c.Int("jobs"), Checksum: checksum}
 	if cfg := c.String("rclone-config"); cfg != "" {
 		o.Env = []string{"RCLONE_CONFIG=" + cfg}
 	}
