@@ -21,7 +21,11 @@ func Run(ctx context.Context, args []string, s Streams) error {
 	}
 	if len(args) > 2 {
 		if cmd := app.Command(args[1]); cmd != nil {
-			args = append(args[:2:2], flagsFirst(cmd, args[2:])...)
+			ordered, err := flagsFirst(cmd, args[2:])
+			if err != nil {
+				return err
+			}
+			args = append(args[:2:2], ordered...)
 		}
 	}
 	err := app.RunContext(ctx, args)

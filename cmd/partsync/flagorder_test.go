@@ -36,13 +36,19 @@ func TestFlagsAfterArguments(t *testing.T) {
 // and leaves every word after `--` in place, flags or not.
 func TestFlagsFirstKeepsArgv(t *testing.T) {
 	cmd := transferCommand(Streams{})
-	got := flagsFirst(cmd, []string{"--run-dir", "D", "--part", "3", "--", "rsync", "-a", "--part", "x"})
+	got, err := flagsFirst(cmd, []string{"--run-dir", "D", "--part", "3", "--", "rsync", "-a", "--part", "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []string{"--run-dir", "D", "--part", "3", "--", "rsync", "-a", "--part", "x"}
 	if !slices.Equal(got, want) {
 		t.Errorf("flagsFirst = %q, want %q", got, want)
 	}
 	run := runCommand(Streams{})
-	got = flagsFirst(run, []string{"SRC", "DST", "-o", "--delete", "-n=4", "--live=false", "-x", "-n"})
+	got, err = flagsFirst(run, []string{"SRC", "DST", "-o", "--delete", "-n=4", "--live=false", "-x", "-n"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want = []string{"-o", "--delete", "-n=4", "--live=false", "-x", "-n", "SRC", "DST"}
 	if !slices.Equal(got, want) {
 		t.Errorf("flagsFirst = %q, want %q", got, want)
