@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/workflow"
@@ -167,9 +168,7 @@ func nonBlank(values []string) []string {
 // checkJobs validates the pool flags shared by run and generate.
 func checkJobs(c *cli.Context) error {
 	var errs []error
-	if n := c.Int("jobs"); n < 1 {
-		errs = append(errs, fmt.Errorf("%w: -n/--jobs %d: give at least 1", ErrUsage, n))
-	}
+	errs = append(errs, partition.CheckJobs(c.Int("jobs")))
 	if n := c.Int("retries"); n < 0 {
 		errs = append(errs, fmt.Errorf("%w: --retries %d: give 0 or more", ErrUsage, n))
 	}

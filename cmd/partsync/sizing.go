@@ -33,8 +33,8 @@ func sizingFlags() []cli.Flag {
 // and -f/-s as bounds only when given.
 func autoOptions(c *cli.Context, r *prepare.Request) error {
 	var errs []error
-	if n := c.Int("max-partitions"); n < 1 {
-		errs = append(errs, fmt.Errorf("%w: --max-partitions %d: give at least 1 (default %d)", ErrUsage, n, partition.DefaultMaxPartitions))
+	if err := partition.CheckMaxPartitions(c.Int("max-partitions")); err != nil {
+		errs = append(errs, err)
 	}
 	if !c.Bool("auto") {
 		return errors.Join(errs...)

@@ -66,14 +66,12 @@ func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions
 	}
 	o, err := clusterOptions(c)
 	errs = append(errs, err)
-	_, err = sizeValue(c)
-	errs = append(errs, err)
-	if n := c.Int64("files"); n < 1 {
-		errs = append(errs, fmt.Errorf("%w: -f/--files %d: give at least 1", partition.ErrLimits, n))
+	size, err := sizeValue(c)
+	if err != nil {
+		size = 1 // reported here; -f still checked
 	}
-	if n := c.Int("max-partitions"); n < 1 {
-		errs = append(errs, fmt.Errorf("%w: --max-partitions %d: give at least 1 (default %d)", ErrUsage, n, partition.DefaultMaxPartitions))
-	}
+	errs = append(errs, err, partition.CheckLimits(c.Int64("files"), size))
+	errs = append(errs, partition.CheckMaxPartitions(c.Int("max-partitions")))
 	if n := c.Int("scan-workers"); n < 1 {
 		errs = append(errs, fmt.Errorf("%w: --scan-workers %d: give at least 1", ErrUsage, n))
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/partsync/partsync/generator/finish"
+	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/transfer"
 )
@@ -128,8 +129,8 @@ func Execute(ctx context.Context, p *plan.Plan, o Options) (Summary, error) {
 
 // withDefaults checks o and fills in its defaults.
 func (o Options) withDefaults() (Options, error) {
-	if o.Jobs < 1 {
-		return o, fmt.Errorf("-n/--jobs %d: give at least 1", o.Jobs)
+	if err := partition.CheckJobs(o.Jobs); err != nil {
+		return o, err
 	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 30 * time.Minute

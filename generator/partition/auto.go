@@ -56,8 +56,8 @@ type Auto struct {
 // below 1 counts as 1).
 func (a Auto) Check() error {
 	var errs []error
-	if a.MaxPartitions < 1 {
-		errs = append(errs, fmt.Errorf("%w: --max-partitions %d: give at least 1 (default %d)", ErrLimits, a.MaxPartitions, DefaultMaxPartitions))
+	if err := CheckMaxPartitions(a.MaxPartitions); err != nil {
+		errs = append(errs, err)
 	}
 	if a.FileCost < 0 {
 		errs = append(errs, fmt.Errorf("%w: --file-cost %d: give 0 or more bytes (default 256K)", ErrLimits, a.FileCost))

@@ -75,11 +75,8 @@ type openPart struct {
 
 // New starts partitioning into the run directory dir.
 func New(dir plan.Dir, opts Options) (*Partitioner, error) {
-	if opts.MaxFiles < 1 {
-		return nil, fmt.Errorf("%w: -f/--files %d: give at least 1", ErrLimits, opts.MaxFiles)
-	}
-	if opts.MaxBytes < 1 {
-		return nil, fmt.Errorf("%w: -s/--size %d: give at least 1 byte", ErrLimits, opts.MaxBytes)
+	if err := CheckLimits(opts.MaxFiles, opts.MaxBytes); err != nil {
+		return nil, err
 	}
 	f, err := os.Create(dir.SkippedFile())
 	if err != nil {

@@ -85,12 +85,7 @@ func Check(r Request) (Checked, error) {
 	add(err)
 	_, err = scan.NewMatcher(r.Excludes)
 	add(err)
-	if r.MaxFiles < 1 {
-		add(fmt.Errorf("%w: -f/--files %d: give at least 1", partition.ErrLimits, r.MaxFiles))
-	}
-	if r.MaxBytes < 1 {
-		add(fmt.Errorf("%w: -s/--size %d: give at least 1 byte", partition.ErrLimits, r.MaxBytes))
-	}
+	add(partition.CheckLimits(r.MaxFiles, r.MaxBytes))
 	if r.ScanWorkers < 1 {
 		add(fmt.Errorf("%w: --scan-workers %d: give at least 1", scan.ErrWorkers, r.ScanWorkers))
 	}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/partsync/partsync/generator/clusterflags"
+	"github.com/partsync/partsync/generator/partition"
 )
 
 // ErrCluster is wrapped when the cluster options cannot describe a working
@@ -105,14 +106,16 @@ func (o Options) secure(spec *wfv1.WorkflowSpec) {
 // validate reports every problem of the options at once.
 func (o Options) validate() error {
 	var errs []error
-	if o.Jobs < 1 {
-		errs = append(errs, fmt.Errorf("%w: -n/--jobs %d: give at least 1", ErrCluster, o.Jobs))
+	if err := partition.CheckJobs(o.Jobs); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrCluster, err))
 	}
 	if o.Retries < 0 {
 		errs = append(errs, fmt.Errorf("%w: --retries %d: give 0 or more", ErrCluster, o.Retries))
 	}
-	if o.MaxPartitions < 0 {
-		errs = append(errs, fmt.Errorf("%w: --max-partitions %d: give at least 1", ErrCluster, o.MaxPartitions))
+	if o.MaxPartitions != 0 { // 0: no split (template)
+		if err := partition.CheckMaxPartitions(o.MaxPartitions); err != nil {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrCluster, err))
+		}
 	}
 	if o.Backoff <= 0 {
 		errs = append(errs, fmt.Errorf("%w: --backoff %s: give a positive duration such as 30s", ErrCluster, o.Backoff))
