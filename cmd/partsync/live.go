@@ -14,12 +14,9 @@ import (
 )
 
 // run's own partition defaults. A local run pays rsync's start (three
-// processes and a handshake, ~50-70 ms of CPU here) per partition and has
-// -n workers on one machine, so it wants fewer, larger partitions than
-// generate's fpsync defaults (2000, 4G): on the 200,010-file set a re-run
-// onto a complete destination took 13 s of CPU with -f 2000 and 7.4 s with
-// -f 10000 -s 512MiB; -s 512MiB keeps 4.3 GB of larger files in ~9
-// partitions for -n 8 (bench/copy/README.md).
+// processes and a handshake) per partition and has -n workers on one
+// machine, so it wants fewer, larger partitions than generate's fpsync
+// defaults (2000, 4G). The figures: bench/BENCHMARKS.md, "Figures behind the code".
 const (
 	runDefaultFiles = 10000
 	runDefaultSize  = "512MiB"

@@ -24,18 +24,17 @@ import (
 
 // Defaults of automatic sizing.
 const (
-	// DefaultFileCost prices one listed entry at 256 KiB: rsync on NFS or
-	// Lustre spends ~1-2 ms of round trips per file (create, write, close,
-	// set times and owner) and rclone one PUT of 20-50 ms shared by 8
-	// transfers; at the ~128 MiB/s one pod streams, 2 ms is 256 KiB.
+	// DefaultFileCost prices one listed entry at 256 KiB: the bytes one pod
+	// streams in the time the round trips of one file take (create, write,
+	// close, set times and owner; an rclone PUT shared by its transfers).
+	// The figures: bench/BENCHMARKS.md, "Figures behind the code".
 	DefaultFileCost = 256 << 10
-	// DefaultMinCost keeps a partition worth a pod: a pod takes ~5 s to start
-	// (k-fpsync's sample: 8 partitions took 50 s as pods, 7 s locally), so a
-	// partition of less than ~8 s of work (1 GiB at 128 MiB/s) spends more
-	// than a third of its time starting.
+	// DefaultMinCost keeps a partition worth a pod: a smaller one spends
+	// more than a third of its time starting its pod (figures: same place).
 	DefaultMinCost = 1 << 30
 	// DefaultMaxPartitions is the most partitions one workflow runs: Argo's
-	// status grows ~1.1 KB per node and stalls are reported from 6-7k.
+	// status grows with each node, and large workflows stall (figures:
+	// same place).
 	DefaultMaxPartitions = 2000
 	// PartsPerJob is how many partitions auto mode makes per job (-n): with
 	// the largest run first, the last one to finish is at most 1/PartsPerJob

@@ -17,8 +17,8 @@ import (
 // Why: rsync resolves every --files-from line on its own, component by
 // component (openat, fstatat per path element, and one read and one poll
 // per byte of the list), which made a re-run onto a complete destination
-// ~13× slower than one recursive rsync; a DIR/ line makes rsync read the
-// directory as its recursive mode does (see bench/copy/README.md).
+// many times slower than one recursive rsync; a DIR/ line makes rsync read
+// the directory as its recursive mode does (figures: bench/BENCHMARKS.md, "Figures behind the code").
 type wholeDir struct {
 	path   string
 	want   int   // entries directly inside, from the scan

@@ -15,8 +15,8 @@ import (
 
 // A re-run onto a complete destination spends most of its time in rsync
 // finding that nothing is to be done: a process per partition and, with a
-// file list, a round of its protocol per entry (80–120 µs each, against
-// 13.5 µs for a recursive rsync). So before rsync runs, partsync compares
+// file list, a round of its protocol per entry (several times a recursive
+// rsync's; figures: bench/BENCHMARKS.md, "Figures behind the code"). So before rsync runs, partsync compares
 // the partition's entries itself, two lstat calls each, and when every one
 // is at the destination as rsync would leave it, rsync is not run and the
 // status says so (Status.UpToDate). The comparison is stricter than rsync's

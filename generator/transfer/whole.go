@@ -31,7 +31,7 @@ import (
 //
 // This is chosen over keeping rsync from copying added entries, which would
 // need a filter rule per entry (rsync matches every name against each rule)
-// or no whole-directory lines at all (a re-run ~13× slower): the entry is
+// or no whole-directory lines at all (a much slower re-run): the entry is
 // copied, as a later run would copy it anyway, and never without a line.
 
 // wholeCheck is what the comparison found.
