@@ -27,7 +27,7 @@ func TestFlagsAfterArguments(t *testing.T) {
 	}
 	mustPartsync(t, "status", "after", "-d", shared)
 	mustPartsync(t, "status", "after", "-d", shared, "--output", "json")
-	if res := partsync(t.Context(), "status", "after", "-d"); res.code != ExitUsage {
+	if res := partsync(t.Context(), "lint", "x.yaml", "--namespace"); res.code != ExitUsage {
 		t.Errorf("a flag without its value: exit %d, want %d\n%s", res.code, ExitUsage, res)
 	}
 }
