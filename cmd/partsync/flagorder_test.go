@@ -27,8 +27,10 @@ func TestFlagsAfterArguments(t *testing.T) {
 	}
 	mustPartsync(t, "status", "after", "-d", shared)
 	mustPartsync(t, "status", "after", "-d", shared, "--output", "json")
-	if res := partsync(t.Context(), "lint", "x.yaml", "--namespace"); res.code != ExitUsage {
-		t.Errorf("a flag without its value: exit %d, want %d\n%s", res.code, ExitUsage, res)
+	for _, args := range [][]string{{"lint", "x.yaml", "--namespace"}, {"status", "after", "-d"}} {
+		if res := partsync(t.Context(), args...); res.code != ExitUsage || !strings.Contains(res.String(), "needs a value") {
+			t.Errorf("partsync %q, a flag without its value: exit %d, want %d naming it\n%s", args, res.code, ExitUsage, res)
+		}
 	}
 }
 
