@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"os"
 	"time"
 
@@ -118,26 +117,15 @@ func reportedByPartitions(p *plan.Plan) (map[string]bool, error) {
 // (entry or skip) that the manifest does not hold. It returns the number of
 // entries visited.
 func compare(ctx context.Context, p *plan.Plan, workers int, added func(string) error) (int64, error) {
-	next, stop := iter.Pull(manifestPaths(ctx, p.Dir().ManifestFile()))
-	defer stop()
-	seen, more := next()
+	seen := manifest.NewCursor(ctx, p.Dir().ManifestFile())
 	last, haveLast := "", false
 	onPath := func(path string) error {
 		if haveLast && path == last { // an unreadable directory: its entry, then its skip
 			return nil
 		}
 		last, haveLast = path, true
-		for more && seen.err == nil && scan.ComparePaths(seen.path, path) < 0 {
-			seen, more = next() // gone since the scan: the partitions report it
-		}
-		if more && seen.err != nil {
-			return seen.err
-		}
-		if more && seen.path == path {
-			for more && seen.err == nil && seen.path == path {
-				seen, more = next()
-			}
-			return nil
+		if ok, err := seen.Has(path); ok || err != nil {
+			return err // seen by the scan; one gone since then the partitions report
 		}
 		return added(path)
 	}
@@ -145,40 +133,11 @@ func compare(ctx context.Context, p *plan.Plan, workers int, added func(string) 
 	stats, err := scan.Walk(ctx, p.Source, scan.Options{Workers: workers, Exclude: p.Excludes, NamesOnly: true},
 		func(e scan.Entry) error { return onPath(e.Path) },
 		func(s scan.Skip) error { return onPath(s.Path) })
+	if cerr := seen.Close(); err == nil && cerr != nil {
+		return stats.Entries, cerr
+	}
 	if err != nil {
 		return stats.Entries, fmt.Errorf("walk %s: %w", p.Source, err)
 	}
-	for more && seen.err == nil {
-		seen, more = next()
-	}
-	if more {
-		return stats.Entries, seen.err
-	}
 	return stats.Entries, nil
-}
-
-// seenPath is one path of the manifest, or the error that ended its replay.
-type seenPath struct {
-	path string
-	err  error
-}
-
-// manifestPaths yields the paths of the manifest's records in order; a
-// replay error is yielded last.
-func manifestPaths(ctx context.Context, file string) iter.Seq[seenPath] {
-	return func(yield func(seenPath) bool) {
-		errStop := errors.New("stopped")
-		path := func(p string) error {
-			if !yield(seenPath{path: p}) {
-				return errStop
-			}
-			return nil
-		}
-		err := manifest.Replay(ctx, file,
-			func(e scan.Entry) error { return path(e.Path) },
-			func(s scan.Skip) error { return path(s.Path) })
-		if err != nil && !errors.Is(err, errStop) {
-			yield(seenPath{err: err})
-		}
-	}
 }
