@@ -273,7 +273,7 @@ func splitStep() wfv1.WorkflowStep {
 		Arguments: wfv1.Arguments{Parameters: []wfv1.Parameter{
 			{Name: childrenName, Value: wfv1.AnyStringPtr("{{=toJson(" + summaryExpr("$.children") + ")}}")},
 			{Name: resourcesParam, Value: wfv1.AnyStringPtr(formResources())},
-			{Name: ParamPodPatch, Value: wfv1.AnyStringPtr(formPodSpecPatch())},
+			{Name: ParamPodPatch, Value: wfv1.AnyStringPtr(childPodSpecPatch())},
 		}},
 	}
 }
@@ -472,4 +472,14 @@ func formResources() string {
 func formPodSpecPatch() string {
 	v := "workflow.parameters['" + ParamPodPatch + "']"
 	return "{{=trim(" + v + ") == '' ? '{}' : " + v + "}}"
+}
+
+// childPodSpecPatch is formPodSpecPatch as the children receive it: the
+// parent substitutes it into the child manifest's YAML inside single quotes,
+// so each ' is doubled and each line break becomes a space (whitespace in
+// JSON; a JSON string cannot hold a raw line break).
+func childPodSpecPatch() string {
+	v := "workflow.parameters['" + ParamPodPatch + "']"
+	esc := `sprig.replace("'", "''", sprig.replace("\r", " ", sprig.replace("\n", " ", ` + v + `)))`
+	return "{{=trim(" + v + ") == '' ? '{}' : " + esc + "}}"
 }

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -26,7 +27,9 @@ func TestTemplateSplitsLikeGenerate(t *testing.T) {
 		t.Fatalf("fan-out steps %+v; want the transfer and the children side by side", group)
 	}
 	one, split := group[0], group[1]
-	form := map[string]string{ParamRequests: "cpu=500m, memory=1Gi", ParamLimits: "memory=4Gi", ParamPodPatch: `{"nodeSelector":{"pool":"transfer"}}`,
+	// The form's pod-spec-patch holds a ' and line breaks: it reaches the
+	// children through the YAML of their manifest.
+	form := map[string]string{ParamRequests: "cpu=500m, memory=1Gi", ParamLimits: "memory=4Gi", ParamPodPatch: "{\"nodeSelector\":\n  {\"pool\":\"o'reilly\"},\r\n \"priorityClassName\": \"batch\"}",
 		ParamRetries: "3", ParamBackoff: "30s", ParamTool: "rsync"}
 	childrenArgs := map[string]string{} // the patches the split step hands the children
 	summaryVar := "steps." + scanName + ".outputs.parameters." + summaryParam
@@ -150,8 +153,12 @@ func TestTemplateSplitsLikeGenerate(t *testing.T) {
 		resources.Containers[0].Resources.Limits["memory"] != "4Gi" {
 		t.Errorf("child transfer podSpecPatch %s (%v); want the form's requests and limits", patched.Transfer, err)
 	}
-	if patched.Workflow != form[ParamPodPatch] || patched.Part != "2345" {
-		t.Errorf("child podSpecPatch %q, part %q; want the form's and 2345", patched.Workflow, patched.Part)
+	var formPatch, childPatch any
+	if err := json.Unmarshal([]byte(form[ParamPodPatch]), &formPatch); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(patched.Workflow), &childPatch); err != nil || !reflect.DeepEqual(childPatch, formPatch) || patched.Part != "2345" {
+		t.Errorf("child podSpecPatch %q (%v), part %q; want the form's %q and 2345", patched.Workflow, err, patched.Part, form[ParamPodPatch])
 	}
 }
 

@@ -17,6 +17,8 @@ renders it and appends the split branch, whose child Workflow is built from it.
 {{- $stepResources := include "partsync.resources" .Values.resources.steps }}
 {{- /* The form's patches: every pod's, and the transfers' requests and limits. */}}
 {{- $podSpecPatch := `"{{=trim(workflow.parameters['pod-spec-patch']) == '' ? '{}' : workflow.parameters['pod-spec-patch']}}"` }}
+{{- /* the children's: substituted into the child manifest inside single quotes, so ' doubled and line breaks made spaces */}}
+{{- $childPodSpecPatch := `"{{=trim(workflow.parameters['pod-spec-patch']) == '' ? '{}' : sprig.replace(\"'\", \"''\", sprig.replace(\"\\r\", \" \", sprig.replace(\"\\n\", \" \", workflow.parameters['pod-spec-patch'])))}}"` }}
 {{- $resourcesPatch := `"{{='{\"containers\": [{\"name\": \"main\", \"resources\": {\"requests\": ' + '{' + join(map(filter(map(split(workflow.parameters.requests, ','), map(split(#, '='), trim(#))), len(#) == 2 && #[0] != '' && #[1] != ''), toJson(#[0]) + ':' + toJson(#[1])), ',') + '}' + ', \"limits\": ' + '{' + join(map(filter(map(split(workflow.parameters.limits, ','), map(split(#, '='), trim(#))), len(#) == 2 && #[0] != '' && #[1] != ''), toJson(#[0]) + ':' + toJson(#[1])), ',') + '}' + '} } ] }'}}"` }}
 apiVersion: argoproj.io/v1alpha1
 kind: {{ if .Values.workflowTemplate.cluster }}ClusterWorkflowTemplate{{ else }}WorkflowTemplate{{ end }}
@@ -220,7 +222,7 @@ spec:
                 - name: resources-patch
                   value: {{ $resourcesPatch }}
                 - name: pod-spec-patch
-                  value: {{ $podSpecPatch }}
+                  value: {{ $childPodSpecPatch }}
         - - name: dirs
             template: dirs
 
