@@ -48,9 +48,6 @@ func runCommand(s Streams) *cli.Command {
 				return dryRun(c, s, req, poolOptions(c))
 			}
 			sum, err := runLocal(c, s, req, poolOptions(c))
-			if err == nil && c.Bool("verify") { // only after a complete copy: a failed partition is reported as such
-				err = verifyAfterRun(c, s, req.SharedDir, sum.RunID)
-			}
 			if format != "text" && sum.RunID != "" {
 				if perr := printFormatted(s.Out, format, sum, nil); perr != nil {
 					return errors.Join(err, fmt.Errorf("run: %w", perr))
@@ -63,7 +60,7 @@ func runCommand(s Streams) *cli.Command {
 
 // poolOptions reads the local executor's flags.
 func poolOptions(c *cli.Context) local.Options {
-	o := local.Options{Jobs: c.Int("jobs"), Retries: c.Int("retries"), Backoff: c.Duration("backoff")}
+	o := local.Options{Jobs: c.Int("jobs"), Retries: c.Int("retries"), Backoff: c.Duration("backoff"), Verify: c.Bool("verify")}
 	if cfg := c.String("rclone-config"); cfg != "" {
 		o.Env = []string{"RCLONE_CONFIG=" + cfg}
 	}
@@ -128,6 +125,9 @@ func printSummary(w io.Writer, sum local.Summary, p *plan.Plan, interrupted bool
 		fmt.Fprintf(w, "partsync: part %d FAILED after %s, exit code %d; log %s\n      %s\n", f.Part, plural.Count(f.Attempts, "attempt"), f.ExitCode, f.Log, msg)
 	}
 	printDirs(w, sum.Result)
+	if sum.Verify != nil {
+		printVerify(w, p, sum.Verify)
+	}
 }
 
 // allowUnreadableFlag is run's --allow-unreadable.

@@ -19,7 +19,7 @@ func verifyCommand(s Streams) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "shared-dir", Aliases: []string{"d"}, Value: defaultSharedDir, EnvVars: env("shared-dir"), Usage: "directory that holds run directories"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"n"}, Value: defaultJobs, EnvVars: env("jobs"), Usage: "partitions compared at once"},
-			&cli.BoolFlag{Name: "checksum", EnvVars: env("checksum"), Usage: "compare content (rsync --checksum; rclone check --download), not only size and mtime"},
+			&cli.BoolFlag{Name: "checksum", EnvVars: env("checksum"), Usage: "compare content (rsync --checksum; rclone check with the hashes both sides keep), not only size and mtime"},
 			&cli.StringFlag{Name: "rclone-config", EnvVars: env("rclone-config"), Usage: "rclone config holding DST's remote"},
 		},
 		Action: func(c *cli.Context) error {
@@ -45,20 +45,7 @@ func verifyCommand(s Streams) *cli.Command {
 // runVerifyFlag is run's --verify.
 func runVerifyFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "verify", EnvVars: env("verify"),
-		Usage: "after a run whose partitions all succeeded, compare DST with it as partsync verify does (size and mtime), -n at once; exit 5 on any difference"}
-}
-
-// verifyAfterRun verifies the run just made in sharedDir.
-func verifyAfterRun(c *cli.Context, s Streams, sharedDir, runID string) error {
-	dir, err := plan.Find(sharedDir, runID)
-	if err != nil {
-		return err
-	}
-	p, err := plan.Load(dir)
-	if err != nil {
-		return err
-	}
-	return verifyPlan(c, s, p, false)
+		Usage: "after every partition and the directory step succeeded, compare DST with the run as partsync verify does (size and mtime), -n at once; exit 5 on any difference"}
 }
 
 // verifyPlan compares DST with p, -n at once, and prints the outcome.

@@ -16,9 +16,11 @@ import (
 
 // TestVerify copies with real rsync (to a directory) and rclone (to S3),
 // then verify finds DST complete (exit 0); after one file at DST lost a
-// byte, one had a byte changed (same size and mtime) and one was removed,
-// verify names the missing and the shortened one, --checksum the changed
-// one too, in verify.json, and exits 5.
+// byte, one had a byte changed (same size and mtime), one was removed and
+// one was written again with the same bytes and a new mtime, verify names
+// the missing, the shortened and the touched one (rclone too: its check has
+// no mtime mode), --checksum the changed one too, in verify.json, and
+// exits 5.
 func TestVerify(t *testing.T) {
 	for _, toolName := range []string{"rsync", "rclone"} {
 		t.Run(toolName, func(t *testing.T) {
@@ -48,16 +50,16 @@ func TestVerify(t *testing.T) {
 				t.Fatalf("verify of a complete copy: exit %d, %+v\n%s", res.code, v, res)
 			}
 
-			var picked []string // three regular files of 2 bytes or more, sorted
+			var picked []string // four regular files of 2 bytes or more, sorted
 			for _, rel := range sortedKeys(manifest(t, cc.src)) {
-				if fi, err := os.Lstat(filepath.Join(cc.src, rel)); err == nil && fi.Mode().IsRegular() && fi.Size() >= 2 && strings.HasPrefix(rel, "group-") && len(picked) < 3 {
+				if fi, err := os.Lstat(filepath.Join(cc.src, rel)); err == nil && fi.Mode().IsRegular() && fi.Size() >= 2 && strings.HasPrefix(rel, "group-") && len(picked) < 4 {
 					picked = append(picked, rel)
 				}
 			}
-			if len(picked) < 3 {
+			if len(picked) < 4 {
 				t.Fatalf("the sample tree has %d files to spoil", len(picked))
 			}
-			removed, shortened, changed := picked[0], picked[1], picked[2]
+			removed, shortened, changed, touched := picked[0], picked[1], picked[2], picked[3]
 			if cc.s3 == nil {
 				dir := filepath.Dir(filepath.Join(cc.dst, removed)) // the three are in one directory, whose mtime stays
 				dirInfo, err := os.Stat(dir)
@@ -72,6 +74,8 @@ func TestVerify(t *testing.T) {
 				data[0] ^= 0xff
 				must(t, os.WriteFile(path, data, fi.Mode()))
 				must(t, os.Chtimes(path, fi.ModTime(), fi.ModTime()))
+				later := fi.ModTime().Add(time.Hour)
+				must(t, os.Chtimes(filepath.Join(cc.dst, touched), later, later))
 				must(t, os.Chtimes(dir, dirInfo.ModTime(), dirInfo.ModTime()))
 			} else {
 				cfg := cc.args[len(cc.args)-1]
@@ -91,16 +95,24 @@ func TestVerify(t *testing.T) {
 				data, _ = os.ReadFile(filepath.Join(cc.src, changed))
 				data[0] ^= 0xff
 				rclone(data, "rcat", cc.dst+"/"+changed)
+				data, _ = os.ReadFile(filepath.Join(cc.src, touched))
+				rclone(data, "rcat", cc.dst+"/"+touched) // the same bytes, uploaded now
 			}
 			time.Sleep(10 * time.Millisecond)
 
 			v, res := verifyRun(false)
-			if res.code != ExitFailed || !slices.Equal(v.Missing, []string{removed}) || !slices.Contains(v.Differing, shortened) || len(v.Failed) != 0 {
-				t.Errorf("verify by size and mtime: exit %d, missing %q, differing %q, failed %+v; want 5, [%s], with %s\n%s", res.code, v.Missing, v.Differing, v.Failed, removed, shortened, res)
+			if res.code != ExitFailed || !slices.Equal(v.Missing, []string{removed}) || !slices.Contains(v.Differing, shortened) || !slices.Contains(v.Differing, touched) || len(v.Failed) != 0 {
+				t.Errorf("verify by size and mtime: exit %d, missing %q, differing %q, failed %+v; want 5, [%s], with %s and %s\n%s", res.code, v.Missing, v.Differing, v.Failed, removed, shortened, touched, res)
+			}
+			// With content compared, the touched file is still the same bytes:
+			// rclone's hashes agree; rsync --checksum still names its mtime.
+			want := []string{shortened, changed} // picked is sorted
+			if cc.s3 == nil {
+				want = append(want, touched)
 			}
 			v, res = verifyRun(true)
-			if res.code != ExitFailed || !slices.Equal(v.Missing, []string{removed}) || !slices.Equal(v.Differing, []string{shortened, changed}) { // picked is sorted
-				t.Errorf("verify --checksum: exit %d, missing %q, differing %q; want 5, [%s], [%s %s]\n%s", res.code, v.Missing, v.Differing, removed, shortened, changed, res)
+			if res.code != ExitFailed || !slices.Equal(v.Missing, []string{removed}) || !slices.Equal(v.Differing, want) || len(v.Failed) != 0 {
+				t.Errorf("verify --checksum: exit %d, missing %q, differing %q, failed %+v; want 5, [%s], %q\n%s", res.code, v.Missing, v.Differing, v.Failed, removed, want, res)
 			}
 		})
 	}
@@ -113,11 +125,18 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// TestRunVerify: run --verify with real rsync compares DST after the copy:
-// verify.json exists, names nothing, and the run exits 0.
+// TestRunVerify: run --verify with real rsync compares DST after the copy
+// (a step of package finish): verify.json exists, names nothing, the
+// summary and the JSON summary report it, and the run exits 0.
 func TestRunVerify(t *testing.T) {
 	cc := newCopyCase(t, "rsync")
-	res := mustPartsync(t, append(append([]string{"run", "--verify", "--run-id", "rv"}, cc.args...), cc.src, cc.dst)...)
+	res := mustPartsync(t, append(append([]string{"run", "--verify", "--output", "json", "--run-id", "rv"}, cc.args...), cc.src, cc.dst)...)
+	var sum struct {
+		Verify *plan.Verify `json:"verify"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &sum); err != nil || sum.Verify == nil || sum.Verify.Checked < 40 || sum.Verify.RunID != "rv" {
+		t.Errorf("run --verify -o json: verify %+v (%v)\n%s", sum.Verify, err, res.stdout)
+	}
 	data, err := os.ReadFile(filepath.Join(cc.shared, "rv", "verify.json"))
 	if err != nil {
 		t.Fatalf("run --verify wrote no verify.json: %v\n%s", err, res)

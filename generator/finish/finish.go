@@ -3,7 +3,8 @@
 // workflow's step after the fan-out (`partsync dirs` in a pod). Once every
 // partition has succeeded (transfer.DirsReady) it walks the source again for
 // the entries the scan did not see (package recheck), then re-applies the
-// directories' metadata with the tool (transfer.DirsCommand). A step added
+// directories' metadata with the tool (transfer.DirsCommand), and with
+// Options.Verify compares DST with the run (package verify). A step added
 // after the partitions (verify, delete) is added to Run and to Result, and
 // both executors run it and report it.
 package finish
@@ -16,6 +17,7 @@ import (
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/recheck"
 	"github.com/partsync/partsync/generator/transfer"
+	"github.com/partsync/partsync/generator/verify"
 )
 
 // Attempt runs a tool step after the partitions: argv, recorded as part
@@ -36,6 +38,11 @@ type Options struct {
 	// Rechecked, when not nil, hears the recheck's outcome before the
 	// directory step starts (a pod reports it in that order).
 	Rechecked func(r *plan.Recheck, skipped string)
+	// Verify, when not nil, compares DST with the run after the directory
+	// step (verify.Run, -n at once), writing verify.json. A workflow runs
+	// the same comparison as a fan-out of its own (verify.Part, one pod per
+	// partition, and verify.Collect), so its dirs pod leaves this nil.
+	Verify *verify.Options
 }
 
 // Result is what the steps after the partitions did. It is part of a local
@@ -47,6 +54,9 @@ type Result struct {
 	// did not run, and then RecheckSkipped may say why.
 	Recheck        *plan.Recheck `json:"recheck,omitempty"`
 	RecheckSkipped string        `json:"recheck_skipped,omitempty"`
+	// Verify is DST compared with the run (verify.json); nil when it did
+	// not run.
+	Verify *plan.Verify `json:"verify,omitempty"`
 }
 
 // DirsStep is the outcome of the directory step: after every partition of
@@ -73,7 +83,8 @@ type DirsStep struct {
 // succeeded it runs none: Result.Dirs is then Pending, with the reason, and
 // the error wraps transfer.ErrDirsNotReady (a local run that had failed
 // partitions reports it; the pod fails). The error wraps
-// transfer.ErrTransfer when the tool failed after its attempts.
+// transfer.ErrTransfer when the tool failed after its attempts, and
+// verify.ErrMismatch when DST differs from the run.
 func Run(ctx context.Context, p *plan.Plan, o Options) (Result, error) {
 	res := Result{Dirs: &DirsStep{}}
 	argv, reason, err := transfer.DirsReady(p)
@@ -93,7 +104,7 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (Result, error) {
 	}
 	if argv == nil {
 		res.Dirs.Reason = reason
-		return res, nil
+		return res, runVerify(ctx, p, o, &res)
 	}
 	res.Dirs.Ran = true
 	st, err := o.Attempt(ctx, plan.DirsPart, argv)
@@ -104,5 +115,16 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("directory step of run %s: %w", p.RunID, err)
 	}
-	return res, nil
+	return res, runVerify(ctx, p, o, &res)
+}
+
+// runVerify compares DST with the run when o asks for it: after the
+// directory step, whose directory mtimes rsync compares too.
+func runVerify(ctx context.Context, p *plan.Plan, o Options, res *Result) error {
+	if o.Verify == nil {
+		return nil
+	}
+	var err error
+	res.Verify, err = verify.Run(ctx, p, *o.Verify)
+	return err
 }

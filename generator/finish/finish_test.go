@@ -15,6 +15,7 @@ import (
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/transfer"
+	"github.com/partsync/partsync/generator/verify"
 )
 
 // TestRunAfterThePartitions, with the real rsync: before every partition
@@ -105,5 +106,36 @@ func TestRunAfterThePartitions(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o750 || !fi.ModTime().Equal(old) {
 		t.Errorf("a/b at the destination: %v %v, want 0750 %v", fi.Mode().Perm(), fi.ModTime(), old)
+	}
+
+	// Verify runs after the directory step: a directory mtime the
+	// partitions left wrong is restored before rsync compares it.
+	if err := os.Chtimes(filepath.Join(dst, "a/b"), time.Now(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	o.Verify = &verify.Options{Jobs: 2}
+	res, err = finish.Run(ctx, p, o)
+	if err != nil || res.Verify == nil || res.Verify.Checked != p.Totals.Entries || res.Verify.Mismatches() != 0 {
+		t.Fatalf("verify after the directory step: %+v, %v; want every entry checked, nothing named", res.Verify, err)
+	}
+	// One byte changed at DST, same size and mtime: content differs.
+	path := filepath.Join(dst, "a/1")
+	fi, err = os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("a/X"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	o.Verify.Checksum = true
+	res, err = finish.Run(ctx, p, o)
+	if !errors.Is(err, verify.ErrMismatch) || res.Verify == nil || !slices.Equal(res.Verify.Differing, []string{"a/1"}) {
+		t.Errorf("verify --checksum after a byte changed: %+v, %v; want a/1 differing, ErrMismatch", res.Verify, err)
+	}
+	if v, ok, err := plan.LoadVerify(p.Dir()); err != nil || !ok || !slices.Equal(v.Differing, []string{"a/1"}) {
+		t.Errorf("verify.json: %+v, %t, %v; want a/1 differing", v, ok, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/transfer"
+	"github.com/partsync/partsync/generator/verify"
 )
 
 // ErrPartitionsFailed is wrapped when a partition still failed after its retries.
@@ -38,6 +39,10 @@ type Options struct {
 	// Locked says the caller holds the run directory's lock (plan.Lock)
 	// for the whole execution; otherwise Execute takes it.
 	Locked bool
+	// Verify, when true, compares DST with the run once every partition
+	// and the directory step have succeeded (package finish), Jobs at once
+	// with Env; Checksum compares content.
+	Verify, Checksum bool
 }
 
 // Events hears about the run. Implementations must be safe for concurrent use.
@@ -75,8 +80,8 @@ type Summary struct {
 	Sent     plan.Sent     `json:"sent"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
 	Failures []Failure     `json:"failures"`
-	// The steps after the partitions (package finish): the recheck and
-	// the directory step.
+	// The steps after the partitions (package finish): the recheck, the
+	// directory step and the verification.
 	finish.Result
 }
 
@@ -217,11 +222,15 @@ func finishRun(ctx context.Context, p *plan.Plan, o Options, sum *Summary, err e
 		return err
 	}
 	start := time.Now()
-	res, ferr := finish.Run(ctx, p, finish.Options{
+	fo := finish.Options{
 		Attempt: func(ctx context.Context, part int, argv []string) (*plan.Status, error) {
 			return attempts(ctx, p, part, argv, o, nil)
 		},
-	})
+	}
+	if o.Verify {
+		fo.Verify = &verify.Options{Jobs: o.Jobs, Checksum: o.Checksum, Env: o.Env}
+	}
+	res, ferr := finish.Run(ctx, p, fo)
 	sum.Elapsed += time.Since(start)
 	if res.Dirs.Ran {
 		res.Dirs.Log = p.Dir().LogFile(plan.DirsPart)

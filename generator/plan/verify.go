@@ -1,7 +1,14 @@
 package plan
 
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
 // Verify is verify.json: DST compared with a run's partitions
-// (`partsync verify`), every entry missing at DST or differing named.
+// (`partsync verify`, `run --verify`, the workflow's verify steps), every
+// entry missing at DST or differing named.
 type Verify struct {
 	RunID    string `json:"run_id"`
 	Checksum bool   `json:"checksum"` // content compared, not only size and mtime
@@ -15,6 +22,10 @@ type Verify struct {
 	Failed []VerifyFailure `json:"failed"`
 }
 
+// Mismatches counts what makes a verification fail: entries missing or
+// differing, and partitions not compared.
+func (v *Verify) Mismatches() int { return len(v.Missing) + len(v.Differing) + len(v.Failed) }
+
 // VerifyFailure is a partition whose comparison failed.
 type VerifyFailure struct {
 	Part     int    `json:"part"`
@@ -22,5 +33,47 @@ type VerifyFailure struct {
 	Error    string `json:"error"`
 }
 
+// VerifyPart is verify/<N>.json: partition N compared with DST, written by
+// the process that compared it (a local worker or a workflow's verify pod)
+// and summed into verify.json.
+type VerifyPart struct {
+	Part      int            `json:"part"`
+	Checksum  bool           `json:"checksum"`
+	Checked   int64          `json:"checked"`
+	Missing   []string       `json:"missing"`
+	Differing []string       `json:"differing"`
+	Failure   *VerifyFailure `json:"failure,omitempty"`
+}
+
+// VerifyDir holds the verify/<N>.json files.
+func (d Dir) VerifyDir() string { return filepath.Join(string(d), "verify") }
+
+// VerifyPartFile is verify/<index>.json.
+func (d Dir) VerifyPartFile(index int) string {
+	return filepath.Join(d.VerifyDir(), strconv.Itoa(index)+".json")
+}
+
 // SaveVerify writes verify.json atomically.
 func SaveVerify(dir Dir, v *Verify) error { return saveJSON(dir.VerifyFile(), "verify", v) }
+
+// SaveVerifyPart writes verify/<N>.json atomically.
+func SaveVerifyPart(dir Dir, v *VerifyPart) error {
+	if err := os.MkdirAll(dir.VerifyDir(), 0o755); err != nil {
+		return err
+	}
+	return saveJSON(dir.VerifyPartFile(v.Part), "verify of part "+strconv.Itoa(v.Part), v)
+}
+
+// LoadVerifyPart reads verify/<index>.json; ok is false when there is none.
+func LoadVerifyPart(dir Dir, index int) (v *VerifyPart, ok bool, err error) {
+	v = &VerifyPart{}
+	ok, err = loadJSON(dir.VerifyPartFile(index), "verify of part "+strconv.Itoa(index), v)
+	return v, ok, err
+}
+
+// LoadVerify reads verify.json; ok is false when there is none.
+func LoadVerify(dir Dir) (v *Verify, ok bool, err error) {
+	v = &Verify{}
+	ok, err = loadJSON(dir.VerifyFile(), "verify", v)
+	return v, ok, err
+}

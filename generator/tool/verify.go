@@ -2,65 +2,96 @@ package tool
 
 import (
 	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // What `partsync verify` runs for a partition: the tool compares DST with
 // the partition's entries and names each one missing at DST or differing.
 //
 //   - rsync: the partition's argv with --dry-run --itemize-changes (and
-//     --checksum): each itemized line is an entry rsync would change;
-//     "+++++++++" in its flags means it is missing at DST.
-//   - rclone: rclone check --one-way over the part file, --size-only
-//     (--download with --checksum: both sides' bytes are compared), writing
-//     the missing and differing paths to the files VerifyJob names.
+//     --checksum): each itemized line is an entry rsync would change, by
+//     its default test, size and mtime; "+++++++++" in its flags means it is
+//     missing at DST.
+//   - rclone, by default: `rclone lsjson` of the partition's files at SRC
+//     and at DST (--files-from-raw, so rclone reads each listed object and
+//     no other): an entry is missing when DST does not list it, and differs
+//     when its size or mtime does, which is the test rclone copy makes.
+//     rclone check has no mtime mode (it compares size and hash).
+//   - rclone with Checksum: rclone check --one-way over the part file with
+//     the hashes both sides have (local files are read; S3 keeps the MD5),
+//     writing the missing and differing paths to the files VerifyJob
+//     names; when SRC and DST share no hash the partition is not compared
+//     (ErrNoCommonHash), rather than compared by size alone.
+
+// ErrNoCommonHash is wrapped when rclone found no hash that both SRC and
+// DST keep, so --checksum cannot compare content.
+var ErrNoCommonHash = errors.New("SRC and DST have no hash in common")
 
 // VerifyJob is a partition to compare with DST.
 type VerifyJob struct {
 	Job
 	Checksum bool   // compare content, not only size and mtime
-	Missing  string // rclone: the file that receives the paths missing at DST
-	Differ   string // rclone: the file that receives the paths that differ
+	Missing  string // rclone check: the file that receives the paths missing at DST
+	Differ   string // rclone check: the file that receives the paths that differ
 }
 
-// VerifyArgv is the command comparing the partition of j with DST.
-func VerifyArgv(name string, j VerifyJob) []string {
-	if name == "rclone" {
-		argv := []string{"rclone", "check", "--one-way", "--files-from-raw", j.PartFile,
-			"--missing-on-dst", j.Missing, "--differ", j.Differ}
+// VerifyCommands are the commands comparing the partition of j with DST,
+// run one after the other; VerifyFindings reads their standard outputs.
+func VerifyCommands(name string, j VerifyJob) [][]string {
+	if name != "rclone" {
+		job := j.Job
+		job.DryRun = true
+		job.Options = append(append([]string{}, job.Options...), "--itemize-changes")
 		if j.Checksum {
-			argv = append(argv, "--download")
-		} else {
-			argv = append(argv, "--size-only")
+			job.Options = append(job.Options, "--checksum")
 		}
-		return append(argv, j.Source, j.Destination)
+		return [][]string{Rsync{}.Argv(job)}
 	}
-	job := j.Job
-	job.DryRun = true
-	job.Options = append(append([]string{}, job.Options...), "--itemize-changes")
 	if j.Checksum {
-		job.Options = append(job.Options, "--checksum")
+		return [][]string{append(append([]string{"rclone", "check"}, j.Options...), "--one-way", "--files-from-raw", j.PartFile,
+			"--missing-on-dst", j.Missing, "--differ", j.Differ, j.Source, j.Destination)}
 	}
-	return Rsync{}.Argv(job)
+	list := func(root string) []string {
+		return append(append([]string{"rclone", "lsjson"}, j.Options...), "-R", "--files-only", "--no-mimetype", "--files-from-raw", j.PartFile, root)
+	}
+	return [][]string{list(j.Source), list(j.Destination)}
+}
+
+// VerifyExitOK reports whether exit code code of command k of
+// VerifyCommands is an answer rather than a failure: rclone check exits 1
+// when it found differences.
+func VerifyExitOK(name string, j VerifyJob, code int) bool {
+	return code == 0 || name == "rclone" && j.Checksum && code == 1
 }
 
 // rsyncItem matches an itemized line of rsync: YXcstpoguax and the path.
 var rsyncItem = regexp.MustCompile(`^[<>ch.*][fdLDS][.+ ?a-zA-Z]{9,10} (.*)$`)
 
-// VerifyFindings reads what the tool named: paths missing at DST and paths
-// that differ. out is rsync's standard output; rclone's are in its files.
-func VerifyFindings(name string, j VerifyJob, out io.Reader) (missing, differing []string, err error) {
-	if name == "rclone" {
+// VerifyFindings reads what the tool named, from the standard outputs of
+// VerifyCommands (one per command, in order) and, for rclone check, its
+// files and standard error: paths missing at DST and paths that differ.
+func VerifyFindings(name string, j VerifyJob, outs []io.Reader, stderr string) (missing, differing []string, err error) {
+	switch {
+	case name == "rclone" && j.Checksum:
+		if strings.Contains(stderr, "No common hash found") {
+			return nil, nil, fmt.Errorf("%w: content not compared (rclone check --download reads both sides' bytes)", ErrNoCommonHash)
+		}
 		if missing, err = readLines(j.Missing); err != nil {
 			return nil, nil, err
 		}
 		differing, err = readLines(j.Differ)
 		return missing, differing, err
+	case name == "rclone":
+		return compareListings(outs[0], outs[1])
 	}
-	sc := bufio.NewScanner(out)
+	sc := bufio.NewScanner(outs[0])
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -79,6 +110,53 @@ func VerifyFindings(name string, j VerifyJob, out io.Reader) (missing, differing
 		}
 	}
 	return missing, differing, sc.Err()
+}
+
+// listed is an object of `rclone lsjson`.
+type listed struct {
+	Path    string
+	Size    int64
+	ModTime time.Time
+}
+
+// compareListings names the entries of the SRC listing src that the DST
+// listing dst lacks, or holds with another size or mtime. An entry gone
+// from SRC since the copy is not compared.
+func compareListings(src, dst io.Reader) (missing, differing []string, err error) {
+	at := map[string]listed{}
+	if err := eachListed(dst, func(l listed) { at[l.Path] = l }); err != nil {
+		return nil, nil, fmt.Errorf("DST listing: %w", err)
+	}
+	err = eachListed(src, func(l listed) {
+		d, ok := at[l.Path]
+		switch {
+		case !ok:
+			missing = append(missing, l.Path)
+		case d.Size != l.Size || !d.ModTime.Equal(l.ModTime):
+			differing = append(differing, l.Path)
+		}
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("SRC listing: %w", err)
+	}
+	return missing, differing, nil
+}
+
+// eachListed decodes the JSON array of `rclone lsjson` one object at a time.
+func eachListed(r io.Reader, f func(listed)) error {
+	dec := json.NewDecoder(bufio.NewReader(r))
+	if _, err := dec.Token(); err != nil { // [
+		return err
+	}
+	for dec.More() {
+		var l listed
+		if err := dec.Decode(&l); err != nil {
+			return err
+		}
+		f(l)
+	}
+	_, err := dec.Token() // ]
+	return err
 }
 
 func readLines(path string) ([]string, error) {

@@ -1,7 +1,10 @@
-// Package verify compares DST with a finished run's partitions, per
-// partition and -n at once, with the tool itself (tool.VerifyArgv): size and
-// mtime by default, content with Checksum. It writes verify.json naming every
-// entry missing at DST or differing.
+// Package verify compares DST with a finished run's partitions with the tool
+// itself (tool.VerifyCommands): size and mtime by default, content with
+// Checksum. Part compares one partition and writes verify/<N>.json; Collect
+// sums those into verify.json, naming every entry missing at DST or
+// differing. Run does both with -n partitions at once (`partsync verify`,
+// `run --verify` through package finish); a workflow runs Part in one pod
+// per partition and Collect in the step after them.
 package verify
 
 import (
@@ -29,99 +32,179 @@ var ErrMismatch = errors.New("destination differs from the run")
 
 // Options tune a verification.
 type Options struct {
-	Jobs     int      // partitions compared at once
+	Jobs     int      // partitions compared at once (Run)
 	Checksum bool     // compare content
 	Env      []string // added to the tool's environment (RCLONE_CONFIG=…)
+	// Output, when not nil, receives the tool's output (a pod's stderr);
+	// otherwise it goes to logs/verify.<N>.log in the run directory.
+	Output io.Writer
 }
 
-// Run compares every partition of p with DST and writes verify.json. The
-// error wraps ErrMismatch when an entry is missing or differs, or a
-// partition's comparison failed.
+// Run compares every partition of p with DST, -n at once, and writes
+// verify.json (Collect). The error wraps ErrMismatch when an entry is
+// missing or differs, or a partition's comparison failed.
 func Run(ctx context.Context, p *plan.Plan, o Options) (*plan.Verify, error) {
 	if o.Jobs < 1 {
 		return nil, fmt.Errorf("-n/--jobs %d: give at least 1", o.Jobs)
 	}
-	scratch, err := os.MkdirTemp(string(p.Dir()), ".verify-")
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
-	}
-	defer func() { _ = os.RemoveAll(scratch) }()
-	v := &plan.Verify{RunID: p.RunID, Checksum: o.Checksum, Missing: []string{}, Differing: []string{}, Failed: []plan.VerifyFailure{}}
 	var mu sync.Mutex
+	var errs []error
 	fanout.Each(ctx, p.Count(), o.Jobs, func(i int) {
-		missing, differing, fail := part(ctx, p, i, o, scratch)
-		mu.Lock()
-		defer mu.Unlock()
-		v.Checked += p.Partitions[i].Entries
-		v.Missing = append(v.Missing, missing...)
-		v.Differing = append(v.Differing, differing...)
-		if fail != nil {
-			v.Failed = append(v.Failed, *fail)
+		if _, err := Part(ctx, p, i, o); err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
 		}
 	})
 	if err := ctx.Err(); err != nil {
-		return v, fmt.Errorf("verify %s interrupted: %w", p.RunID, err)
+		return nil, fmt.Errorf("verify %s interrupted: %w", p.RunID, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return Collect(p, o.Checksum)
+}
+
+// Part compares partition i of p with DST and writes verify/<i>.json. A
+// comparison that could not run is recorded there as the partition's
+// Failure; the error is only for a record that could not be written.
+func Part(ctx context.Context, p *plan.Plan, i int, o Options) (*plan.VerifyPart, error) {
+	if i < 0 || i >= p.Count() {
+		return nil, fmt.Errorf("verify: part %d: run %s has partitions 0 to %d", i, p.RunID, p.Count()-1)
+	}
+	v := &plan.VerifyPart{Part: i, Checksum: o.Checksum, Checked: p.Partitions[i].Entries}
+	missing, differing, fail := compare(ctx, p, i, o)
+	v.Missing, v.Differing, v.Failure = nonNil(missing), nonNil(differing), fail
+	if err := plan.SaveVerifyPart(p.Dir(), v); err != nil {
+		return v, fmt.Errorf("verify of part %d: %w", i, err)
+	}
+	return v, nil
+}
+
+// Collect sums the verify/<N>.json of every partition of p into
+// verify.json. A partition without its record, or compared in the other
+// mode (checksum), counts as not compared. The error wraps ErrMismatch
+// when an entry is missing or differs, or a partition was not compared.
+func Collect(p *plan.Plan, checksum bool) (*plan.Verify, error) {
+	v := &plan.Verify{RunID: p.RunID, Checksum: checksum, Missing: []string{}, Differing: []string{}, Failed: []plan.VerifyFailure{}}
+	for i := range p.Count() {
+		part, ok, err := plan.LoadVerifyPart(p.Dir(), i)
+		switch {
+		case err != nil:
+			v.Failed = append(v.Failed, plan.VerifyFailure{Part: i, ExitCode: -1, Error: err.Error()})
+			continue
+		case !ok:
+			v.Failed = append(v.Failed, plan.VerifyFailure{Part: i, ExitCode: -1, Error: "not compared: no " + p.Dir().VerifyPartFile(i)})
+			continue
+		case part.Checksum != checksum:
+			v.Failed = append(v.Failed, plan.VerifyFailure{Part: i, ExitCode: -1, Error: fmt.Sprintf("%s was compared with checksum %t, not %t; compare it again", p.Dir().VerifyPartFile(i), part.Checksum, checksum)})
+			continue
+		case part.Failure != nil:
+			v.Failed = append(v.Failed, *part.Failure)
+			continue
+		}
+		v.Checked += part.Checked
+		v.Missing = append(v.Missing, part.Missing...)
+		v.Differing = append(v.Differing, part.Differing...)
 	}
 	slices.Sort(v.Missing) // a directory listed in two partitions is named once
 	v.Missing = slices.Compact(v.Missing)
 	slices.Sort(v.Differing)
 	v.Differing = slices.Compact(v.Differing)
-	slices.SortFunc(v.Failed, func(a, b plan.VerifyFailure) int { return a.Part - b.Part })
 	v.Finished = plan.Stamp(time.Now())
 	if err := plan.SaveVerify(p.Dir(), v); err != nil {
 		return v, err
 	}
-	if n := len(v.Missing) + len(v.Differing) + len(v.Failed); n > 0 {
+	if v.Mismatches() > 0 {
 		return v, fmt.Errorf("%w: run %s: %d missing, %d differing, %d partitions not compared (%s)",
 			ErrMismatch, p.RunID, len(v.Missing), len(v.Differing), len(v.Failed), p.Dir().VerifyFile())
 	}
 	return v, nil
 }
 
-// part compares partition i with DST; its output goes to logs/verify.<i>.log.
-func part(ctx context.Context, p *plan.Plan, i int, o Options, scratch string) (missing, differing []string, fail *plan.VerifyFailure) {
+// compare runs the tool's commands for partition i and reads their findings.
+func compare(ctx context.Context, p *plan.Plan, i int, o Options) (missing, differing []string, fail *plan.VerifyFailure) {
+	failed := func(code int, err error) (_, _ []string, _ *plan.VerifyFailure) {
+		return nil, nil, &plan.VerifyFailure{Part: i, ExitCode: code, Error: err.Error()}
+	}
+	scratch, err := os.MkdirTemp(string(p.Dir()), ".verify-")
+	if err != nil {
+		return failed(-1, fmt.Errorf("verify: %w", err))
+	}
+	defer func() { _ = os.RemoveAll(scratch) }()
 	index := strconv.Itoa(i)
 	j := tool.VerifyJob{
 		Job:      tool.Job{Source: p.Source, Destination: p.Destination, PartFile: p.Dir().PartFile(index), Options: p.ToolOptions},
 		Checksum: o.Checksum,
-		Missing:  filepath.Join(scratch, "missing."+index),
-		Differ:   filepath.Join(scratch, "differ."+index),
+		Missing:  filepath.Join(scratch, "missing"),
+		Differ:   filepath.Join(scratch, "differ"),
 	}
-	argv := tool.VerifyArgv(p.Tool, j)
-	logPath := filepath.Join(p.Dir().LogsDir(), "verify."+index+".log")
-	log, err := os.Create(logPath)
-	if err != nil {
-		return nil, nil, &plan.VerifyFailure{Part: i, ExitCode: -1, Error: err.Error()}
-	}
-	defer func() { _ = log.Close() }()
-	_, _ = fmt.Fprintf(log, "# partsync: verify part %d: %q\n", i, argv)
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	if len(o.Env) > 0 {
-		cmd.Env = append(os.Environ(), o.Env...)
-	}
-	cmd.Stdout = io.MultiWriter(log, &stdout)
-	cmd.Stderr = io.MultiWriter(log, &stderr)
-	runErr := cmd.Run()
-	code := 0
-	if runErr != nil {
-		code = -1
-		var ee *exec.ExitError
-		if errors.As(runErr, &ee) {
-			code = ee.ExitCode()
+	log, where := o.Output, "the pod's log"
+	if log == nil {
+		where = filepath.Join(p.Dir().LogsDir(), "verify."+index+".log")
+		f, err := os.Create(where)
+		if err != nil {
+			return failed(-1, err)
 		}
+		defer func() { _ = f.Close() }()
+		log = f
 	}
-	// rclone check exits 1 when it found differences: that is its answer.
-	if runErr != nil && !(p.Tool == "rclone" && code == 1) {
-		msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
-		if msg == "" {
-			msg = runErr.Error()
+	var outs []io.Reader
+	var stderrs strings.Builder
+	for k, argv := range tool.VerifyCommands(p.Tool, j) {
+		_, _ = fmt.Fprintf(log, "# partsync: verify part %d: %q\n", i, argv)
+		out, err := os.Create(filepath.Join(scratch, "out."+strconv.Itoa(k)))
+		if err != nil {
+			return failed(-1, err)
 		}
-		return nil, nil, &plan.VerifyFailure{Part: i, ExitCode: code, Error: msg + " (log " + logPath + ")"}
+		defer func() { _ = out.Close() }()
+		var stderr bytes.Buffer
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		if len(o.Env) > 0 {
+			cmd.Env = append(os.Environ(), o.Env...)
+		}
+		cmd.Stdout = out
+		if p.Tool != "rclone" { // rsync's itemized lines are worth reading in the log; rclone's listings are not
+			cmd.Stdout = io.MultiWriter(log, out)
+		}
+		cmd.Stderr = io.MultiWriter(log, &stderr)
+		runErr := cmd.Run()
+		stderrs.Write(stderr.Bytes())
+		if code := exitCode(runErr); runErr != nil && !tool.VerifyExitOK(p.Tool, j, code) {
+			msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+			if msg == "" {
+				msg = runErr.Error()
+			}
+			return failed(code, fmt.Errorf("%s (%s)", msg, where))
+		}
+		if _, err := out.Seek(0, io.SeekStart); err != nil {
+			return failed(-1, err)
+		}
+		outs = append(outs, out)
 	}
-	missing, differing, err = tool.VerifyFindings(p.Tool, j, &stdout)
+	missing, differing, err = tool.VerifyFindings(p.Tool, j, outs, stderrs.String())
 	if err != nil {
-		return nil, nil, &plan.VerifyFailure{Part: i, ExitCode: code, Error: err.Error()}
+		return failed(0, err)
 	}
 	return missing, differing, nil
+}
+
+// exitCode is the exit code of a command that ended with err; -1 when it
+// did not run.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
