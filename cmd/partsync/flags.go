@@ -141,16 +141,25 @@ func bwLimitFlag() cli.Flag {
 
 // bwLimitOption reads --bwlimit into r.
 func bwLimitOption(c *cli.Context, r *prepare.Request) error {
-	v := c.String("bwlimit")
-	if v == "" {
-		return nil
-	}
-	n, err := bytesize.Parse(v)
-	if err != nil || n < 1 {
-		return fmt.Errorf("%w: --bwlimit %q: give bytes per second, such as 100M (MiB/s) or 1G", ErrUsage, v)
+	n, err := bwLimitValue(c)
+	if err != nil || n == 0 {
+		return err
 	}
 	r.BwLimit, r.Jobs = n, c.Int("jobs")
 	return nil
+}
+
+// bwLimitValue is --bwlimit in bytes per second, 0 when it is blank.
+func bwLimitValue(c *cli.Context) (int64, error) {
+	v := c.String("bwlimit")
+	if strings.TrimSpace(v) == "" {
+		return 0, nil // the Argo UI's form passes a blank field on as it is
+	}
+	n, err := bytesize.Parse(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%w: --bwlimit %q: give bytes per second, such as 100M (MiB/s) or 1G", ErrUsage, v)
+	}
+	return n, nil
 }
 
 // nonBlank drops blank values: an empty line in PARTSYNC_EXCLUDE or an empty

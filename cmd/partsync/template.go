@@ -26,6 +26,7 @@ func templateCommand(s Streams) *cli.Command {
 	flags = append(flags, slices.DeleteFunc(sizingFlags(), func(f cli.Flag) bool {
 		return !slices.Contains([]string{"auto", "max-partitions"}, f.Names()[0]) // the form's; the cost model keeps its defaults
 	})...)
+	flags = append(flags, bwLimitFlag())
 	flags = append(flags, clusterFlags(version)...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "name", Value: "partsync", EnvVars: env("template-name"), Usage: "name of the WorkflowTemplate"},
@@ -75,6 +76,8 @@ func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions
 	if n := c.Int("scan-workers"); n < 1 {
 		errs = append(errs, fmt.Errorf("%w: --scan-workers %d: give at least 1", ErrUsage, n))
 	}
+	_, err = bwLimitValue(c)
+	errs = append(errs, err)
 	excludes := nonBlank(c.StringSlice("exclude"))
 	_, err = scan.NewMatcher(excludes)
 	errs = append(errs, err)
@@ -94,6 +97,7 @@ func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions
 			Source: c.Args().Get(0), Destination: c.Args().Get(1), Tool: c.String("tool"),
 			Files: c.Int64("files"), Size: c.String("size"), ToolOptions: c.String("tool-options"),
 			Excludes: excludes, ScanWorkers: c.Int("scan-workers"), Auto: c.Bool("auto"), MaxPartitions: c.Int("max-partitions"),
+			BwLimit: c.String("bwlimit"),
 		},
 	}
 	return o, t, errors.Join(errs...)

@@ -61,7 +61,8 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 		}
 	}
 	tree := buildSampleTree(t, src, 6, 20)
-	args := []string{"template", "-n", "3", "-f", "40", "-s", "256KiB", "--retries", "1", "--backoff", "1s",
+	// --bwlimit: the form's default budget, 3 MiB/s, split over its 3 jobs by the scan.
+	args := []string{"template", "-n", "3", "--bwlimit", "3M", "-f", "40", "-s", "256KiB", "--retries", "1", "--backoff", "1s",
 		"--pvc", "src:" + srcMount, "--pvc", "dst:" + dstMount, "--pvc", "shared:" + sharedMount, "-d", filepath.Join(sharedMount, "runs")}
 	for _, x := range sampleExcludes {
 		args = append(args, "-x", x)
@@ -139,6 +140,9 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 		if !slices.Equal(st.Argv, want) {
 			t.Errorf("part %d: the template's pod ran %q\ngenerate's pod runs     %q", i, st.Argv, want)
 		}
+		if !slices.Contains(st.Argv, "--bwlimit=1024K") {
+			t.Errorf("part %d ran %q: the form's bwlimit 3M over its 3 jobs is --bwlimit=1024K", i, st.Argv)
+		}
 	}
 	// The directory step, after the fan-out (an rsync run).
 	dirsVars := map[string]any{"retries": "0"}
@@ -176,7 +180,7 @@ func TestTemplateCommandErrors(t *testing.T) {
 		want []string
 	}{
 		"no-args":   {pvcs, []string{"needs SRC and DST"}},
-		"many":      {append(slices.Clone(pvcs), "-n", "0", "-x", "[", "-s", "4Q", "--retries", "-1", "/mnt/source", "/mnt/dst"), []string{"-n/--jobs 0", `"["`, "4Q", "--retries -1", "DST /mnt/dst"}},
+		"many":      {append(slices.Clone(pvcs), "-n", "0", "-x", "[", "-s", "4Q", "--retries", "-1", "--bwlimit", "fast", "/mnt/source", "/mnt/dst"), []string{"-n/--jobs 0", `"["`, "4Q", "--retries -1", `--bwlimit "fast"`, "DST /mnt/dst"}},
 		"tool-opts": {append(slices.Clone(pvcs), "-o", "--delete", "/mnt/source", "/mnt/shared/x"), []string{"--delete"}},
 		"cluster":   {append(slices.Clone(pvcs), "--cluster", "--namespace", "argo", "/mnt/source", "/mnt/shared/x"), []string{"has no namespace"}},
 		"shared":    {[]string{"--pvc", "src:/mnt/source", "/mnt/source", "/mnt/source2"}, []string{"shared dir /tmp/partsync"}},

@@ -54,6 +54,7 @@ const (
 	ParamDestination = "destination"
 	ParamTool        = "tool"
 	ParamJobs        = "jobs"
+	ParamBwLimit     = "bwlimit"
 	ParamFiles       = "files"
 	ParamSize        = "size"
 	ParamToolOptions = "tool-options"
@@ -103,6 +104,7 @@ type FormDefaults struct {
 	ToolOptions   string // blank: the tool's defaults
 	Excludes      []string
 	ScanWorkers   int
+	BwLimit       string // as --bwlimit takes it: 100M; blank for no limit
 }
 
 // param is the Argo expression of a form parameter.
@@ -339,7 +341,7 @@ func (t TemplateOptions) check(o Options) (Target, error) {
 // directory, and outputs the summary whose partition count drives the fan-out.
 func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rclone bool, podFlags []string) wfv1.Template {
 	argv := []string{"partsync", "generate", "--run-id=" + workflowNameExpr, "--shared-dir=" + t.SharedDir}
-	for _, name := range []string{ParamTool, ParamJobs, ParamFiles, ParamSize, ParamMaxParts, ParamToolOptions, ParamExclude, ParamScanWorkers,
+	for _, name := range []string{ParamTool, ParamJobs, ParamBwLimit, ParamFiles, ParamSize, ParamMaxParts, ParamToolOptions, ParamExclude, ParamScanWorkers,
 		ParamRetries, ParamBackoff, ParamRequests, ParamLimits, ParamPodPatch} {
 		argv = append(argv, "--"+name+"="+param(name))
 	}
@@ -417,6 +419,7 @@ func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
 		p(ParamDestination, d.Destination, "Where to copy it (DST): an absolute path under a mounted volume, or with rclone a remote:bucket/prefix defined in the rclone config Secret."),
 		toolParam,
 		p(ParamJobs, fmt.Sprint(o.Jobs), "Transfers at once (partsync -n): one pod per partition, at most this many running."),
+		p(ParamBwLimit, d.BwLimit, "One bandwidth budget for the whole run, bytes per second (partsync --bwlimit): 100M = 100 MiB/s, split evenly over the jobs transfers (rsync and rclone --bwlimit). Blank sets no limit."),
 		p(ParamFiles, fmt.Sprint(d.Files), "At most this many entries per partition (partsync -f)."),
 		p(ParamSize, d.Size, "At most this many bytes per partition (partsync -s): 4G = 4 GiB, 512MiB, 4GB = 4·10⁹, or plain bytes."),
 		sizingParam,

@@ -54,6 +54,9 @@ spec:
       - name: jobs
         value: {{ $d.jobs | int64 | quote }}
         description: "Transfers at once (partsync -n): one pod per partition, at most this many running."
+      - name: bwlimit
+        value: {{ $d.bwlimit | quote }}
+        description: "One bandwidth budget for the whole run, bytes per second (partsync --bwlimit): 100M = 100 MiB/s, split evenly over the jobs transfers (rsync and rclone --bwlimit). Blank sets no limit."
       - name: files
         value: {{ $d.files | int64 | quote }}
         description: "At most this many entries per partition (partsync -f)."
@@ -242,7 +245,7 @@ spec:
           - generate
           - {{`"--run-id={{workflow.name}}"`}}
           - --shared-dir={{ $shared }}
-          {{- range $p := list "tool" "jobs" "files" "size" "max-partitions" "tool-options" "exclude" "scan-workers" "retries" "backoff" "requests" "limits" "pod-spec-patch" }}
+          {{- range $p := list "tool" "jobs" "bwlimit" "files" "size" "max-partitions" "tool-options" "exclude" "scan-workers" "retries" "backoff" "requests" "limits" "pod-spec-patch" }}
           - {{ printf "--%s={{workflow.parameters.%s}}" $p $p | quote }}
           {{- end }}
           {{- range $claims }}
