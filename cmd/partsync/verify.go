@@ -14,7 +14,7 @@ import (
 func verifyCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
-		Usage:     "compare DST with a run's partitions, -n at once: size and mtime (--checksum: content); verify.json names every entry missing or differing; exit 5 on any",
+		Usage:     "compare DST with a run's partitions, -n at once: size and mtime (--checksum: content); verify.json names every entry missing, differing or extra at DST; exit 5 on any",
 		ArgsUsage: "RUN_ID|RUN_DIR",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "shared-dir", Aliases: []string{"d"}, Value: defaultSharedDir, EnvVars: env("shared-dir"), Usage: "directory that holds run directories"},
@@ -67,13 +67,19 @@ func printVerify(w io.Writer, p *plan.Plan, v *plan.Verify) {
 	if v.Checksum {
 		mode = "content"
 	}
-	fmt.Fprintf(w, "partsync: verify %s (%s): %d entries checked: %d missing, %d differing, %d partitions not compared; %s\n",
-		v.RunID, mode, v.Checked, len(v.Missing), len(v.Differing), len(v.Failed), p.Dir().VerifyFile())
+	fmt.Fprintf(w, "partsync: verify %s (%s): %d entries checked: %d missing, %d differing, %d extra at DST, %d partitions not compared; %s\n",
+		v.RunID, mode, v.Checked, len(v.Missing), len(v.Differing), len(v.Extra), len(v.Failed), p.Dir().VerifyFile())
 	for _, m := range first(v.Missing, 10) {
 		fmt.Fprintf(w, "partsync: missing at DST: %q\n", m)
 	}
 	for _, d := range first(v.Differing, 10) {
 		fmt.Fprintf(w, "partsync: differs at DST: %q\n", d)
+	}
+	for _, e := range first(v.Extra, 10) {
+		fmt.Fprintf(w, "partsync: extra at DST (not in the source): %q\n", e)
+	}
+	if v.ExtraError != "" {
+		fmt.Fprintf(w, "partsync: DST not listed for extra entries: %s\n", v.ExtraError)
 	}
 	for _, f := range v.Failed {
 		fmt.Fprintf(w, "partsync: part %d not compared, exit code %d: %s\n", f.Part, f.ExitCode, f.Error)

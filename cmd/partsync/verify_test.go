@@ -17,9 +17,10 @@ import (
 // TestVerify copies with real rsync (to a directory) and rclone (to S3),
 // then verify finds DST complete (exit 0); after one file at DST lost a
 // byte, one had a byte changed (same size and mtime), one was removed and
-// one was written again with the same bytes and a new mtime, verify names
-// the missing, the shortened and the touched one (rclone too: its check has
-// no mtime mode), --checksum the changed one too, in verify.json, and
+// one was written again with the same bytes and a new mtime, and a file
+// the source does not have was added, verify names the missing, the
+// shortened and the touched one (rclone too: its check has no mtime mode)
+// and the extra one, --checksum the changed one too, in verify.json, and
 // exits 5.
 func TestVerify(t *testing.T) {
 	for _, toolName := range []string{"rsync", "rclone"} {
@@ -46,7 +47,7 @@ func TestVerify(t *testing.T) {
 				}
 				return v, res
 			}
-			if v, res := verifyRun(false); res.code != ExitOK || len(v.Missing)+len(v.Differing)+len(v.Failed) != 0 || v.Checked < 40 {
+			if v, res := verifyRun(false); res.code != ExitOK || v.Mismatches() != 0 || v.Checked < 40 {
 				t.Fatalf("verify of a complete copy: exit %d, %+v\n%s", res.code, v, res)
 			}
 
@@ -76,6 +77,7 @@ func TestVerify(t *testing.T) {
 				must(t, os.Chtimes(path, fi.ModTime(), fi.ModTime()))
 				later := fi.ModTime().Add(time.Hour)
 				must(t, os.Chtimes(filepath.Join(cc.dst, touched), later, later))
+				must(t, os.WriteFile(filepath.Join(cc.dst, "zz-extra"), []byte("not in the source"), 0o644))
 				must(t, os.Chtimes(dir, dirInfo.ModTime(), dirInfo.ModTime()))
 			} else {
 				cfg := cc.args[len(cc.args)-1]
@@ -97,12 +99,15 @@ func TestVerify(t *testing.T) {
 				rclone(data, "rcat", cc.dst+"/"+changed)
 				data, _ = os.ReadFile(filepath.Join(cc.src, touched))
 				rclone(data, "rcat", cc.dst+"/"+touched) // the same bytes, uploaded now
+				rclone([]byte("not in the source"), "rcat", cc.dst+"/zz-extra")
 			}
 			time.Sleep(10 * time.Millisecond)
 
 			v, res := verifyRun(false)
-			if res.code != ExitFailed || !slices.Equal(v.Missing, []string{removed}) || !slices.Contains(v.Differing, shortened) || !slices.Contains(v.Differing, touched) || len(v.Failed) != 0 {
-				t.Errorf("verify by size and mtime: exit %d, missing %q, differing %q, failed %+v; want 5, [%s], with %s and %s\n%s", res.code, v.Missing, v.Differing, v.Failed, removed, shortened, touched, res)
+			if res.code != ExitFailed || !slices.Equal(v.Missing, []string{removed}) || !slices.Contains(v.Differing, shortened) || !slices.Contains(v.Differing, touched) || len(v.Failed) != 0 ||
+				!slices.Equal(v.Extra, []string{"zz-extra"}) || v.ExtraError != "" {
+				t.Errorf("verify by size and mtime: exit %d, missing %q, differing %q, extra %q (%s), failed %+v; want 5, [%s], with %s and %s, [zz-extra]\n%s",
+					res.code, v.Missing, v.Differing, v.Extra, v.ExtraError, v.Failed, removed, shortened, touched, res)
 			}
 			// With content compared, the touched file is still the same bytes:
 			// rclone's hashes agree; rsync --checksum still names its mtime.

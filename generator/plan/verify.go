@@ -17,14 +17,27 @@ type Verify struct {
 	Checked   int64    `json:"checked"`
 	Missing   []string `json:"missing"`   // listed, not at DST
 	Differing []string `json:"differing"` // at DST, not as in the source
+	// Extra are the entries at DST that the source does not have (package
+	// extras: DST's listing minus the scan's manifest), a directory before
+	// its contents. They count as a mismatch: DST is not a copy of SRC.
+	Extra []string `json:"extra"`
+	// ExtraError says why DST could not be listed for extras; it counts
+	// as a mismatch.
+	ExtraError string `json:"extra_error,omitempty"`
 	// Failed are the partitions whose comparison could not run; their
 	// entries are not in Missing or Differing.
 	Failed []VerifyFailure `json:"failed"`
 }
 
-// Mismatches counts what makes a verification fail: entries missing or
-// differing, and partitions not compared.
-func (v *Verify) Mismatches() int { return len(v.Missing) + len(v.Differing) + len(v.Failed) }
+// Mismatches counts what makes a verification fail: entries missing,
+// differing or extra, partitions not compared, and a DST not listed.
+func (v *Verify) Mismatches() int {
+	n := len(v.Missing) + len(v.Differing) + len(v.Extra) + len(v.Failed)
+	if v.ExtraError != "" {
+		n++
+	}
+	return n
+}
 
 // VerifyFailure is a partition whose comparison failed.
 type VerifyFailure struct {

@@ -2,7 +2,8 @@
 // itself (tool.VerifyCommands): size and mtime by default, content with
 // Checksum. Part compares one partition and writes verify/<N>.json; Collect
 // sums those into verify.json, naming every entry missing at DST or
-// differing. Run does both with -n partitions at once (`partsync verify`,
+// differing, and lists DST for the entries the source does not have
+// (package extras). Run does both with -n partitions at once (`partsync verify`,
 // `run --verify` through package finish); a workflow runs Part in one pod
 // per partition and Collect in the step after them.
 package verify
@@ -22,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/partsync/partsync/generator/extras"
 	"github.com/partsync/partsync/generator/fanout"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/tool"
@@ -35,6 +37,9 @@ type Options struct {
 	Jobs     int      // partitions compared at once (Run)
 	Checksum bool     // compare content
 	Env      []string // added to the tool's environment (RCLONE_CONFIG=…)
+	// Workers is the number of directories of a local DST read at once
+	// when it is listed for extras (0: the scan's default).
+	Workers int
 	// Output, when not nil, receives the tool's output (a pod's stderr);
 	// otherwise it goes to logs/verify.<N>.log in the run directory.
 	Output io.Writer
@@ -62,7 +67,7 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*plan.Verify, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return Collect(p, o.Checksum)
+	return Collect(ctx, p, o)
 }
 
 // Part compares partition i of p with DST and writes verify/<i>.json. A
@@ -82,11 +87,24 @@ func Part(ctx context.Context, p *plan.Plan, i int, o Options) (*plan.VerifyPart
 }
 
 // Collect sums the verify/<N>.json of every partition of p into
-// verify.json. A partition without its record, or compared in the other
-// mode (checksum), counts as not compared. The error wraps ErrMismatch
-// when an entry is missing or differs, or a partition was not compared.
-func Collect(p *plan.Plan, checksum bool) (*plan.Verify, error) {
-	v := &plan.Verify{RunID: p.RunID, Checksum: checksum, Missing: []string{}, Differing: []string{}, Failed: []plan.VerifyFailure{}}
+// verify.json, with the extra entries at DST (extras.List). A partition
+// without its record, or compared in the other mode (o.Checksum), counts
+// as not compared. The error wraps ErrMismatch when an entry is missing,
+// differs or is extra, a partition was not compared, or DST could not be
+// listed.
+func Collect(ctx context.Context, p *plan.Plan, o Options) (*plan.Verify, error) {
+	checksum := o.Checksum
+	v := &plan.Verify{RunID: p.RunID, Checksum: checksum, Missing: []string{}, Differing: []string{}, Extra: []string{}, Failed: []plan.VerifyFailure{}}
+	if l, err := extras.List(ctx, p, extras.Options{Workers: o.Workers, Env: o.Env}); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("verify %s interrupted: %w", p.RunID, ctx.Err())
+		}
+		v.ExtraError = err.Error()
+	} else {
+		for _, e := range l.Extras {
+			v.Extra = append(v.Extra, e.Path)
+		}
+	}
 	for i := range p.Count() {
 		part, ok, err := plan.LoadVerifyPart(p.Dir(), i)
 		switch {
@@ -116,10 +134,18 @@ func Collect(p *plan.Plan, checksum bool) (*plan.Verify, error) {
 		return v, err
 	}
 	if v.Mismatches() > 0 {
-		return v, fmt.Errorf("%w: run %s: %d missing, %d differing, %d partitions not compared (%s)",
-			ErrMismatch, p.RunID, len(v.Missing), len(v.Differing), len(v.Failed), p.Dir().VerifyFile())
+		return v, fmt.Errorf("%w: run %s: %d missing, %d differing, %d extra, %d partitions not compared%s (%s)",
+			ErrMismatch, p.RunID, len(v.Missing), len(v.Differing), len(v.Extra), len(v.Failed), extraErrorNote(v), p.Dir().VerifyFile())
 	}
 	return v, nil
+}
+
+// extraErrorNote names a DST that could not be listed for extras.
+func extraErrorNote(v *plan.Verify) string {
+	if v.ExtraError == "" {
+		return ""
+	}
+	return "; DST not listed for extras: " + v.ExtraError
 }
 
 // compare runs the tool's commands for partition i and reads their findings.
