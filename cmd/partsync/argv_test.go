@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/partsync/partsync/generator/plan"
-	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/testtree/check"
 	"github.com/partsync/partsync/generator/workflow"
 )
 
@@ -216,7 +216,7 @@ func checkCopy(t *testing.T, tree sampleTree, tool, dst string, s3 *S3Server) {
 		ignore, want = tree.notForRclone, want-int64(len(tree.rcloneSkips))
 	}
 	if s3 == nil {
-		r, err := treecheck.Compare(tree.root, dst, treecheck.Options{Mtimes: true, Ignore: ignore})
+		r, err := check.Compare(tree.root, dst, check.Options{Mtimes: true, Ignore: ignore})
 		if err != nil || r.Files != want {
 			t.Errorf("copy at %s: %d files verified of %d: %v", dst, r.Files, want, err)
 		}

@@ -5,8 +5,10 @@ package main
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,7 +194,7 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("the error is main's to print; stdout %q, stderr %q", res.stdout, res.stderr)
 				}
 				if after := manifest(t, e.base); !reflect.DeepEqual(after, before) {
-					t.Errorf("the failed command changed the disk:\nbefore %v\nafter  %v", sortedKeys(before), sortedKeys(after))
+					t.Errorf("the failed command changed the disk:\nbefore %v\nafter  %v", slices.Sorted(maps.Keys(before)), slices.Sorted(maps.Keys(after)))
 				}
 			})
 		}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,7 +18,8 @@ import (
 	"time"
 
 	"github.com/partsync/partsync/generator/plural"
-	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/testtree"
+	"github.com/partsync/partsync/generator/testtree/check"
 )
 
 // checkTotals checks plan.json's totals against the tree the test built and
@@ -77,7 +79,7 @@ func TestRunRsyncFSToFS(t *testing.T) {
 	// mtime, link target) of both trees, excluded entries aside.
 	dstMan := manifest(t, dst)
 	var want []string
-	for _, rel := range sortedKeys(srcMan) {
+	for _, rel := range slices.Sorted(maps.Keys(srcMan)) {
 		if tree.isExcluded(rel) {
 			if _, ok := dstMan[rel]; ok {
 				t.Errorf("%s is excluded by %q but was copied", rel, sampleExcludes)
@@ -90,12 +92,12 @@ func TestRunRsyncFSToFS(t *testing.T) {
 			t.Errorf("%s: destination %+v, source %+v", rel, dstMan[rel], srcMan[rel])
 		}
 	}
-	if extra := minus(sortedKeys(dstMan), want); len(extra) > 0 {
+	if extra := minus(slices.Sorted(maps.Keys(dstMan)), want); len(extra) > 0 {
 		t.Errorf("destination has entries the source lacks: %q", extra)
 	}
 
 	// And treecheck, with every option.
-	report, err := treecheck.Compare(src, dst, treecheck.Options{Modes: true, Mtimes: true, Symlinks: true, Dirs: true, Ignore: tree.isExcluded})
+	report, err := check.Compare(src, dst, check.Options{Modes: true, Mtimes: true, Symlinks: true, Dirs: true, Ignore: tree.isExcluded})
 	if err != nil {
 		t.Errorf("treecheck: %v", err)
 	}
@@ -144,7 +146,7 @@ func TestRunRcloneFSToFS(t *testing.T) {
 
 	dstMan := manifest(t, dst)
 	var files, missing []string
-	for _, rel := range sortedKeys(srcMan) {
+	for _, rel := range slices.Sorted(maps.Keys(srcMan)) {
 		s, d := srcMan[rel], dstMan[rel]
 		_, there := dstMan[rel]
 		switch {
@@ -161,15 +163,15 @@ func TestRunRcloneFSToFS(t *testing.T) {
 			}
 		}
 	}
-	if extra := minus(sortedKeys(dstMan), sortedKeys(srcMan)); len(extra) > 0 {
+	if extra := minus(slices.Sorted(maps.Keys(dstMan)), slices.Sorted(maps.Keys(srcMan))); len(extra) > 0 {
 		t.Errorf("destination has entries the source lacks: %q", extra)
 	}
 	// Never silent: what is missing at the destination is exactly what the
 	// skipped file lists.
-	if notSaid := minus(missing, sortedKeys(skipped)); len(notSaid) > 0 {
+	if notSaid := minus(missing, slices.Sorted(maps.Keys(skipped))); len(notSaid) > 0 {
 		t.Errorf("missing at the destination but not in the skipped file: %q (skipped file: %q)", notSaid, skipped)
 	}
-	if copied := minus(sortedKeys(skipped), missing); len(copied) > 0 {
+	if copied := minus(slices.Sorted(maps.Keys(skipped)), missing); len(copied) > 0 {
 		t.Errorf("in the skipped file but present at the destination: %q", copied)
 	}
 	for path, word := range map[string]string{
@@ -181,7 +183,7 @@ func TestRunRcloneFSToFS(t *testing.T) {
 		}
 	}
 
-	report, err := treecheck.Compare(src, dst, treecheck.Options{Mtimes: true, Ignore: tree.notForRclone})
+	report, err := check.Compare(src, dst, check.Options{Mtimes: true, Ignore: tree.notForRclone})
 	if err != nil {
 		t.Errorf("treecheck: %v", err)
 	}
@@ -227,7 +229,7 @@ func TestRunRcloneFSToS3(t *testing.T) {
 
 	objects := s3.Objects(t, "bucket", "")
 	var files []string
-	for _, rel := range sortedKeys(srcMan) {
+	for _, rel := range slices.Sorted(maps.Keys(srcMan)) {
 		s := srcMan[rel]
 		if s.Type != 'f' || tree.notForRclone(rel) {
 			continue
@@ -258,7 +260,7 @@ func TestRunRcloneFSToS3(t *testing.T) {
 		t.Errorf("%d regular files skipped, want %d: %q", skippedFiles, len(tree.rcloneSkips), skipped)
 	}
 	if want := int(tree.made.Files) - skippedFiles; len(objects) != want {
-		t.Errorf("%d objects in the bucket, want %d: the %d regular files minus %d skipped\nextra: %q", len(objects), want, tree.made.Files, skippedFiles, minus(sortedKeys(objects), prefixed("backup/2024/", files)))
+		t.Errorf("%d objects in the bucket, want %d: the %d regular files minus %d skipped\nextra: %q", len(objects), want, tree.made.Files, skippedFiles, minus(slices.Sorted(maps.Keys(objects)), prefixed("backup/2024/", files)))
 	}
 	checkRunDir(t, runDir, "rclone", 30, files, int64(skippedFiles))
 	checkTotals(t, runDir, tree, srcMan)
@@ -284,13 +286,13 @@ func TestRunRcloneFSToS3(t *testing.T) {
 				t.Errorf("%s holds the credential %q", name, secret)
 			}
 		}
-		for path, data := range treeFiles(t, shared) {
+		for path, data := range testtree.Files(t, shared) {
 			if bytes.Contains(data, []byte(secret)) {
 				t.Errorf("%s holds the credential %q", path, secret)
 			}
 		}
 	}
-	if n := len(treeFiles(t, shared)); n < 2*p.Count()+4 {
+	if n := len(testtree.Files(t, shared)); n < 2*p.Count()+4 {
 		t.Errorf("only %d files in the run directories; the leak check read too little", n)
 	}
 }
@@ -339,7 +341,7 @@ func TestRunToNewDestination(t *testing.T) {
 			res := partsync(context.Background(), "run", "-m", tool, "--retries", "0", "--backoff", "200ms", "-d", shared, "--run-id", "new-dst", src, dst)
 			switch res.code {
 			case ExitOK:
-				if r, err := treecheck.Compare(src, dst, treecheck.Options{Mtimes: true}); err != nil || r.Files != 1 {
+				if r, err := check.Compare(src, dst, check.Options{Mtimes: true}); err != nil || r.Files != 1 {
 					t.Errorf("copy: %d files verified: %v", r.Files, err)
 				}
 			case ExitUsage:

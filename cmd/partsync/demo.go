@@ -12,8 +12,8 @@ import (
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
-	"github.com/partsync/partsync/generator/sampletree"
-	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/testtree/check"
+	"github.com/partsync/partsync/generator/testtree/sample"
 )
 
 // demoCommand is the main job on the embedded default: a sample tree copied
@@ -40,8 +40,8 @@ func demoCommand(s Streams) *cli.Command {
 			if _, err := os.Stat(src); err == nil {
 				return fmt.Errorf("%w: demo: %s exists; give --dir a new or empty directory", ErrUsage, src)
 			}
-			spec := sampletree.Default()
-			made, err := sampletree.Build(src, spec)
+			spec := sample.Default()
+			made, err := sample.Build(src, spec)
 			if err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ func demoCommand(s Streams) *cli.Command {
 				return err
 			}
 			rsync := req.Tool == "rsync"
-			report, err := treecheck.Compare(src, dst, treecheck.Options{Modes: rsync, Mtimes: true, Symlinks: rsync, Dirs: rsync})
+			report, err := check.Compare(src, dst, check.Options{Modes: rsync, Mtimes: true, Symlinks: rsync, Dirs: rsync})
 			if err != nil {
 				return fmt.Errorf("demo: %w", err)
 			}

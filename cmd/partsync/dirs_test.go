@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partsync/partsync/generator/hostiletree"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/testtree/hostile"
 	"github.com/partsync/partsync/generator/transfer"
 )
 
@@ -32,7 +32,7 @@ func TestDirsStepRestores(t *testing.T) {
 	now := time.Now()
 	var dirs []string
 	for _, e := range tree.Entries {
-		if e.Kind == hostiletree.Dir {
+		if e.Kind == hostile.Dir {
 			dirs = append(dirs, e.Path)
 		}
 	}
@@ -75,7 +75,7 @@ func TestDirsStepRestores(t *testing.T) {
 		}
 	}
 	for rel, b := range before {
-		if b.Kind == hostiletree.Dir {
+		if b.Kind == hostile.Dir {
 			continue
 		}
 		if a := after[rel]; a != b {

@@ -14,7 +14,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 	"sigs.k8s.io/yaml"
 
-	"github.com/partsync/partsync/generator/sampletree"
+	"github.com/partsync/partsync/generator/testtree/sample"
 	"github.com/partsync/partsync/generator/workflow"
 )
 
@@ -144,7 +144,7 @@ func TestExamples(t *testing.T) {
 		t.Run(strings.ReplaceAll(file, "/", "_"), func(t *testing.T) {
 			base := t.TempDir()
 			mnt := filepath.Join(base, "mnt")
-			if _, err := sampletree.Build(filepath.Join(mnt, "lustre", "project"), sampletree.Spec{Seed: 3, Dirs: 8, FilesPerDir: 10, MaxSize: 4 << 10, Extras: true}); err != nil {
+			if _, err := sample.Build(filepath.Join(mnt, "lustre", "project"), sample.Spec{Seed: 3, Dirs: 8, FilesPerDir: 10, MaxSize: 4 << 10, Extras: true}); err != nil {
 				t.Fatal(err)
 			}
 			for _, d := range []string{"fss", "shared"} {
@@ -278,7 +278,7 @@ func TestClusterDocCommands(t *testing.T) {
 	commands := commandsIn(t, filepath.Join(root, "docs", "cluster.md"))
 	base := t.TempDir()
 	mnt := filepath.Join(base, "mnt")
-	if _, err := sampletree.Build(filepath.Join(mnt, "lustre", "project"), sampletree.Spec{Seed: 5, Dirs: 4, FilesPerDir: 5, MaxSize: 1 << 10}); err != nil {
+	if _, err := sample.Build(filepath.Join(mnt, "lustre", "project"), sample.Spec{Seed: 5, Dirs: 4, FilesPerDir: 5, MaxSize: 1 << 10}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(mnt, "shared"), 0o755); err != nil {
@@ -361,7 +361,7 @@ func TestDocCommands(t *testing.T) {
 func runDocCommands(t *testing.T, root, page string, commands []exampleCommand, before func(base string)) {
 	base := t.TempDir()
 	for _, src := range []string{"mnt/lustre/project", "data/src"} {
-		if _, err := sampletree.Build(filepath.Join(base, src), sampletree.Spec{Seed: 7, Dirs: 4, FilesPerDir: 5, MaxSize: 1 << 10}); err != nil {
+		if _, err := sample.Build(filepath.Join(base, src), sample.Spec{Seed: 7, Dirs: 4, FilesPerDir: 5, MaxSize: 1 << 10}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // TestGenerateFailureLeavesNothing: a generate that fails after its scan
@@ -34,7 +37,7 @@ func TestGenerateFailureLeavesNothing(t *testing.T) {
 		if entries, err := os.ReadDir(shared); err != nil || len(entries) > 0 {
 			t.Errorf("the shared dir holds %v (%v); the failed generate must remove its run directory", entries, err)
 		}
-		for path := range treeFiles(t, base) {
+		for path := range testtree.Files(t, base) {
 			if strings.Contains(filepath.Base(path), ".tmp-") || strings.HasSuffix(path, ".yaml") {
 				t.Errorf("left behind: %s", path)
 			}
@@ -262,8 +265,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 					"--pvc", "data:" + base, "--scan-workers", workers}, excludeArgs()...)
 				res := mustPartsync(t, append(args, src, filepath.Join(base, "dst"))...)
 				files := map[string][]byte{}
-				for path, data := range treeFiles(t, runDir) {
-					rel, _ := filepath.Rel(runDir, path)
+				for rel, data := range testtree.Files(t, runDir) {
 					if rel == "plan.json" || rel == "header.json" { // header.json: plan.json before the scan
 						var p map[string]any
 						if err := json.Unmarshal(data, &p); err != nil {
@@ -287,8 +289,8 @@ func TestGenerateIsDeterministic(t *testing.T) {
 			if yaml1 != yaml2 {
 				t.Errorf("the workflows differ:\n--- first\n%s\n--- second\n%s", yaml1, yaml2)
 			}
-			if len(files1) < 5 || !slices.Equal(sortedKeys(files1), sortedKeys(files2)) {
-				t.Fatalf("run directories hold %q and %q", sortedKeys(files1), sortedKeys(files2))
+			if len(files1) < 5 || !slices.Equal(slices.Sorted(maps.Keys(files1)), slices.Sorted(maps.Keys(files2))) {
+				t.Fatalf("run directories hold %q and %q", slices.Sorted(maps.Keys(files1)), slices.Sorted(maps.Keys(files2)))
 			}
 			for name, data := range files1 {
 				if !bytes.Equal(data, files2[name]) {

@@ -1,13 +1,15 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/partsync/partsync/generator/hostiletree"
+	"github.com/partsync/partsync/generator/testtree/hostile"
 )
 
 // TestHostileTreeRcloneLocal: rclone to a local directory, named as a path
@@ -25,7 +27,7 @@ func TestHostileTreeRcloneLocal(t *testing.T) {
 	tree, srcWalk := buildHostile(t, src)
 	var deep string
 	for _, e := range tree.Entries {
-		if e.Kind == hostiletree.File && len(e.Path) > len(deep) {
+		if e.Kind == hostile.File && len(e.Path) > len(deep) {
 			deep = e.Path
 		}
 	}
@@ -34,8 +36,8 @@ func TestHostileTreeRcloneLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Over PATH_MAX: the destination root is longer than the source's by
-	// more than hostiletree.DeepMargin.
-	long := filepath.Join(base, strings.Repeat("l", 2*hostiletree.DeepMargin))
+	// more than hostile.DeepMargin.
+	long := filepath.Join(base, strings.Repeat("l", 2*hostile.DeepMargin))
 	for _, c := range []struct {
 		name, root string
 		remote     bool
@@ -52,7 +54,7 @@ func TestHostileTreeRcloneLocal(t *testing.T) {
 			}
 			res := mustPartsync(t, "run", "-m", "rclone", "-n", "4", "-f", "6", "--retries", "0", "-d", shared, "--run-id", "h", "--rclone-config", cfg, src, dst)
 			runDir := filepath.Join(shared, "h")
-			files, _, wantSkipped := rcloneFate(tree, func(path string) bool { return len(c.root)+1+len(path) < hostiletree.PathMax })
+			files, _, wantSkipped := rcloneFate(tree, func(path string) bool { return len(c.root)+1+len(path) < hostile.PathMax })
 			sort.Strings(wantSkipped)
 			got := walkTree(t, c.root)
 			for _, rel := range files {
@@ -61,10 +63,10 @@ func TestHostileTreeRcloneLocal(t *testing.T) {
 				}
 			}
 			skipped := readSkipped(t, runDir)
-			if keys := sortedKeys(skipped); strings.Join(keys, "\x00") != strings.Join(wantSkipped, "\x00") {
+			if keys := slices.Sorted(maps.Keys(skipped)); strings.Join(keys, "\x00") != strings.Join(wantSkipped, "\x00") {
 				t.Errorf("skipped list: missing %q, unexpected %q", minus(wantSkipped, keys), minus(keys, wantSkipped))
 			}
-			fits := len(c.root)+1+len(deep) < hostiletree.PathMax
+			fits := len(c.root)+1+len(deep) < hostile.PathMax
 			reason, isSkipped := skipped[deep]
 			switch {
 			case fits && isSkipped:

@@ -8,8 +8,10 @@ package main
 import (
 	"context"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -88,10 +90,10 @@ func TestHostileOptionsCopyNothing(t *testing.T) {
 		})
 	}
 	if objects := s3.Objects(t, "bucket", ""); len(objects) != 0 {
-		t.Errorf("refused runs wrote objects: %q", sortedKeys(objects))
+		t.Errorf("refused runs wrote objects: %q", slices.Sorted(maps.Keys(objects)))
 	}
 	if after := walkTree(t, src); len(after) != 1 {
-		t.Errorf("the source changed: %q", sortedKeys(after))
+		t.Errorf("the source changed: %q", slices.Sorted(maps.Keys(after)))
 	}
 }
 

@@ -9,9 +9,11 @@ package main
 // was.
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +72,7 @@ func TestHostileOverlapAliases(t *testing.T) {
 		})
 	}
 	if after := walkTree(t, src); len(after) != len(before) {
-		t.Errorf("the source changed: %d entries, was %d: %q", len(after), len(before), sortedKeys(after))
+		t.Errorf("the source changed: %d entries, was %d: %q", len(after), len(before), slices.Sorted(maps.Keys(after)))
 	}
 	// Not an overlap: a link inside the source that points out of it is
 	// not followed by the copy, and a destination beside the source.
@@ -125,7 +127,7 @@ func TestHostileOverlapBindMount(t *testing.T) {
 				t.Errorf("partsync %q with %s bound on %s: exit %d, want %d and %q in:\n%s", c.args, c.from, c.to, code, ExitUsage, c.want, out)
 			}
 			if after := walkTree(t, src); len(after) != len(before) {
-				t.Errorf("the run wrote into the source: %q", sortedKeys(after))
+				t.Errorf("the run wrote into the source: %q", slices.Sorted(maps.Keys(after)))
 			}
 		})
 	}

@@ -1,6 +1,6 @@
 package main
 
-// The hostile corpus (generator/hostiletree) through `partsync run` with the
+// The hostile corpus (generator/testtree/hostile) through `partsync run` with the
 // real rsync and rclone: names of every awkward kind, a path near PATH_MAX,
 // links, FIFOs, a sparse file, unusual modes, old mtimes and hard links
 // spread over directories, copied in many small partitions at once. Every
@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,13 +24,13 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/partsync/partsync/generator/hostiletree"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/testtree/hostile"
 )
 
 // walked is one entry of a tree as the test's own walk sees it.
 type walked struct {
-	Kind   hostiletree.Kind
+	Kind   hostile.Kind
 	Mode   fs.FileMode // type, permission, setuid, setgid and sticky bits
 	Size   int64
 	SHA256 string
@@ -56,19 +57,19 @@ func walkTree(t *testing.T, root string) map[string]walked {
 		w := walked{Mode: info.Mode(), Size: info.Size(), MTime: info.ModTime().UTC(), Ino: st.Ino, Nlink: uint64(st.Nlink), Blocks: st.Blocks}
 		switch m := info.Mode(); {
 		case m.IsRegular():
-			w.Kind = hostiletree.File
+			w.Kind = hostile.File
 			if w.SHA256, err = fileSHA256(path); err != nil {
 				return err
 			}
 		case m.IsDir():
-			w.Kind = hostiletree.Dir
+			w.Kind = hostile.Dir
 		case m&fs.ModeSymlink != 0:
-			w.Kind = hostiletree.Symlink
+			w.Kind = hostile.Symlink
 			if w.Target, err = os.Readlink(path); err != nil {
 				return err
 			}
 		case m&fs.ModeNamedPipe != 0:
-			w.Kind = hostiletree.FIFO
+			w.Kind = hostile.FIFO
 		default:
 			w.Kind = '?'
 		}
@@ -97,9 +98,9 @@ func fileSHA256(path string) (string, error) {
 
 // buildHostile builds the corpus in dir and checks that the test's walk of
 // it agrees with what the fixture says it made.
-func buildHostile(t *testing.T, dir string) (hostiletree.Tree, map[string]walked) {
+func buildHostile(t *testing.T, dir string) (hostile.Tree, map[string]walked) {
 	t.Helper()
-	tree, err := hostiletree.Build(dir)
+	tree, err := hostile.Build(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +113,11 @@ func buildHostile(t *testing.T, dir string) (hostiletree.Tree, map[string]walked
 		switch {
 		case !ok || w.Kind != e.Kind:
 			t.Fatalf("fixture entry %q (%c) is %+v in the source", e.Path, e.Kind, w)
-		case e.Kind != hostiletree.Symlink && w.Mode.Perm()|w.Mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != e.Mode:
+		case e.Kind != hostile.Symlink && w.Mode.Perm()|w.Mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != e.Mode:
 			t.Fatalf("fixture entry %q: mode %v, want %v", e.Path, w.Mode, e.Mode)
 		case !w.MTime.Equal(e.ModTime):
 			t.Fatalf("fixture entry %q: mtime %v, want %v", e.Path, w.MTime, e.ModTime)
-		case e.Kind == hostiletree.File && w.SHA256 != sha256hex(e.Data):
+		case e.Kind == hostile.File && w.SHA256 != sha256hex(e.Data):
 			t.Fatalf("fixture entry %q: content differs from Data", e.Path)
 		case e.Sparse && w.Blocks*512 >= w.Size:
 			t.Logf("%s: %d blocks for %d bytes: this file system keeps no holes", e.Path, w.Blocks, w.Size)
@@ -126,7 +127,7 @@ func buildHostile(t *testing.T, dir string) (hostiletree.Tree, map[string]walked
 }
 
 // hostileCounts is a line for the logs: what the corpus holds.
-func hostileCounts(tree hostiletree.Tree) string {
+func hostileCounts(tree hostile.Tree) string {
 	n := tree.Count()
 	groups := groupSizes(tree)
 	longest := 0
@@ -134,11 +135,11 @@ func hostileCounts(tree hostiletree.Tree) string {
 		longest = max(longest, len(e.Path))
 	}
 	return fmt.Sprintf("%d entries: %d files (%d in %d hard-link groups), %d dirs, %d symlinks, %d fifos; longest relative path %d bytes",
-		len(tree.Entries), n[hostiletree.File], sumValues(groups), len(groups), n[hostiletree.Dir], n[hostiletree.Symlink], n[hostiletree.FIFO], longest)
+		len(tree.Entries), n[hostile.File], sumValues(groups), len(groups), n[hostile.Dir], n[hostile.Symlink], n[hostile.FIFO], longest)
 }
 
 // groupSizes counts the links of each hard-link group.
-func groupSizes(tree hostiletree.Tree) map[string]int {
+func groupSizes(tree hostile.Tree) map[string]int {
 	groups := map[string]int{}
 	for _, e := range tree.Entries {
 		if e.LinkGroup != "" {
@@ -175,7 +176,7 @@ func TestHostileTreeRsync(t *testing.T) {
 	p := loadPlan(t, runDir)
 	dstWalk := walkTree(t, dst)
 
-	for _, rel := range sortedKeys(srcWalk) {
+	for _, rel := range slices.Sorted(maps.Keys(srcWalk)) {
 		s := srcWalk[rel]
 		d, ok := dstWalk[rel]
 		switch {
@@ -185,11 +186,11 @@ func TestHostileTreeRsync(t *testing.T) {
 		case d.Kind != s.Kind || d.Mode != s.Mode || !d.MTime.Equal(s.MTime) || d.Target != s.Target || d.Nlink != s.Nlink:
 			t.Errorf("%q: destination %c %v mtime %v target %q nlink %d; source %c %v mtime %v target %q nlink %d",
 				rel, d.Kind, d.Mode, d.MTime, d.Target, d.Nlink, s.Kind, s.Mode, s.MTime, s.Target, s.Nlink)
-		case d.Kind == hostiletree.File && (d.Size != s.Size || d.SHA256 != s.SHA256):
+		case d.Kind == hostile.File && (d.Size != s.Size || d.SHA256 != s.SHA256):
 			t.Errorf("%q: destination %d bytes sha256 %s; source %d bytes sha256 %s", rel, d.Size, d.SHA256, s.Size, s.SHA256)
 		}
 	}
-	if extra := minus(sortedKeys(dstWalk), sortedKeys(srcWalk)); len(extra) > 0 {
+	if extra := minus(slices.Sorted(maps.Keys(dstWalk)), slices.Sorted(maps.Keys(srcWalk))); len(extra) > 0 {
 		t.Errorf("destination has entries the source lacks: %q", extra)
 	}
 
@@ -272,9 +273,9 @@ func TestHostileTreeRsync(t *testing.T) {
 // --files-from-raw list cannot hold a name with a newline or carriage
 // return, nor one with the characters rclone encodes control characters
 // with (␉, ␛ and ‛ in the corpus).
-func rcloneFate(tree hostiletree.Tree, fits func(path string) bool) (objects, implied, skipped []string) {
-	storable := func(e hostiletree.Entry) bool {
-		return e.Kind == hostiletree.File && utf8.ValidString(e.Path) && !strings.ContainsAny(e.Path, "\n\r\u2409\u241b\u201b") && fits(e.Path)
+func rcloneFate(tree hostile.Tree, fits func(path string) bool) (objects, implied, skipped []string) {
+	storable := func(e hostile.Entry) bool {
+		return e.Kind == hostile.File && utf8.ValidString(e.Path) && !strings.ContainsAny(e.Path, "\n\r\u2409\u241b\u201b") && fits(e.Path)
 	}
 	hasObject := map[string]bool{}
 	for _, e := range tree.Entries {
@@ -287,11 +288,11 @@ func rcloneFate(tree hostiletree.Tree, fits func(path string) bool) (objects, im
 	}
 	for _, e := range tree.Entries {
 		switch {
-		case e.Kind == hostiletree.Dir && hasObject[e.Path]:
+		case e.Kind == hostile.Dir && hasObject[e.Path]:
 			implied = append(implied, e.Path)
-		case !storable(e) && e.Kind != hostiletree.Dir:
+		case !storable(e) && e.Kind != hostile.Dir:
 			skipped = append(skipped, e.Path)
-		case e.Kind == hostiletree.Dir:
+		case e.Kind == hostile.Dir:
 			skipped = append(skipped, e.Path) // holds nothing rclone copies
 		}
 	}
@@ -335,16 +336,16 @@ func TestHostileTreeRcloneS3(t *testing.T) {
 	if note := fmt.Sprintf("%d files have more than one hard link; rclone copies each link", links); links < 4 || !strings.Contains(res.stderr, note) {
 		t.Errorf("stderr lacks %q:\n%s", note, res.stderr)
 	}
-	if extra := minus(sortedKeys(objects), prefixed("h/", wantObjects)); len(extra) > 0 {
+	if extra := minus(slices.Sorted(maps.Keys(objects)), prefixed("h/", wantObjects)); len(extra) > 0 {
 		t.Errorf("objects the test did not expect: %q", extra)
 	}
 	skipped := readSkipped(t, runDir)
 	sort.Strings(wantSkipped)
-	if got := sortedKeys(skipped); strings.Join(got, "\x00") != strings.Join(wantSkipped, "\x00") {
+	if got := slices.Sorted(maps.Keys(skipped)); strings.Join(got, "\x00") != strings.Join(wantSkipped, "\x00") {
 		t.Errorf("skipped list: missing %q, unexpected %q", minus(wantSkipped, got), minus(got, wantSkipped))
 	}
 	reasons := map[string]int{}
-	for _, rel := range sortedKeys(skipped) {
+	for _, rel := range slices.Sorted(maps.Keys(skipped)) {
 		reason := skipped[rel]
 		if reason == "" {
 			t.Errorf("%q skipped without a reason", rel)
@@ -369,7 +370,7 @@ func TestHostileTreeRcloneS3(t *testing.T) {
 		t.Errorf("an rclone run has a directory list (%v): object storage keeps no directories", err)
 	}
 	t.Logf("corpus: %s; rclone → S3: %d objects, %d implied directories, %d skipped", hostileCounts(tree), len(wantObjects), len(implied), len(wantSkipped))
-	for _, r := range sortedKeys(reasons) {
+	for _, r := range slices.Sorted(maps.Keys(reasons)) {
 		t.Logf("skipped %3d× %s", reasons[r], r)
 	}
 }

@@ -27,7 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/partsync/partsync/generator/plan"
-	"github.com/partsync/partsync/generator/sampletree"
+	"github.com/partsync/partsync/generator/testtree/sample"
 )
 
 // cliResult is the outcome of one partsync command line.
@@ -102,7 +102,7 @@ var sampleExcludes = []string{"*.tmp", "cache/"}
 // sampleTree is a source tree built for a test.
 type sampleTree struct {
 	root string
-	made sampletree.Stats // what sampletree built (excluded entries not included)
+	made sample.Stats // what sample.Build built (excluded entries not included)
 	// excludedMatches is what plan.json counts as excluded: entries matched
 	// by a pattern, a pruned directory counting once.
 	excludedMatches int64
@@ -113,7 +113,7 @@ type sampleTree struct {
 	rcloneSkips []string
 }
 
-// buildSampleTree writes sampletree's tree with Extras (an empty directory,
+// buildSampleTree writes package sample's tree with Extras (an empty directory,
 // a symlink, odd names, modes, old mtimes) plus files per directory, and
 // a few entries that sampleExcludes remove. dirs must be at least 2 (an
 // excluded file goes into group-01/dir-0001).
@@ -122,7 +122,7 @@ func buildSampleTree(t *testing.T, root string, dirs, filesPerDir int) sampleTre
 	if dirs < 2 {
 		t.Fatalf("buildSampleTree: dirs %d, want at least 2", dirs)
 	}
-	made, err := sampletree.Build(root, sampletree.Spec{Seed: 42, Dirs: dirs, FilesPerDir: filesPerDir, MinSize: 0, MaxSize: 12 << 10, Extras: true})
+	made, err := sample.Build(root, sample.Spec{Seed: 42, Dirs: dirs, FilesPerDir: filesPerDir, MinSize: 0, MaxSize: 12 << 10, Extras: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func writeFile(t *testing.T, path string, data []byte, mode os.FileMode, mtime t
 	}
 }
 
-// node is one entry of a tree as this test sees it, independent of treecheck.
+// node is one entry of a tree as this test sees it, independent of package check.
 type node struct {
 	Type   byte // 'f' file, 'd' directory, 'l' symlink, 'o' other
 	Size   int64
@@ -250,16 +250,6 @@ func manifest(t *testing.T, root string) map[string]node {
 		t.Fatalf("walk %s: %v", root, err)
 	}
 	return m
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // loadPlan reads plan.json of a run directory without package plan's loader.
@@ -441,24 +431,6 @@ func minus(a, b []string) []string {
 		if !in[x] {
 			out = append(out, x)
 		}
-	}
-	return out
-}
-
-// treeFiles is every file in dir (recursively) with its content.
-func treeFiles(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		out[path] = data
-		return err
-	})
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
 	}
 	return out
 }

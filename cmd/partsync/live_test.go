@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/testtree/check"
 )
 
 func TestRunLiveAndScanFirstAgree(t *testing.T) {
@@ -55,7 +55,7 @@ func TestRunLiveAndScanFirstAgree(t *testing.T) {
 						t.Errorf("%s: status %d: %+v; plan %+v", mode, i, st, p.Partitions[i])
 					}
 				}
-				rep, err := treecheck.Compare(src, dst, treecheck.Options{Modes: rsync, Mtimes: true, Symlinks: rsync, Dirs: rsync, Ignore: ignore})
+				rep, err := check.Compare(src, dst, check.Options{Modes: rsync, Mtimes: true, Symlinks: rsync, Dirs: rsync, Ignore: ignore})
 				if err != nil || rep.Files != wantFiles || (rsync && rep.Dirs != tree.made.Dirs) {
 					t.Errorf("%s: copy verified %d of %d files, %d of %d dirs: %v", mode, rep.Files, wantFiles, rep.Dirs, tree.made.Dirs, err)
 				}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/testtree"
 	"github.com/partsync/partsync/generator/transfer"
 )
 
@@ -101,7 +102,7 @@ func TestReadOnlyDirsAsNonRoot(t *testing.T) {
 			t.Errorf("%s at the destination: %v, %v; want 0555 and %v", d, info.Mode(), err, old)
 		}
 	}
-	if n := len(treeFiles(t, dst)); n != 61 {
+	if n := len(testtree.Files(t, dst)); n != 61 {
 		t.Errorf("%d files at the destination, want 61", n)
 	}
 }

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/testtree/check"
 	"github.com/partsync/partsync/generator/transfer"
-	"github.com/partsync/partsync/generator/treecheck"
 )
 
 // statusJSON runs `status --output json` and decodes its report.
@@ -177,7 +177,7 @@ func TestResumeRunsOnlyUnfinished(t *testing.T) {
 			if r := statusJSON(t, ExitOK, "-d", shared, "res"); len(r.Succeeded) != p.Count() || r.FilesDone != r.FilesTotal || r.FilesTotal != 20 {
 				t.Errorf("status after resume: %d of %d ok, %d of %d files", len(r.Succeeded), p.Count(), r.FilesDone, r.FilesTotal)
 			}
-			if rep, err := treecheck.Compare(src, dst, treecheck.Options{}); err != nil || rep.Files != 20 {
+			if rep, err := check.Compare(src, dst, check.Options{}); err != nil || rep.Files != 20 {
 				t.Errorf("destination after resume: %d of 20 files verified: %v", rep.Files, err)
 			}
 			if done := partsync(context.Background(), "run", "--resume", "res", "-d", shared); done.code != ExitOK || !strings.Contains(done.stderr, "nothing to resume") {
@@ -343,7 +343,7 @@ func sourceChangesAfterScan(t *testing.T, tool, path string) {
 	case !addedCopied && !os.IsNotExist(err):
 		t.Errorf("a file added after the scan was copied (%v); it is in no partition", err)
 	}
-	if rep, err := treecheck.Compare(src, dst, treecheck.Options{}); err == nil || rep.Files != int64(13+btoi(addedCopied)) {
+	if rep, err := check.Compare(src, dst, check.Options{}); err == nil || rep.Files != int64(13+btoi(addedCopied)) {
 		// 20 files - 7 gone = 13 in the source besides b/added and e/new,
 		// which is in no partition.
 		t.Errorf("compare: %d files verified, err %v; want %d verified and e/new missing", rep.Files, err, 13+btoi(addedCopied))
@@ -455,7 +455,7 @@ func TestRerunFindsPartitionsUpToDate(t *testing.T) {
 		!strings.Contains(res.stderr, "(nothing to copy)") {
 		t.Errorf("re-run: %d of %d partitions up to date:\n%s", n, parts, res.stderr)
 	}
-	if _, err := treecheck.Compare(src, dst, treecheck.Options{Modes: true, Mtimes: true, Dirs: true}); err != nil {
+	if _, err := check.Compare(src, dst, check.Options{Modes: true, Mtimes: true, Dirs: true}); err != nil {
 		t.Errorf("after the re-run: %v", err)
 	}
 
@@ -464,7 +464,7 @@ func TestRerunFindsPartitionsUpToDate(t *testing.T) {
 	if n, parts := upToDate("third"); n != parts-1 {
 		t.Errorf("after one file changed: %d of %d partitions up to date, want all but one", n, parts)
 	}
-	if _, err := treecheck.Compare(src, dst, treecheck.Options{Modes: true, Mtimes: true, Dirs: true}); err != nil {
+	if _, err := check.Compare(src, dst, check.Options{Modes: true, Mtimes: true, Dirs: true}); err != nil {
 		t.Errorf("after the third run: %v", err)
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partsync/partsync/generator/sampletree"
-	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/testtree/check"
+	"github.com/partsync/partsync/generator/testtree/sample"
 )
 
 // TestRunRetriesAfterFailure blocks the destination for the first attempts
@@ -31,7 +31,7 @@ func TestRunRetriesAfterFailure(t *testing.T) {
 			t.Parallel()
 			base := t.TempDir()
 			src, shared := filepath.Join(base, "src"), filepath.Join(base, "runs")
-			made, err := sampletree.Build(src, sampletree.Spec{Seed: 3, Dirs: 3, FilesPerDir: 8, MaxSize: 2048})
+			made, err := sample.Build(src, sample.Spec{Seed: 3, Dirs: 3, FilesPerDir: 8, MaxSize: 2048})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +101,7 @@ func TestRunRetriesAfterFailure(t *testing.T) {
 			if err != nil || !strings.Contains(string(log), "attempt 1:") || !strings.Contains(string(log), "attempt 2:") {
 				t.Errorf("log of part %d lacks both attempts (%v):\n%s", retried, err, log)
 			}
-			r, err := treecheck.Compare(src, dst, treecheck.Options{Mtimes: true})
+			r, err := check.Compare(src, dst, check.Options{Mtimes: true})
 			if err != nil || r.Files != made.Files {
 				t.Errorf("copy: %d of %d files verified: %v", r.Files, made.Files, err)
 			}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/partsync/partsync/generator/partition"
-	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/testtree/check"
 	"github.com/partsync/partsync/generator/workflow"
 )
 
@@ -27,7 +27,7 @@ func TestRunAuto(t *testing.T) {
 	runDir := filepath.Join(shared, "auto")
 	p := loadPlan(t, runDir)
 
-	report, err := treecheck.Compare(src, dst, treecheck.Options{Modes: true, Mtimes: true, Symlinks: true, Dirs: true, Ignore: tree.isExcluded})
+	report, err := check.Compare(src, dst, check.Options{Modes: true, Mtimes: true, Symlinks: true, Dirs: true, Ignore: tree.isExcluded})
 	if err != nil {
 		t.Errorf("treecheck: %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/partsync/partsync/generator/plan"
-	"github.com/partsync/partsync/generator/sampletree"
+	"github.com/partsync/partsync/generator/testtree/sample"
 	"github.com/partsync/partsync/generator/workflow"
 )
 
@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden and templates
 // goldenTree is the fixed tree of the golden tests.
 func goldenTree(t *testing.T, root string) {
 	t.Helper()
-	if _, err := sampletree.Build(root, sampletree.Spec{Seed: 7, Dirs: 6, FilesPerDir: 25, MaxSize: 16 << 10, Extras: true}); err != nil {
+	if _, err := sample.Build(root, sample.Spec{Seed: 7, Dirs: 6, FilesPerDir: 25, MaxSize: 16 << 10, Extras: true}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/partsync/partsync/generator/plan"
-	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/testtree/check"
 	"github.com/partsync/partsync/generator/workflow"
 )
 
@@ -165,7 +165,7 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 	if _, err := os.Stat(runDir.OutcomeFile()); err != nil {
 		t.Errorf("no outcome.json: %v", err)
 	}
-	report, err := treecheck.Compare(src, dst, treecheck.Options{Mtimes: true, Modes: true, Dirs: true, Ignore: tree.isExcluded})
+	report, err := check.Compare(src, dst, check.Options{Mtimes: true, Modes: true, Dirs: true, Ignore: tree.isExcluded})
 	if err != nil || report.Files != tree.made.Files {
 		t.Errorf("copy: %d of %d files verified: %v", report.Files, tree.made.Files, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,7 +53,7 @@ func TestVerify(t *testing.T) {
 			}
 
 			var picked []string // four regular files of 2 bytes or more, sorted
-			for _, rel := range sortedKeys(manifest(t, cc.src)) {
+			for _, rel := range slices.Sorted(maps.Keys(manifest(t, cc.src))) {
 				if fi, err := os.Lstat(filepath.Join(cc.src, rel)); err == nil && fi.Mode().IsRegular() && fi.Size() >= 2 && strings.HasPrefix(rel, "group-") && len(picked) < 4 {
 					picked = append(picked, rel)
 				}

@@ -15,6 +15,8 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // chartDir is charts/partsync, seen from this package's directory.
@@ -137,7 +139,7 @@ func testHelmChart(t *testing.T, s *suite) {
 
 	// The chart's template runs: scan in the cluster, fan-out, exit handler.
 	s.runFromTemplate(t, tmplName, vols, vols["dst"].Mount, jobs)
-	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
+	sameFiles(t, testtree.Files(t, vols["src"].Local), testtree.Files(t, vols["dst"].Local))
 
 	runHelm("uninstall", release, "--namespace", s.ns)
 	uninstalled = true

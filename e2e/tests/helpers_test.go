@@ -5,12 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,19 +120,10 @@ func (s *suite) volumes(t *testing.T, names ...string) (string, map[string]volum
 // pvcFlags are partsync's --pvc flags for vols.
 func pvcFlags(vols map[string]volume) []string {
 	var out []string
-	for _, n := range sortedKeys(vols) {
+	for _, n := range slices.Sorted(maps.Keys(vols)) {
 		out = append(out, "--pvc", vols[n].Claim+":"+vols[n].Mount)
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // operatorRun runs argv as an operator host would, with the volumes mounted
@@ -174,7 +164,7 @@ func (s *suite) operatorRunErr(t *testing.T, vols map[string]volume, argv ...str
 		}
 		spec.Env[1] = "HOME=" + home
 	}
-	for _, n := range sortedKeys(vols) {
+	for _, n := range slices.Sorted(maps.Keys(vols)) {
 		spec.Mounts = append(spec.Mounts, sandbox.Mount{Source: vols[n].Local, Target: vols[n].Mount})
 	}
 	specPath := filepath.Join(dir, "spec.json")
@@ -367,37 +357,12 @@ func makeTree(t *testing.T, root string, dirs, files, maxSize int) {
 	}
 }
 
-// treeFiles maps each regular file's path relative to root to its bytes.
-func treeFiles(t *testing.T, root string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		out[rel] = data
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walk %s: %v", root, err)
-	}
-	return out
-}
-
 // sameFiles asserts that every file of want is in got with the same bytes
 // (got may hold more: directories the tool created, say).
 func sameFiles(t *testing.T, want, got map[string][]byte) {
 	t.Helper()
 	missing, differ := 0, 0
-	for _, k := range sortedKeys(want) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		g, ok := got[k]
 		switch {
 		case !ok:

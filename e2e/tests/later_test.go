@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/partsync/partsync/e2e/internal/harness"
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // testWorkflowTemplateFromUI: the WorkflowTemplate `partsync template`
@@ -45,7 +46,7 @@ func testWorkflowTemplateFromUI(t *testing.T, s *suite) {
 	}
 	s.createTemplate(t, tmpl)
 	s.runFromTemplate(t, name, vols, vols["dst"].Mount, jobs)
-	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
+	sameFiles(t, testtree.Files(t, vols["src"].Local), testtree.Files(t, vols["dst"].Local))
 }
 
 // templateFromPartsync runs `partsync template` with argv's flags (the

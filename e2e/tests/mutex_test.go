@@ -9,6 +9,8 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // podSpans are the [started, finished) times of a workflow's pod nodes.
@@ -92,9 +94,9 @@ func testOneRunPerDestination(t *testing.T, s *suite) {
 	if len(waited) == 0 {
 		t.Errorf("neither workflow was reported waiting for a lock (Argo: \"Waiting for … lock\")")
 	}
-	dst := treeFiles(t, vols["dst"].Local)
+	dst := testtree.Files(t, vols["dst"].Local)
 	for _, sub := range []string{"a", "b"} {
-		want := treeFiles(t, filepath.Join(vols["src"].Local, sub))
+		want := testtree.Files(t, filepath.Join(vols["src"].Local, sub))
 		sameFiles(t, want, dst)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // foreignTree writes files and directories owned by other users with
@@ -61,7 +63,7 @@ func testRsyncForeignOwners(t *testing.T, s *suite) {
 	wf := s.wait(t, name, waitTimeout, nil)
 	s.mustSucceed(t, wf)
 	src, dst := vols["src"].Local, vols["dst"].Local
-	sameFiles(t, treeFiles(t, src), treeFiles(t, dst))
+	sameFiles(t, testtree.Files(t, src), testtree.Files(t, dst))
 	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err

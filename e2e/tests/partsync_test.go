@@ -12,6 +12,8 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // Names in partsync's workflow contract.
@@ -187,7 +189,7 @@ func testRsyncWorkflow(t *testing.T, s *suite) {
 	s.mustSucceed(t, wf)
 	atts := s.checkOnePodPerPartition(t, wf, rec, r.Parts)
 	checkParallelism(t, atts, jobs)
-	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
+	sameFiles(t, testtree.Files(t, vols["src"].Local), testtree.Files(t, vols["dst"].Local))
 	checkExitHandler(t, wf)
 	o := readOutcome(t, filepath.Join(r.RunDir, "outcome.json"))
 	if o.WorkflowStatus != "Succeeded" || !slices.Equal(o.Succeeded, seq(r.Parts)) || len(o.Failed) != 0 || len(o.Missing) != 0 {

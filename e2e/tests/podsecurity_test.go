@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // workflowMessages is the workflow's message and every node's, one a line:
@@ -64,7 +66,7 @@ func testRootModeNeedsBaseline(t *testing.T, s *suite) {
 		if wf.Status.Phase != wfv1.WorkflowSucceeded {
 			t.Fatalf("--run-as-root workflow in the baseline namespace: %s\n%s\ncontainer logs:\n%s", wf.Status.Phase, workflowMessages(wf), b.stack.ContainerLogs(name))
 		}
-		sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
+		sameFiles(t, testtree.Files(t, vols["src"].Local), testtree.Files(t, vols["dst"].Local))
 		checkRanAs(t, r.RunDir, 0)
 	})
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // s3Objects reads every object under prefix from the in-memory backend.
@@ -131,7 +133,7 @@ func testRcloneS3Workflow(t *testing.T, s *suite) {
 		"--rclone-config", localConf, "--rclone-config-secret", "rclone-s3")
 	// A file written after the scan is in no partition: the directory step
 	// names it in recheck.json and the added file.
-	want := treeFiles(t, vols["src"].Local)
+	want := testtree.Files(t, vols["src"].Local)
 	const late = "written-after-the-scan"
 	if err := os.WriteFile(filepath.Join(vols["src"].Local, late), []byte("late"), 0o644); err != nil {
 		t.Fatal(err)
@@ -187,7 +189,7 @@ func testRcloneS3FromTemplate(t *testing.T, s *suite) {
 	s.createTemplate(t, s.templateFromPartsync(t, vols, vols["src"].Mount, dst, argv...))
 	runDir := s.runFromTemplate(t, name, vols, dst, jobs)
 	checkRanAs(t, runDir, s.imageUser)
-	want, got := treeFiles(t, vols["src"].Local), s3Objects(t, be, bucket, prefix)
+	want, got := testtree.Files(t, vols["src"].Local), s3Objects(t, be, bucket, prefix)
 	sameFiles(t, want, got)
 	if len(got) != len(want) {
 		t.Errorf("%d objects in the bucket, %d files at the source", len(got), len(want))

@@ -15,6 +15,8 @@ import (
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/argoproj/argo-workflows/v3/workflow/util"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // testArgoRetryRunsOnlyFailed: a workflow ends Failed because some
@@ -93,7 +95,7 @@ func testArgoRetryRunsOnlyFailed(t *testing.T, s *suite) {
 			}
 		}
 	}
-	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
+	sameFiles(t, testtree.Files(t, vols["src"].Local), testtree.Files(t, vols["dst"].Local))
 	o := readOutcome(t, filepath.Join(r.RunDir, "outcome.json"))
 	if o.WorkflowStatus != "Succeeded" || len(o.Failed) != 0 || len(o.Missing) != 0 {
 		t.Errorf("outcome.json after the retry = %+v, want Succeeded, nothing failed or missing", o)

@@ -12,6 +12,8 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"golang.org/x/sys/unix"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // fsImmutableFL is FS_IMMUTABLE_FL of linux/fs.h (golang.org/x/sys has the
@@ -153,7 +155,7 @@ func testRetryThenSucceed(t *testing.T, s *suite) {
 	if retried == 0 {
 		t.Errorf("no partition was retried")
 	}
-	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
+	sameFiles(t, testtree.Files(t, vols["src"].Local), testtree.Files(t, vols["dst"].Local))
 	o := readOutcome(t, filepath.Join(r.RunDir, "outcome.json"))
 	if o.WorkflowStatus != "Succeeded" || len(o.Failed) != 0 || !slices.Equal(o.Succeeded, seq(r.Parts)) {
 		t.Errorf("outcome.json = %+v, want Succeeded with every partition succeeded", o)

@@ -10,6 +10,8 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/partsync/partsync/generator/testtree"
 )
 
 // testSplitWorkflowOfWorkflows: a run past --max-partitions is a parent
@@ -44,7 +46,7 @@ func testSplitWorkflowOfWorkflows(t *testing.T, s *suite) {
 		t.Errorf("%d partitions ran, want %d", len(all), r.Parts)
 	}
 	checkParallelism(t, all, jobs)
-	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
+	sameFiles(t, testtree.Files(t, vols["src"].Local), testtree.Files(t, vols["dst"].Local))
 	checkStatusFiles(t, r, seq(r.Parts))
 	checkExitHandler(t, parent)
 	o := readOutcome(t, filepath.Join(r.RunDir, "outcome.json"))
@@ -99,7 +101,7 @@ func testSplitFromTemplate(t *testing.T, s *suite) {
 		}
 	}
 	checkParallelism(t, all, jobs)
-	sameFiles(t, treeFiles(t, vols["src"].Local), treeFiles(t, vols["dst"].Local))
+	sameFiles(t, testtree.Files(t, vols["src"].Local), testtree.Files(t, vols["dst"].Local))
 	checkExitHandler(t, parent)
 	o := readOutcome(t, filepath.Join(runDir, "outcome.json"))
 	if o.WorkflowStatus != "Succeeded" || !slices.Equal(o.Succeeded, seq(parts)) {

@@ -15,9 +15,9 @@ import (
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
-	"github.com/partsync/partsync/generator/sampletree"
 	"github.com/partsync/partsync/generator/scan"
-	"github.com/partsync/partsync/generator/treecheck"
+	"github.com/partsync/partsync/generator/testtree/check"
+	"github.com/partsync/partsync/generator/testtree/sample"
 )
 
 // firstClosed wraps a Sink and closes closed when the first partition is queued.
@@ -86,7 +86,7 @@ func TestLiveStartsBeforeScanEnds(t *testing.T) {
 	}
 	base := t.TempDir()
 	r := liveRequest(t, base)
-	made, err := sampletree.Build(r.Source, sampletree.Spec{Seed: 5, Dirs: 6, FilesPerDir: 12, MaxSize: 4096, Extras: true})
+	made, err := sample.Build(r.Source, sample.Spec{Seed: 5, Dirs: 6, FilesPerDir: 12, MaxSize: 4096, Extras: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestLiveStartsBeforeScanEnds(t *testing.T) {
 	if sum.Files != files {
 		t.Errorf("summary: %d files, the partitions hold %d", sum.Files, files)
 	}
-	rep, err := treecheck.Compare(r.Source, r.Destination, treecheck.Options{Modes: true, Mtimes: true, Symlinks: true, Dirs: true})
+	rep, err := check.Compare(r.Source, r.Destination, check.Options{Modes: true, Mtimes: true, Symlinks: true, Dirs: true})
 	if err != nil || rep.Files != made.Files || rep.Bytes != made.Bytes {
 		t.Errorf("copy: %d of %d files, %d of %d bytes: %v", rep.Files, made.Files, rep.Bytes, made.Bytes, err)
 	}
@@ -167,7 +167,7 @@ func TestLiveScanFailure(t *testing.T) {
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	base := t.TempDir()
 	r := liveRequest(t, base)
-	if _, err := sampletree.Build(r.Source, sampletree.Spec{Seed: 6, Dirs: 4, FilesPerDir: 10, MaxSize: 1024}); err != nil {
+	if _, err := sample.Build(r.Source, sample.Spec{Seed: 6, Dirs: 4, FilesPerDir: 10, MaxSize: 1024}); err != nil {
 		t.Fatal(err)
 	}
 	started := filepath.Join(base, "started")

@@ -1,4 +1,4 @@
-// Package hostiletree builds a source tree of the names and entries that
+// Package hostile builds a source tree of the names and entries that
 // break copy tools: spaces (leading, trailing, only), tabs, newlines,
 // carriage returns, quotes, backslashes, glob characters, a leading '-' or
 // '#', ';' and '$()', bytes that are not UTF-8, 255-byte names, a path close
@@ -8,7 +8,7 @@
 // directories. Build returns what it made, so that a test can check every
 // entry at the destination without trusting the tool that copied it.
 // Linux (and other Unix) only: it makes FIFOs and hard links.
-package hostiletree
+package hostile
 
 import (
 	"fmt"

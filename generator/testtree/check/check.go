@@ -1,8 +1,8 @@
-// Package treecheck compares a destination tree with its source, walking
+// Package check compares a destination tree with its source, walking
 // both itself: bytes (SHA-256), and optionally modes, mtimes and symbolic
 // link targets. The demo and the tests use it to prove a copy, without
 // trusting the tool that made it.
-package treecheck
+package check
 
 import (
 	"crypto/sha256"

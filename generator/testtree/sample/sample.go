@@ -1,7 +1,7 @@
-// Package sampletree builds a deterministic sample source tree: the demo's
+// Package sample builds a deterministic sample source tree: the demo's
 // embedded default and the tests' fixture. The same Spec always gives the
 // same names, sizes, bytes, modes and mtimes.
-package sampletree
+package sample
 
 import (
 	"fmt"
