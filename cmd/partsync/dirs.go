@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -72,28 +71,6 @@ func printRecheck(w io.Writer, r *plan.Recheck, skipped string) {
 	default:
 		fmt.Fprintf(w, "partsync: source checked again after the partitions: nothing added since the scan (%s, %.1fs)\n", plural.Count(r.Entries, "entry"), r.Seconds)
 	}
-}
-
-// runDirFlag and attemptFlag are the flags of the commands a workflow's pods run.
-func runDirFlag() cli.Flag {
-	return &cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"}
-}
-
-func attemptFlag() cli.Flag {
-	return &cli.IntFlag{Name: "attempt", Usage: "retry number, 0 for the first attempt (Argo's {{retries}})"}
-}
-
-// withToolCode makes a failed tool's exit code the pod's, so Argo shows the
-// code rsync or rclone returned; other errors keep their own codes.
-func withToolCode(st *plan.Status, err error) error {
-	if st == nil || !errors.Is(err, transfer.ErrTransfer) {
-		return err
-	}
-	code := st.ExitCode
-	if code <= 0 {
-		code = ExitFailed
-	}
-	return &toolExit{code: code, err: err}
 }
 
 // printDirs reports the steps after the partitions of a local run: the

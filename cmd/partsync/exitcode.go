@@ -83,3 +83,16 @@ func exitCode(err error) int {
 	}
 	return ExitError
 }
+
+// withToolCode makes a failed tool's exit code the pod's, so Argo shows the
+// code rsync or rclone returned; other errors keep their own codes.
+func withToolCode(st *plan.Status, err error) error {
+	if st == nil || !errors.Is(err, transfer.ErrTransfer) {
+		return err
+	}
+	code := st.ExitCode
+	if code <= 0 {
+		code = ExitFailed
+	}
+	return &toolExit{code: code, err: err}
+}

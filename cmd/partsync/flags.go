@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/partsync/partsync/generator/bytesize"
+	"github.com/partsync/partsync/generator/clusterflags"
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/tool"
@@ -185,4 +187,139 @@ func checkJobs(c *cli.Context) error {
 		errs = append(errs, fmt.Errorf("%w: --backoff %s: give a positive duration such as 30s", ErrUsage, d))
 	}
 	return errors.Join(errs...)
+}
+
+// runDirFlag and attemptFlag are the flags of the commands a workflow's pods run.
+func runDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "run-dir", Required: true, Usage: "the run directory"}
+}
+
+func attemptFlag() cli.Flag {
+	return &cli.IntFlag{Name: "attempt", Usage: "retry number, 0 for the first attempt (Argo's {{retries}})"}
+}
+
+// clusterOptions reads the cluster flags.
+func clusterOptions(c *cli.Context) (workflow.Options, error) {
+	o := workflow.Options{
+		Jobs:           c.Int("jobs"),
+		Image:          c.String("image"),
+		Namespace:      c.String("namespace"),
+		ServiceAccount: c.String("service-account"),
+		Retries:        c.Int("retries"),
+		Backoff:        c.Duration("backoff"),
+		MaxPartitions:  c.Int("max-partitions"), // 0 where the flag is absent (template): no split
+	}
+	var errs []error
+	for _, v := range c.StringSlice("pvc") {
+		pvc, err := clusterflags.ParsePVC(v)
+		errs = append(errs, err)
+		o.PVCs = append(o.PVCs, pvc)
+	}
+	if name := c.String("rclone-config-secret"); name != "" {
+		ref, err := clusterflags.ParseSecretRef(name)
+		errs = append(errs, err)
+		o.RcloneConfigSecret = ref
+	}
+	switch user := c.String("run-as-user"); {
+	case c.Bool("run-as-root") && user != "":
+		errs = append(errs, fmt.Errorf("%w: --run-as-root and --run-as-user %q: give one of them", ErrUsage, user))
+	case c.Bool("run-as-root"):
+		o.RunAs = &workflow.Identity{UID: 0, GID: 0}
+	case user != "" && user != "image":
+		id, err := clusterflags.ParseIdentity(user)
+		errs = append(errs, err)
+		o.RunAs = id
+	}
+	pods, err := podOptions(c)
+	o.Pods = pods
+	return o, errors.Join(append(errs, err)...)
+}
+
+// podOptions reads the pod knobs, reporting every bad value at once.
+func podOptions(c *cli.Context) (workflow.PodOptions, error) {
+	var p workflow.PodOptions
+	var errs []error
+	resourceFlags := map[string]*corev1.ResourceList{"requests": &p.Requests, "limits": &p.Limits, "step-requests": &p.StepRequests, "step-limits": &p.StepLimits}
+	for flag, list := range resourceFlags {
+		var err error
+		*list, err = clusterflags.ParseResources(flag, c.String(flag))
+		errs = append(errs, err)
+	}
+	labelFlags := map[string]*map[string]string{"node-selector": &p.NodeSelector, "pod-label": &p.Labels}
+	for flag, labels := range labelFlags {
+		for _, v := range c.StringSlice(flag) {
+			k, val, err := clusterflags.ParseLabel(flag, v)
+			errs = append(errs, err)
+			if err == nil {
+				*labels = putKey(*labels, k, val)
+			}
+		}
+	}
+	for _, v := range c.StringSlice("pod-annotation") {
+		k, val, err := clusterflags.ParseAnnotation(v)
+		errs = append(errs, err)
+		if err == nil {
+			p.Annotations = putKey(p.Annotations, k, val)
+		}
+	}
+	for _, v := range c.StringSlice("toleration") {
+		tol, err := clusterflags.ParseToleration(v)
+		errs = append(errs, err)
+		p.Tolerations = append(p.Tolerations, tol)
+	}
+	for _, v := range c.StringSlice("image-pull-secret") {
+		name, err := clusterflags.ParseName("image-pull-secret", v)
+		errs = append(errs, err)
+		p.ImagePullSecrets = append(p.ImagePullSecrets, name)
+	}
+	if v := c.String("priority-class"); v != "" {
+		var err error
+		p.PriorityClass, err = clusterflags.ParseName("priority-class", v)
+		errs = append(errs, err)
+	}
+	if v := c.String("image-pull-policy"); v != "" {
+		var err error
+		p.ImagePullPolicy, err = clusterflags.ParsePullPolicy(v)
+		errs = append(errs, err)
+	}
+	if v := c.String("affinity"); v != "" {
+		data, where, err := inlineOrFile("affinity", v)
+		if err == nil {
+			p.Affinity, err = clusterflags.ParseAffinity(where, data)
+		}
+		errs = append(errs, err)
+	}
+	if v := c.String("pod-spec-patch"); strings.TrimSpace(v) != "" { // blank, as the form may send it: none
+		data, where, err := inlineOrFile("pod-spec-patch", v)
+		if err == nil {
+			p.SpecPatch, err = clusterflags.ParsePodSpecPatch(where, data)
+		}
+		errs = append(errs, err)
+	}
+	p.ActiveDeadline = c.Duration("active-deadline")
+	return p, errors.Join(errs...)
+}
+
+// inlineOrFile is the document that --affinity or --pod-spec-patch gives:
+// the value itself when it is inline JSON (as the template's scan step
+// passes it), else the file it names. where names it in errors: the quoted
+// value, or the file.
+func inlineOrFile(flag, v string) (data []byte, where string, err error) {
+	if clusterflags.IsInlinePatch(v) {
+		return []byte(v), fmt.Sprintf("%q", v), nil
+	}
+	data, err = os.ReadFile(v)
+	if err != nil {
+		return nil, v, fmt.Errorf("%w: --%s %s: %v; give JSON starting with '{' or a readable file", ErrUsage, flag, v, err)
+	}
+	return data, v, nil
+}
+
+// putKey sets m[k] = v, making m if it is nil.
+func putKey(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
 }
