@@ -33,7 +33,8 @@ func TestRunDryRun(t *testing.T) {
 				return len(walkTree(t, dst))
 			}
 			dryRun := func(id string) (*plan.DryRunReport, *plan.Plan, string) {
-				res := mustPartsync(t, append(append([]string{"run", "--dry-run", "--run-id", id}, args...), src, dst)...)
+				// --no-since: a full plan, every partition's dry run (since_test.go covers re-runs against a base)
+				res := mustPartsync(t, append(append([]string{"run", "--dry-run", "--no-since", "--run-id", id}, args...), src, dst)...)
 				dir := filepath.Join(shared, id)
 				p := loadPlan(t, dir)
 				if !p.DryRun {

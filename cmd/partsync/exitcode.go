@@ -12,6 +12,7 @@ import (
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/resume"
 	"github.com/partsync/partsync/generator/scan"
+	"github.com/partsync/partsync/generator/since"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
 	"github.com/partsync/partsync/generator/verify"
@@ -68,7 +69,7 @@ func exitCode(err error) int {
 		{ExitRunDir, []error{local.ErrDestination, plan.ErrSharedDir, plan.ErrRunExists, plan.ErrIncomplete, plan.ErrLocked, syscall.ENOSPC, syscall.EDQUOT}},
 		{ExitUsage, []error{
 			ErrUsage, bytesize.ErrSize, tool.ErrTool, tool.ErrNotInstalled, resume.ErrRefused, tool.ErrOptions, tool.ErrDestination, tool.ErrRemote,
-			partition.ErrLimits, scan.ErrBadPattern, scan.ErrWorkers, transfer.ErrArgv, plan.ErrRunID, workflow.ErrCluster, prepare.ErrPaths, prepare.ErrBwLimit,
+			partition.ErrLimits, scan.ErrBadPattern, scan.ErrWorkers, transfer.ErrArgv, plan.ErrRunID, workflow.ErrCluster, prepare.ErrPaths, prepare.ErrBwLimit, since.ErrBase,
 		}},
 	}
 	for _, c := range codes {

@@ -47,6 +47,8 @@ func planFlags() []cli.Flag {
 		&cli.StringFlag{Name: "rclone-config", EnvVars: env("rclone-config"), Usage: "rclone config in which DST's remote must exist (default: rclone's own search: $RCLONE_CONFIG, ~/.config/rclone/rclone.conf)"},
 		&cli.IntFlag{Name: "retries", Value: defaultRetries, EnvVars: env("retries"), Usage: "further attempts at a failed partition"},
 		&cli.DurationFlag{Name: "backoff", Value: workflow.DefaultBackoff, EnvVars: env("backoff"), Usage: "delay before the first retry; doubled for each further one"},
+		&cli.StringFlag{Name: "since", EnvVars: env("since"), Usage: "RUN (id in -d, or run directory): copy only what is new or changed since that finished run of the same SRC, DST, tool, -o and -x, without listing DST (default: the newest such run in -d, if any)"},
+		&cli.BoolFlag{Name: "no-since", EnvVars: env("no-since"), Usage: "a full run: compare nothing with an earlier run, hand every entry to the tool"},
 	}
 }
 
@@ -118,6 +120,8 @@ func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, 
 		RunID:        c.String("run-id"),
 		ScanWorkers:  c.Int("scan-workers"),
 		RcloneConfig: c.String("rclone-config"),
+		Since:        c.String("since"),
+		NoSince:      c.Bool("no-since"),
 		Version:      version,
 		Getenv:       os.Getenv,
 		Now:          time.Now,

@@ -58,6 +58,9 @@ func generate(c *cli.Context, s Streams, req prepare.Request, o workflow.Options
 	}
 	fmt.Fprintf(s.Err, "partsync: run %s: %s, %s listed (%s), %d skipped, %d excluded; run directory %s\n",
 		p.RunID, plural.Count(p.Count(), "partition"), plural.Count(p.Totals.Listed, "entry"), bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded, p.RunDir)
+	if line := sinceLine(p.Incremental, p.Dir()); line != "" {
+		fmt.Fprintf(s.Err, "partsync: %s\n", line)
+	}
 	if p.Totals.Skipped > 0 {
 		fmt.Fprintf(s.Err, "partsync: %s %s in no partition; the reasons are in %s\n", plural.Count(p.Totals.Skipped, "entry"), plural.Form(p.Totals.Skipped, "is", "are"), p.Dir().SkippedFile())
 	}

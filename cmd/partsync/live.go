@@ -97,6 +97,26 @@ func runLive(c *cli.Context, s Streams, req prepare.Request, o local.Options, pr
 
 // scanLine describes the finished scan of run p.
 func scanLine(p *plan.Plan) string {
-	return fmt.Sprintf("partsync: run %s: %s → %s with %s: %s, %s (%s), %d skipped, %d excluded",
+	line := fmt.Sprintf("partsync: run %s: %s → %s with %s: %s, %s (%s), %d skipped, %d excluded",
 		p.RunID, p.Source, p.Destination, p.Tool, plural.Count(p.Count(), "partition"), plural.Count(p.Totals.Listed, "entry"), bytesize.Format(p.Totals.ListedBytes), p.Totals.Skipped, p.Totals.Excluded)
+	if inc := sinceLine(p.Incremental, p.Dir()); inc != "" {
+		return line + "\npartsync: " + inc
+	}
+	if strings.HasPrefix(p.FullRun, "run ") { // a run of the same pair that is no base: say why
+		return line + "\npartsync: full run: " + p.FullRun
+	}
+	return line
+}
+
+// sinceLine says what an incremental run compared, or "" for a full run.
+func sinceLine(inc *plan.Incremental, dir plan.Dir) string {
+	if inc == nil {
+		return ""
+	}
+	line := fmt.Sprintf("since run %s: %d new, %d changed, %s unchanged (%s, copied by it: not listed, DST not listed), %d deleted since",
+		inc.BaseRunID, inc.New, inc.Changed, plural.Count(inc.Unchanged, "entry"), bytesize.Format(inc.UnchangedBytes), inc.Deleted)
+	if inc.Deleted > 0 {
+		line += " (" + dir.DeletedSinceFile() + ")"
+	}
+	return line
 }

@@ -114,6 +114,9 @@ func printSummary(w io.Writer, sum local.Summary, p *plan.Plan, interrupted bool
 		fmt.Fprintf(w, "partsync: %d of the %s ok %s already up to date at the destination: the tool did not run for them\n",
 			sum.UpToDate, plural.Count(sum.OK, "partition"), plural.Form(sum.UpToDate, "was", "were"))
 	}
+	if line := sinceLine(p.Incremental, p.Dir()); line != "" {
+		fmt.Fprintf(w, "partsync: %s\n", line)
+	}
 	if skipped := p.Totals.Skipped; skipped > 0 {
 		fmt.Fprintf(w, "partsync: %s %s in no partition; reasons in %s\n", plural.Count(skipped, "entry"), plural.Form(skipped, "was", "were"), p.Dir().SkippedFile())
 	}

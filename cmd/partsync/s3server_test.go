@@ -52,6 +52,7 @@ type S3Server struct {
 	mu       sync.Mutex
 	rejected []string // requests refused by the signature check, for failure messages
 	requests int
+	log      []string // "METHOD /path?query" of each request served
 }
 
 // StartS3 starts a server with the given buckets and stops it at the end of the test.
@@ -150,6 +151,13 @@ func (s *S3Server) Requests() int {
 	return s.requests
 }
 
+// RequestLog lists the requests served so far, "METHOD /path?query" each.
+func (s *S3Server) RequestLog() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.log...)
+}
+
 // verify serves only requests signed with s3AccessKey/s3SecretKey (SigV4 in
 // the Authorization header, the form rclone uses).
 func (s *S3Server) verify(next http.Handler) http.Handler {
@@ -165,6 +173,7 @@ func (s *S3Server) verify(next http.Handler) http.Handler {
 		}
 		s.mu.Lock()
 		s.requests++
+		s.log = append(s.log, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
 		s.mu.Unlock()
 		next.ServeHTTP(w, r)
 	})

@@ -103,6 +103,9 @@ func printReport(w io.Writer, r *plan.Report) {
 	if r.Skipped > 0 {
 		fmt.Fprintf(w, "skipped: %s in no partition; reasons in %s\n", plural.Count(r.Skipped, "entry"), plan.Dir(r.RunDir).SkippedFile())
 	}
+	if line := sinceLine(r.Incremental, plan.Dir(r.RunDir)); line != "" {
+		fmt.Fprintf(w, "%s\n", line)
+	}
 	if o := r.Outcome; o != nil {
 		fmt.Fprintf(w, "workflow: %s (exit handler at %s)\n", o.WorkflowStatus, o.RecordedAt)
 	}

@@ -21,7 +21,8 @@ import (
 // defaults.
 func templateCommand(s Streams) *cli.Command {
 	flags := slices.DeleteFunc(planFlags(), func(f cli.Flag) bool {
-		return slices.Contains([]string{"run-id", "rclone-config"}, f.Names()[0]) // per run; the pods use the Secret
+		// per run; the pods use the Secret; the scan step finds its base itself
+		return slices.Contains([]string{"run-id", "rclone-config", "since", "no-since"}, f.Names()[0])
 	})
 	flags = append(flags, slices.DeleteFunc(sizingFlags(), func(f cli.Flag) bool {
 		return !slices.Contains([]string{"auto", "max-partitions"}, f.Names()[0]) // the form's; the cost model keeps its defaults

@@ -117,63 +117,111 @@ func (m *Writer) Close() error {
 // Replay calls visit and skip for the records of the manifest at
 // path, in the order they were written.
 func Replay(ctx context.Context, path string, visit func(scan.Entry) error, skip func(scan.Skip) error) error {
-	f, err := os.Open(path)
+	r, err := Open(path)
 	if err != nil {
-		return fmt.Errorf("read manifest: %w", err)
+		return err
 	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	head := make([]byte, len(manifestHeader))
-	if _, err := io.ReadFull(r, head); err != nil || string(head) != manifestHeader {
-		return fmt.Errorf("%w: %s does not start with %q", ErrCorrupt, path, manifestHeader)
-	}
-	var prev []byte
+	defer r.Close()
 	for n := 0; ; n++ {
 		if n%65536 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("read manifest: %w", ctx.Err())
 		}
-		kind, err := r.ReadByte()
-		if err == io.EOF {
+		rec, err := r.Next()
+		switch {
+		case err == io.EOF:
 			return nil
-		}
-		d := decoder{r: r}
-		shared := d.uvarint()
-		if d.err == nil && shared > uint64(len(prev)) {
-			d.err = fmt.Errorf("shared prefix %d longer than the previous path", shared)
-		}
-		if d.err == nil {
-			prev = d.appendBytes(prev[:shared], d.uvarint())
-		}
-		if d.err != nil {
-			return fmt.Errorf("%w: %s record %d: %v", ErrCorrupt, path, n, d.err)
-		}
-		switch kind {
-		case 'E':
-			e := scan.Entry{Path: string(prev), Type: scan.Type(d.byte()), Mode: fs.FileMode(d.uvarint()), Size: d.varint()}
-			if ns := d.varint(); ns != 0 {
-				e.ModTime = time.Unix(0, ns)
-			}
-			e.Inode, e.Dev, e.Nlink = d.uvarint(), d.uvarint(), d.uvarint()
-			e.Children = int(d.varint())
-			e.Excluded = int(d.varint())
-			if d.err != nil {
-				return fmt.Errorf("%w: %s record %d: %v", ErrCorrupt, path, n, d.err)
-			}
-			if err := visit(e); err != nil {
-				return err
-			}
-		case 'S':
-			reason := d.appendBytes(nil, d.uvarint())
-			if d.err != nil {
-				return fmt.Errorf("%w: %s record %d: %v", ErrCorrupt, path, n, d.err)
-			}
-			if err := skip(scan.Skip{Path: string(prev), Reason: string(reason)}); err != nil {
-				return err
-			}
+		case err != nil:
+			return err
+		case rec.Skipped:
+			err = skip(scan.Skip{Path: rec.Entry.Path, Reason: rec.Reason})
 		default:
-			return fmt.Errorf("%w: %s record %d: unknown kind %q", ErrCorrupt, path, n, kind)
+			err = visit(rec.Entry)
+		}
+		if err != nil {
+			return err
 		}
 	}
+}
+
+// Record is one record of a manifest: an entry, or a skip (Skipped, with
+// the Reason and only Entry.Path set).
+type Record struct {
+	Entry   scan.Entry
+	Skipped bool
+	Reason  string
+}
+
+// Reader reads a manifest one record at a time, in the order they were
+// written (the scan's): what a merge with another walk of the same tree
+// pulls from (package since).
+type Reader struct {
+	f    *os.File
+	r    *bufio.Reader
+	path string
+	prev []byte
+	n    int
+}
+
+// Open starts reading the manifest at path; it checks the header.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	head := make([]byte, len(manifestHeader))
+	if _, err := io.ReadFull(r, head); err != nil || string(head) != manifestHeader {
+		_ = f.Close()
+		return nil, fmt.Errorf("%w: %s does not start with %q", ErrCorrupt, path, manifestHeader)
+	}
+	return &Reader{f: f, r: r, path: path}, nil
+}
+
+// Close releases the file.
+func (m *Reader) Close() error { return m.f.Close() }
+
+// Next returns the next record, or io.EOF after the last one. An error
+// other than io.EOF wraps ErrCorrupt or the read's error.
+func (m *Reader) Next() (Record, error) {
+	n := m.n
+	m.n++
+	kind, err := m.r.ReadByte()
+	if err == io.EOF {
+		return Record{}, io.EOF
+	}
+	d := decoder{r: m.r, err: err}
+	shared := d.uvarint()
+	if d.err == nil && shared > uint64(len(m.prev)) {
+		d.err = fmt.Errorf("shared prefix %d longer than the previous path", shared)
+	}
+	if d.err == nil {
+		m.prev = d.appendBytes(m.prev[:shared], d.uvarint())
+	}
+	if d.err != nil {
+		return Record{}, fmt.Errorf("%w: %s record %d: %v", ErrCorrupt, m.path, n, d.err)
+	}
+	var rec Record
+	switch kind {
+	case 'E':
+		e := scan.Entry{Path: string(m.prev), Type: scan.Type(d.byte()), Mode: fs.FileMode(d.uvarint()), Size: d.varint()}
+		if ns := d.varint(); ns != 0 {
+			e.ModTime = time.Unix(0, ns)
+		}
+		e.Inode, e.Dev, e.Nlink = d.uvarint(), d.uvarint(), d.uvarint()
+		e.Children = int(d.varint())
+		e.Excluded = int(d.varint())
+		rec.Entry = e
+	case 'S':
+		rec.Skipped = true
+		rec.Entry.Path = string(m.prev)
+		rec.Reason = string(d.appendBytes(nil, d.uvarint()))
+	default:
+		return Record{}, fmt.Errorf("%w: %s record %d: unknown kind %q", ErrCorrupt, m.path, n, kind)
+	}
+	if d.err != nil {
+		return Record{}, fmt.Errorf("%w: %s record %d: %v", ErrCorrupt, m.path, n, d.err)
+	}
+	return rec, nil
 }
 
 // decoder reads varints and bytes, keeping the first error.

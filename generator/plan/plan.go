@@ -59,6 +59,11 @@ type Plan struct {
 	BwLimit         int64 `json:"bwlimit,omitempty"`
 	Jobs            int   `json:"jobs,omitempty"`
 	TransferBwLimit int64 `json:"transfer_bwlimit,omitempty"`
+	// Incremental is set when the scan was compared with a base run and
+	// only new and changed entries were partitioned (since.go); FullRun
+	// says why a run was not incremental.
+	Incremental *Incremental `json:"incremental,omitempty"`
+	FullRun     string       `json:"full_run,omitempty"`
 }
 
 // Totals counts what the scan found and where each entry went.
@@ -82,6 +87,11 @@ type Totals struct {
 	// MaxUnreadablePaths of them, for the summary.
 	Unreadable      int64    `json:"unreadable,omitempty"`
 	UnreadablePaths []string `json:"unreadable_paths,omitempty"`
+	// Unchanged counts the entries an incremental run found as its base
+	// left them and did not hand to the partitioner (Incremental), and
+	// UnchangedBytes their regular files' bytes: copied by the base.
+	Unchanged      int64 `json:"unchanged,omitempty"`
+	UnchangedBytes int64 `json:"unchanged_bytes,omitempty"`
 }
 
 // MaxUnreadablePaths is how many unreadable entries Totals names.

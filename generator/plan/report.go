@@ -40,10 +40,13 @@ type Report struct {
 	// has succeeded and the step after them ran.
 	Recheck *Recheck `json:"recheck,omitempty"`
 	// Skipped counts the entries of the skipped file (in no partition).
-	Skipped  int64        `json:"skipped"`
-	Failures []PartReport `json:"failures"`
-	Warnings []PartReport `json:"warnings"` // ok partitions with a warning (vanished entries)
-	Outcome  *Outcome     `json:"outcome,omitempty"`
+	Skipped int64 `json:"skipped"`
+	// Incremental is plan.json's: what a run against a base compared, and
+	// the unchanged entries it did not list (copied by the base).
+	Incremental *Incremental `json:"incremental,omitempty"`
+	Failures    []PartReport `json:"failures"`
+	Warnings    []PartReport `json:"warnings"` // ok partitions with a warning (vanished entries)
+	Outcome     *Outcome     `json:"outcome,omitempty"`
 	// DryRun is dryrun.json for a run made with --dry-run (nil until its
 	// partitions' dry runs ended); such a run copies nothing and has no status.
 	DryRun *DryRunReport  `json:"dry_run,omitempty"`
@@ -81,7 +84,7 @@ func ReadReport(dir Dir) (*Report, error) {
 	r := &Report{
 		RunID: p.RunID, RunDir: string(dir), Source: p.Source, Destination: p.Destination, Tool: p.Tool, CreatedAt: p.CreatedAt,
 		Progress: Progress{Partitions: p.Count(), Succeeded: []int{}, Failed: []int{}, Missing: []int{}},
-		Skipped:  p.Totals.Skipped, Failures: []PartReport{}, Warnings: []PartReport{},
+		Skipped:  p.Totals.Skipped, Failures: []PartReport{}, Warnings: []PartReport{}, Incremental: p.Incremental,
 	}
 	for i, part := range p.Partitions {
 		r.FilesTotal += part.Files

@@ -28,7 +28,15 @@ func fillAuto(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.
 		}
 		return nil
 	}
-	stats, err := scanRecorded(ctx, dir, r, c, visit, func(scan.Skip) error { return nil })
+	// An incremental run estimates what it will copy: the scan goes
+	// through a comparison that only counts, the replay through the one
+	// that writes the deleted-since list.
+	first, err := newDiff(hdr, c, visit, func(scan.Skip) error { return nil }, true)
+	if err != nil {
+		return nil, err
+	}
+	stats, err := scanRecorded(ctx, dir, r, c, first.add, first.skip)
+	first.abort()
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +47,17 @@ func fillAuto(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.
 	if err != nil {
 		return nil, err
 	}
-	if err := manifest.Replay(ctx, dir.ManifestFile(), parts.Add, parts.Skip); err != nil {
+	diff, err := newDiff(hdr, c, parts.Add, parts.Skip, false)
+	if err != nil {
+		parts.Abort()
+		return nil, err
+	}
+	if err := manifest.Replay(ctx, dir.ManifestFile(), diff.add, diff.skip); err != nil {
+		diff.abort()
+		parts.Abort()
+		return nil, err
+	}
+	if err := diff.close(hdr); err != nil {
 		parts.Abort()
 		return nil, err
 	}

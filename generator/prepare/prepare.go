@@ -18,6 +18,7 @@ import (
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/scan"
+	"github.com/partsync/partsync/generator/since"
 	"github.com/partsync/partsync/generator/tool"
 )
 
@@ -55,6 +56,12 @@ type Request struct {
 	Jobs    int
 	// DryRun marks the plan as a dry run's (plan.Plan.DryRun).
 	DryRun bool
+	// Since names the base run of an incremental run (--since: a run id in
+	// SharedDir or a run directory); NoSince makes a full run. With
+	// neither, the newest finished run of the same pair in SharedDir is the
+	// base, if there is one (incremental.go).
+	Since   string
+	NoSince bool
 	// Walk scans the source; nil means scan.Walk. Tests wrap it.
 	Walk WalkFunc
 }
@@ -112,6 +119,9 @@ func Check(r Request) (Checked, error) {
 	if r.BwLimit != 0 {
 		add(checkBwLimit(r, c.Options))
 	}
+	if r.Since != "" && r.NoSince {
+		add(fmt.Errorf("%w: --since %s with --no-since: give one of them", since.ErrBase, r.Since))
+	}
 	if c.SharedDir, err = filepath.Abs(r.SharedDir); err != nil {
 		add(fmt.Errorf("%w: -d/--shared-dir %s: %v", plan.ErrSharedDir, r.SharedDir, err))
 	}
@@ -123,6 +133,10 @@ func Check(r Request) (Checked, error) {
 		mounts := readMounts()
 		add(checkOverlap(c.Source, c.Destination.LocalPath, runDir, mounts))
 		add(checkOptionPaths(c.Source, c.Tool.OptionPaths(c.Options), mounts))
+	}
+	if len(errs) == 0 && r.Since != "" {
+		_, err = since.Named(c.SharedDir, r.Since, pair(r, c))
+		add(err)
 	}
 	return c, errors.Join(errs...)
 }
@@ -191,11 +205,16 @@ func Prepare(ctx context.Context, r Request) (*plan.Plan, error) {
 	if runID == "" {
 		runID = NewRunID(now)
 	}
+	base, fullRun, err := findBase(r, c)
+	if err != nil {
+		return nil, err
+	}
 	dir, err := plan.Create(r.SharedDir, runID)
 	if err != nil {
 		return nil, err
 	}
 	hdr := header(dir, r, c, now)
+	hdr.Incremental, hdr.FullRun = incremental(base, r, c), fullRun
 	var p *plan.Plan
 	err = plan.SaveHeader(hdr)
 	if err == nil {
@@ -231,8 +250,18 @@ func fill(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan
 	if err != nil {
 		return nil, err
 	}
-	stats, err := scanRecorded(ctx, hdr.Dir(), r, c, parts.Add, parts.Skip)
+	diff, err := newDiff(hdr, c, parts.Add, parts.Skip, false)
 	if err != nil {
+		parts.Abort()
+		return nil, err
+	}
+	stats, err := scanRecorded(ctx, hdr.Dir(), r, c, diff.add, diff.skip)
+	if err != nil {
+		diff.abort()
+		parts.Abort()
+		return nil, err
+	}
+	if err := diff.close(hdr); err != nil {
 		parts.Abort()
 		return nil, err
 	}
@@ -292,6 +321,9 @@ func newPlan(hdr *plan.Plan, stats scan.Stats, partitions []plan.Partition, tota
 	totals.Excluded = stats.Excluded
 	if partitions == nil {
 		partitions = []plan.Partition{}
+	}
+	if hdr.Incremental != nil {
+		totals.Unchanged, totals.UnchangedBytes = hdr.Incremental.Unchanged, hdr.Incremental.UnchangedBytes
 	}
 	p := *hdr
 	p.Totals, p.Partitions = totals, partitions

@@ -122,11 +122,18 @@ func openRescan(hdr *plan.Plan, given Given) (*Run, error) {
 // have counted them did not end; what it copied is found up to date.
 func (r *Run) Request() prepare.Request {
 	h := r.Plan
-	return prepare.Request{
+	req := prepare.Request{
 		Source: h.Source, Destination: h.Destination, Tool: h.Tool, ToolOptions: h.ToolOptions,
 		MaxFiles: h.MaxFiles, MaxBytes: h.MaxBytes, Excludes: h.Excludes,
 		SharedDir: filepath.Dir(h.RunDir), RunID: h.RunID,
 	}
+	// The scan again against the same base, or none.
+	if h.Incremental != nil {
+		req.Since = h.Incremental.BaseRunDir
+	} else {
+		req.NoSince = true
+	}
+	return req
 }
 
 // Options returns o for the local executor: only the pending partitions,

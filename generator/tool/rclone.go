@@ -167,5 +167,8 @@ func (Rclone) Argv(job Job) []string {
 	if job.DryRun {
 		argv = append(argv, "--dry-run")
 	}
+	if job.NoCheckDest {
+		argv = append(argv, "--no-check-dest")
+	}
 	return append(argv, "--files-from-raw", job.PartFile, job.Source, job.Destination)
 }

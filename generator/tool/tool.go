@@ -83,6 +83,11 @@ type Job struct {
 	// DryRun adds the tool's own dry run (--dry-run): it reports what it
 	// would send and writes nothing at the destination.
 	DryRun bool
+	// NoCheckDest copies every listed file without first asking the
+	// destination whether it holds it already (rclone --no-check-dest): an
+	// incremental run lists only files new or changed since its base
+	// (plan.Incremental.NoCheckDest). rsync ignores it.
+	NoCheckDest bool
 }
 
 // Verdict is the fate of one entry.

@@ -57,7 +57,8 @@ func PlannedArgv(p *plan.Plan, part int, given []string) ([]string, error) {
 
 // job is what the tool needs to copy the entries listed in partFile.
 func job(p *plan.Plan, partFile string) tool.Job {
-	return tool.Job{Source: p.Source, Destination: p.Destination, PartFile: partFile, Options: p.ToolOptions, BwLimit: p.TransferBwLimit}
+	return tool.Job{Source: p.Source, Destination: p.Destination, PartFile: partFile, Options: p.ToolOptions, BwLimit: p.TransferBwLimit,
+		NoCheckDest: p.Incremental != nil && p.Incremental.NoCheckDest}
 }
 
 // PodArgv is the container argv of a transfer pod: partsync itself, which
