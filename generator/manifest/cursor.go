@@ -2,80 +2,73 @@ package manifest
 
 import (
 	"context"
-	"errors"
-	"iter"
+	"fmt"
+	"io"
 
 	"github.com/partsync/partsync/generator/scan"
 )
 
 // Cursor answers, for paths asked in walk order (scan.ComparePaths), whether
 // the manifest holds them (as an entry or a skip). It reads the manifest
-// once, alongside the caller's own walk or sorted listing, so memory does
-// not grow with the tree: the check at the end of a run (package recheck)
-// asks it about the source walked again, the mirror's listing of the
-// destination (package extras) about DST.
+// once (a Reader), alongside the caller's own walk or sorted listing, so
+// memory does not grow with the tree: the check at the end of a run
+// (package recheck) asks it about the source walked again, the mirror's
+// listing of the destination (package extras) about DST.
 type Cursor struct {
-	next func() (seenPath, bool)
-	stop func()
-	cur  seenPath
+	ctx  context.Context
+	r    *Reader
+	cur  string
 	more bool
-}
-
-// seenPath is one path of the manifest, or the error that ended its replay.
-type seenPath struct {
-	path string
 	err  error
+	n    int
 }
 
 // NewCursor starts reading the manifest at file. Close it.
 func NewCursor(ctx context.Context, file string) *Cursor {
-	c := &Cursor{}
-	c.next, c.stop = iter.Pull(paths(ctx, file))
-	c.cur, c.more = c.next()
+	c := &Cursor{ctx: ctx}
+	if c.r, c.err = Open(file); c.err == nil {
+		c.advance()
+	}
 	return c
+}
+
+// advance reads the next record's path; an error or the end stops the cursor.
+func (c *Cursor) advance() {
+	if c.n++; c.n%65536 == 0 && c.ctx.Err() != nil {
+		c.err, c.more = fmt.Errorf("read manifest: %w", c.ctx.Err()), false
+		return
+	}
+	rec, err := c.r.Next()
+	switch {
+	case err == io.EOF:
+		c.more = false
+	case err != nil:
+		c.err, c.more = err, false
+	default:
+		c.cur, c.more = rec.Entry.Path, true
+	}
 }
 
 // Has reports whether the manifest holds path. Paths must come in walk
 // order; asking the same path twice in a row is allowed.
 func (c *Cursor) Has(path string) (bool, error) {
-	for c.more && c.cur.err == nil && scan.ComparePaths(c.cur.path, path) < 0 {
-		c.cur, c.more = c.next()
+	for c.more && scan.ComparePaths(c.cur, path) < 0 {
+		c.advance()
 	}
-	if c.more && c.cur.err != nil {
-		return false, c.cur.err
+	if c.err != nil {
+		return false, c.err
 	}
-	return c.more && c.cur.path == path, nil
+	return c.more && c.cur == path, nil
 }
 
 // Close reads the manifest to its end (so a corrupt tail is reported) and
-// returns the error of its replay, if any.
+// returns the error of its reading, if any.
 func (c *Cursor) Close() error {
-	defer c.stop()
-	for c.more && c.cur.err == nil {
-		c.cur, c.more = c.next()
+	for c.more {
+		c.advance()
 	}
-	if c.more {
-		return c.cur.err
+	if c.r != nil {
+		_ = c.r.Close()
 	}
-	return nil
-}
-
-// paths yields the paths of the manifest's records in order; a replay
-// error is yielded last.
-func paths(ctx context.Context, file string) iter.Seq[seenPath] {
-	return func(yield func(seenPath) bool) {
-		errStop := errors.New("stopped")
-		path := func(p string) error {
-			if !yield(seenPath{path: p}) {
-				return errStop
-			}
-			return nil
-		}
-		err := Replay(ctx, file,
-			func(e scan.Entry) error { return path(e.Path) },
-			func(s scan.Skip) error { return path(s.Path) })
-		if err != nil && !errors.Is(err, errStop) {
-			yield(seenPath{err: err})
-		}
-	}
+	return c.err
 }
