@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,7 +105,7 @@ func TestIncrementalRun(t *testing.T) {
 					t.Errorf("the removed file is gone from DST: no --delete was asked")
 				}
 				delete(got, removed)
-				for _, k := range sortedKeys(want) {
+				for _, k := range slices.Sorted(maps.Keys(want)) {
 					if got[k] != want[k] {
 						t.Errorf("DST %s: %+v, SRC %+v", k, got[k], want[k])
 					}
