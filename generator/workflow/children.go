@@ -12,9 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/plan"
-	"github.com/partsync/partsync/generator/transfer"
 )
 
 // A run of more partitions than Options.MaxPartitions becomes a workflow of
@@ -81,56 +79,6 @@ func (o Options) Children(p *plan.Plan) []Range {
 	return ChildRanges(p.Count(), o.MaxPartitions)
 }
 
-// split reports whether plan p needs a workflow of workflows.
-func (o Options) split(p *plan.Plan) bool { return o.MaxPartitions > 0 && p.Count() > o.MaxPartitions }
-
-// Workflows is the number of Workflows a run of p makes: 1, or the parent
-// and its children.
-func (o Options) Workflows(p *plan.Plan) int {
-	if !o.split(p) {
-		return 1
-	}
-	return 1 + len(ChildRanges(p.Count(), o.MaxPartitions))
-}
-
-// runLabels are the labels of every workflow of a run.
-func runLabels(p *plan.Plan) map[string]string {
-	return map[string]string{
-		"app.kubernetes.io/name":       "partsync",
-		"app.kubernetes.io/managed-by": "partsync",
-		LabelRunID:                     p.RunID,
-		LabelTool:                      p.Tool,
-	}
-}
-
-// runMeta is the metadata of the Workflow generate prints; extra goes into
-// its description.
-func runMeta(p *plan.Plan, o Options, extra string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
-		Name:      WorkflowName(p.RunID),
-		Namespace: o.Namespace,
-		Labels:    runLabels(p),
-		Annotations: map[string]string{
-			"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: %s → %s", p.RunID, p.Source, p.Destination),
-			"workflows.argoproj.io/description": fmt.Sprintf(
-				"Copies %s to %s with %s in %d partitions of at most %d entries / %s, %d at once%s. Plan: %s",
-				p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, bytesize.Format(p.MaxBytes), o.Jobs, extra, p.Dir().PlanFile()),
-		},
-	}
-}
-
-// transferOf is the transfer template of plan p, its partition given by the
-// Argo tag part.
-func (o Options) transferOf(p *plan.Plan, part string, mounts []corev1.VolumeMount) (wfv1.Template, error) {
-	toolArgv, err := transfer.Command(p, part)
-	if err != nil {
-		return wfv1.Template{}, err
-	}
-	podArgv := transfer.PodArgv(p.Dir(), part, attemptExpr, toolArgv)
-	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
-	return o.transferTemplate(p.RunID, podArgv, mounts, p.Tool == "rclone", retry), nil
-}
-
 // buildParent returns the parent Workflow of a run split into children.
 func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
 	mounts, err := o.mounts(TargetOf(p))
@@ -183,9 +131,6 @@ func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
 	o.secure(&wf.Spec)
 	return wf, nil
 }
-
-// param2 is an Argo tag for an input parameter of the template it is in.
-func param2(name string) string { return "{{inputs.parameters." + name + "}}" }
 
 // BuildChild returns child i of a split run as its parent creates it in a
 // workflow named parent: for tests and linting; the parent embeds the same
