@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/partsync/partsync/generator/scan"
@@ -172,3 +173,51 @@ func (Rclone) Argv(job Job) []string {
 	}
 	return append(argv, "--files-from-raw", job.PartFile, job.Source, job.Destination)
 }
+
+// rcloneLogLine is one line of rclone's --use-json-log output.
+type rcloneLogLine struct {
+	Time   string `json:"time"`
+	Level  string `json:"level"`
+	Msg    string `json:"msg"`
+	Object string `json:"object"`
+	Stats  *struct {
+		Bytes     int64 `json:"bytes"`
+		Transfers int64 `json:"transfers"`
+	} `json:"stats"`
+}
+
+// rcloneLevels are rclone's text names of the JSON levels (rclone before
+// 1.65 logs NOTICE as "warning").
+var rcloneLevels = map[string]string{
+	"emergency": "EMERGENCY", "alert": "ALERT", "critical": "CRITICAL", "error": "ERROR",
+	"warning": "NOTICE", "notice": "NOTICE", "info": "INFO", "debug": "DEBUG",
+}
+
+// chatterLevels are rclone's JSON levels of lines that are not errors.
+var chatterLevels = map[string]bool{"warning": true, "notice": true, "info": true, "debug": true}
+
+// rcloneText is the line rclone writes without --use-json-log:
+// "2006/01/02 15:04:05 LEVEL : object: message".
+func rcloneText(l rcloneLogLine) string {
+	stamp := l.Time
+	if t, err := time.Parse(time.RFC3339Nano, l.Time); err == nil {
+		stamp = t.Format("2006/01/02 15:04:05")
+	}
+	level, ok := rcloneLevels[l.Level]
+	if !ok {
+		level = strings.ToUpper(l.Level)
+	}
+	msg := strings.TrimRight(l.Msg, "\n")
+	if l.Object != "" {
+		msg = l.Object + ": " + msg
+	}
+	return fmt.Sprintf("%s %-6s: %s\n", stamp, level, msg)
+}
+
+// rcloneChatter matches the text form (rcloneText) of rclone's log lines
+// that are not errors.
+var rcloneChatter = regexp.MustCompile(`^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (NOTICE|INFO|DEBUG)\s*:`)
+
+// RcloneChatter reports whether line is one of rclone's log lines, in text
+// form, that are not errors: NOTICE (the statistics), INFO or DEBUG.
+func RcloneChatter(line []byte) bool { return rcloneChatter.Match(line) }

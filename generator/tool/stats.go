@@ -3,14 +3,12 @@ package tool
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/partsync/partsync/generator/plan"
 )
@@ -115,25 +113,6 @@ func (m *Meter) rsyncLine(line []byte) {
 	}
 }
 
-// rcloneLogLine is one line of rclone's --use-json-log output.
-type rcloneLogLine struct {
-	Time   string `json:"time"`
-	Level  string `json:"level"`
-	Msg    string `json:"msg"`
-	Object string `json:"object"`
-	Stats  *struct {
-		Bytes     int64 `json:"bytes"`
-		Transfers int64 `json:"transfers"`
-	} `json:"stats"`
-}
-
-// rcloneLevels are rclone's text names of the JSON levels (rclone before
-// 1.65 logs NOTICE as "warning").
-var rcloneLevels = map[string]string{
-	"emergency": "EMERGENCY", "alert": "ALERT", "critical": "CRITICAL", "error": "ERROR",
-	"warning": "NOTICE", "notice": "NOTICE", "info": "INFO", "debug": "DEBUG",
-}
-
 func (m *Meter) rcloneLine(line []byte, keepJSON bool) {
 	var l rcloneLogLine
 	if !bytes.HasPrefix(line, []byte("{")) || json.Unmarshal(line, &l) != nil || l.Level == "" {
@@ -156,27 +135,6 @@ func (m *Meter) rcloneLine(line []byte, keepJSON bool) {
 		return
 	}
 	m.write(text, errText)
-}
-
-// chatterLevels are rclone's JSON levels of lines that are not errors.
-var chatterLevels = map[string]bool{"warning": true, "notice": true, "info": true, "debug": true}
-
-// rcloneText is the line rclone writes without --use-json-log:
-// "2006/01/02 15:04:05 LEVEL : object: message".
-func rcloneText(l rcloneLogLine) string {
-	stamp := l.Time
-	if t, err := time.Parse(time.RFC3339Nano, l.Time); err == nil {
-		stamp = t.Format("2006/01/02 15:04:05")
-	}
-	level, ok := rcloneLevels[l.Level]
-	if !ok {
-		level = strings.ToUpper(l.Level)
-	}
-	msg := strings.TrimRight(l.Msg, "\n")
-	if l.Object != "" {
-		msg = l.Object + ": " + msg
-	}
-	return fmt.Sprintf("%s %-6s: %s\n", stamp, level, msg)
 }
 
 // lineWriter hands each complete line (with its newline) to line; a line

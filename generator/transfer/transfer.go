@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -208,9 +207,6 @@ type headLines struct {
 	partial []byte
 }
 
-// chatter matches rclone's log lines that are not errors.
-var chatter = regexp.MustCompile(`^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (NOTICE|INFO|DEBUG)\s*:`)
-
 func (h *headLines) Write(p []byte) (int, error) {
 	if len(h.kept) >= h.max {
 		return len(p), nil
@@ -232,14 +228,14 @@ func (h *headLines) Write(p []byte) (int, error) {
 }
 
 func (h *headLines) keep(line string) {
-	if len(h.kept) < h.max && strings.TrimSpace(line) != "" && !chatter.MatchString(line) {
+	if len(h.kept) < h.max && strings.TrimSpace(line) != "" && !tool.RcloneChatter([]byte(line)) {
 		h.kept = append(h.kept, line)
 	}
 }
 
 func (h *headLines) String() string {
 	lines := h.kept
-	if len(h.partial) > 0 && len(lines) < h.max && !chatter.Match(h.partial) {
+	if len(h.partial) > 0 && len(lines) < h.max && !tool.RcloneChatter(h.partial) {
 		lines = append(lines, string(h.partial))
 	}
 	return strings.Join(lines, "\n")
