@@ -27,7 +27,7 @@ func dirsCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:   "dirs",
 		Hidden: true, // pod-side: in docs/flags.md, not in the top-level list
-		Usage:  "(in a workflow pod, after every partition) name the entries added to the source after the scan (recheck.json); with rsync, re-apply the directories' modes and mtimes (and what else the tool options keep) from the source, recorded in status/dirs.json",
+		Usage:  "(in a workflow pod, after every partition) name the entries added to the source after the scan (recheck.json); in a mirror (--delete), delete at DST what the source does not have (delete.json); with rsync, re-apply the directories' modes and mtimes (and what else the tool options keep) from the source, recorded in status/dirs.json",
 		Flags:  []cli.Flag{runDirFlag(), attemptFlag()},
 		Action: func(c *cli.Context) error {
 			dir := plan.Dir(c.String("run-dir"))
@@ -37,6 +37,7 @@ func dirsCommand(s Streams) *cli.Command {
 			}
 			var st *plan.Status
 			res, err := finish.Run(c.Context, p, finish.Options{
+				Jobs:      p.Jobs,
 				Rechecked: func(r *plan.Recheck, skipped string) { printRecheck(s.Err, r, skipped) },
 				Attempt: func(ctx context.Context, part int, argv []string) (*plan.Status, error) {
 					fmt.Fprintf(s.Err, "partsync: directory step attempt %d: %q\n", c.Int("attempt")+1, argv)
@@ -46,6 +47,7 @@ func dirsCommand(s Streams) *cli.Command {
 					return st, err
 				},
 			})
+			printDelete(s.Err, res.Delete, dir)
 			switch {
 			case err != nil:
 				return withToolCode(st, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/local"
+	"github.com/partsync/partsync/generator/mirror"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/tool"
@@ -34,6 +36,11 @@ func dryRun(c *cli.Context, s Streams, req prepare.Request, o local.Options) err
 	r, err := local.DryRun(c.Context, p, o)
 	if r != nil {
 		printDryRun(s.Err, p, r)
+	}
+	if p.Delete { // what the mirror would delete: DST's extras, listed, none deleted
+		d, derr := mirror.Run(c.Context, p, mirror.Options{Jobs: o.Jobs, Env: o.Env, DryRun: true})
+		printDelete(s.Err, d, p.Dir())
+		err = errors.Join(err, derr)
 	}
 	return err
 }

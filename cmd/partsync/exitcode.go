@@ -7,6 +7,7 @@ import (
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/local"
+	"github.com/partsync/partsync/generator/mirror"
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
@@ -27,7 +28,7 @@ const (
 	ExitUsage       = 2   // a bad flag, argument or value: the message names it and the fix
 	ExitSource      = 3   // SRC is missing, not a directory or unreadable
 	ExitRunDir      = 4   // the shared dir or a local DST is not writable, the shared dir is full, the run id exists, the run is incomplete or in use
-	ExitFailed      = 5   // run: one or more partitions failed after their retries
+	ExitFailed      = 5   // run: one or more partitions failed after their retries, or --delete refused or failed
 	ExitInvalid     = 6   // lint: a document failed Argo's validation
 	ExitUnreadable  = 8   // run: every partition ok, but the scan could not read some entries (7 is status's ExitPending)
 	ExitInterrupted = 130 // interrupted by SIGINT or SIGTERM
@@ -61,7 +62,7 @@ func exitCode(err error) int {
 	}{
 		{ExitInterrupted, []error{context.Canceled}},
 		{ExitInvalid, []error{workflow.ErrInvalid}},
-		{ExitFailed, []error{local.ErrPartitionsFailed, verify.ErrMismatch}},
+		{ExitFailed, []error{local.ErrPartitionsFailed, verify.ErrMismatch, mirror.ErrRefused, mirror.ErrDelete}},
 		{ExitUnreadable, []error{ErrUnreadable}},
 		{ExitSource, []error{scan.ErrSource}},
 		// A full device or quota is the shared dir's: the tools' own write

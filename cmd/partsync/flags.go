@@ -133,7 +133,7 @@ func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, 
 	if sizeErr != nil || optsErr != nil {
 		r.MaxBytes = max(r.MaxBytes, 1) // report the other problems too
 	}
-	bwErr := bwLimitOption(c, &r)
+	bwErr := errors.Join(bwLimitOption(c, &r), deleteOptions(c, &r))
 	autoErr := autoOptions(c, &r) // --auto, --max-partitions (sizing.go)
 	checked, err := prepare.Check(r)
 	return r, checked, errors.Join(sizeErr, optsErr, bwErr, autoErr, err, checkJobs(c))

@@ -24,7 +24,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil), allowUnreadableFlag(), runVerifyFlag()), verbosityFlags()...),
+		Flags:     append(append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil), allowUnreadableFlag(), runVerifyFlag()), append(deleteFlags(), verbosityFlags()...)...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c)
 			if err = errors.Join(err, checkVerbosity(c)); err != nil {
@@ -131,6 +131,7 @@ func printSummary(w io.Writer, sum local.Summary, p *plan.Plan, interrupted bool
 	if sum.Verify != nil {
 		printVerify(w, p, sum.Verify)
 	}
+	printDelete(w, sum.Delete, p.Dir())
 }
 
 // allowUnreadableFlag is run's --allow-unreadable.

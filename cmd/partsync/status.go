@@ -81,6 +81,9 @@ func printReport(w io.Writer, r *plan.Report) {
 		fmt.Fprintf(w, "dry run (%s): nothing was copied; the tool would send %d of the %d files listed, %s of %s; %d partitions failed; %s\n",
 			d.Finished, d.WouldSend.Files, d.Listed.Files, bytesize.Format(d.WouldSend.Bytes), bytesize.Format(d.Listed.Bytes),
 			d.Failed, plan.Dir(r.RunDir).DryRunFile())
+		if d := r.Delete; d != nil {
+			fmt.Fprintf(w, "delete: %s\n", deletionLine(d, plan.Dir(r.RunDir)))
+		}
 		return
 	}
 	fmt.Fprintf(w, "partitions: %d: %d ok, %d failed, %d pending (no status: not started, running or killed)\n",
@@ -99,6 +102,9 @@ func printReport(w io.Writer, r *plan.Report) {
 		} else {
 			fmt.Fprintf(w, "checked after the partitions (%s): nothing added to the source since the scan\n", c.Finished)
 		}
+	}
+	if d := r.Delete; d != nil {
+		fmt.Fprintf(w, "delete: %s\n", deletionLine(d, plan.Dir(r.RunDir)))
 	}
 	if r.Skipped > 0 {
 		fmt.Fprintf(w, "skipped: %s in no partition; reasons in %s\n", plural.Count(r.Skipped, "entry"), plan.Dir(r.RunDir).SkippedFile())

@@ -203,7 +203,7 @@ func (c *comparer) remote(ctx context.Context, env []string) error {
 		return err
 	}
 	for _, path := range paths {
-		if excluded(m, path) {
+		if Excluded(m, path, false) {
 			continue
 		}
 		if err := c.entry(path, false); err != nil {
@@ -213,15 +213,16 @@ func (c *comparer) remote(ctx context.Context, env []string) error {
 	return nil
 }
 
-// excluded reports whether an exclude pattern matches the object at path
-// or one of the directories above it (a walk would not have entered them).
-func excluded(m *scan.Matcher, path string) bool {
+// Excluded reports whether an exclude pattern matches the entry at path
+// (a directory when dir) or one of the directories above it (a walk would
+// not have entered them).
+func Excluded(m *scan.Matcher, path string, dir bool) bool {
 	for i := 0; i < len(path); i++ {
 		if path[i] == '/' && m.Match(path[:i], true) {
 			return true
 		}
 	}
-	return m.Match(path, false)
+	return m.Match(path, dir)
 }
 
 // readAdded reads the recheck's added file (NUL-separated paths); a run

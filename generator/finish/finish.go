@@ -2,9 +2,12 @@
 // shared by the local executor (`partsync run`, package local) and the
 // workflow's step after the fan-out (`partsync dirs` in a pod). Once every
 // partition has succeeded (transfer.DirsReady) it walks the source again for
-// the entries the scan did not see (package recheck), then re-applies the
-// directories' metadata with the tool (transfer.DirsCommand), and with
-// Options.Verify compares DST with the run (package verify). A step added
+// the entries the scan did not see (package recheck), deletes at DST what
+// the source does not have when the run is a mirror (plan.Delete, package
+// mirror), then re-applies the directories' metadata with the tool
+// (transfer.DirsCommand): after the deletions, which change the mtimes of
+// the directories they delete in. With Options.Verify it then compares DST
+// with the run (package verify). A step added
 // after the partitions (verify, delete) is added to Run and to Result, and
 // both executors run it and report it.
 package finish
@@ -14,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/partsync/partsync/generator/mirror"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/recheck"
 	"github.com/partsync/partsync/generator/transfer"
@@ -43,6 +47,11 @@ type Options struct {
 	// the same comparison as a fan-out of its own (verify.Part, one pod per
 	// partition, and verify.Collect), so its dirs pod leaves this nil.
 	Verify *verify.Options
+	// Jobs is the number of the delete pass's partitions deleted at once
+	// (-n; 0: 1), and Env is added to its rclone's environment
+	// (RCLONE_CONFIG=…).
+	Jobs int
+	Env  []string
 }
 
 // Result is what the steps after the partitions did. It is part of a local
@@ -57,6 +66,9 @@ type Result struct {
 	// Verify is DST compared with the run (verify.json); nil when it did
 	// not run.
 	Verify *plan.Verify `json:"verify,omitempty"`
+	// Delete is the mirror's delete pass (plan.Delete runs only), also in
+	// delete.json; nil when the run is not a mirror.
+	Delete *plan.Deletion `json:"delete,omitempty"`
 }
 
 // DirsStep is the outcome of the directory step: after every partition of
@@ -91,6 +103,9 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (Result, error) {
 	switch {
 	case errors.Is(err, transfer.ErrDirsNotReady):
 		res.Dirs.Reason, res.Dirs.Pending = err.Error(), true
+		if p.Delete { // refused, and recorded as such
+			res.Delete, _ = mirror.Run(ctx, p, o.mirror())
+		}
 		return res, err
 	case err != nil:
 		return res, err
@@ -102,9 +117,18 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (Result, error) {
 	if o.Rechecked != nil {
 		o.Rechecked(res.Recheck, res.RecheckSkipped)
 	}
+	// The mirror's deletions, before the directory step restores the
+	// mtimes they change; a refusal or failure does not stop that step.
+	var delErr error
+	if p.Delete {
+		res.Delete, delErr = mirror.Run(ctx, p, o.mirror())
+		if res.Delete == nil {
+			return res, delErr
+		}
+	}
 	if argv == nil {
 		res.Dirs.Reason = reason
-		return res, runVerify(ctx, p, o, &res)
+		return res, errors.Join(delErr, runVerify(ctx, p, o, &res))
 	}
 	res.Dirs.Ran = true
 	st, err := o.Attempt(ctx, plan.DirsPart, argv)
@@ -113,9 +137,14 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (Result, error) {
 		d.OK, d.ExitCode, d.Attempts, d.Error, d.Seconds = st.OK, st.ExitCode, st.Attempts, st.Error, st.Seconds
 	}
 	if err != nil {
-		return res, fmt.Errorf("directory step of run %s: %w", p.RunID, err)
+		return res, errors.Join(delErr, fmt.Errorf("directory step of run %s: %w", p.RunID, err))
 	}
-	return res, runVerify(ctx, p, o, &res)
+	return res, errors.Join(delErr, runVerify(ctx, p, o, &res))
+}
+
+// mirror are the options of the delete pass.
+func (o Options) mirror() mirror.Options {
+	return mirror.Options{Jobs: o.Jobs, Workers: o.ScanWorkers, Env: o.Env}
 }
 
 // runVerify compares DST with the run when o asks for it: after the

@@ -3,11 +3,13 @@ package finish_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +139,79 @@ func TestRunAfterThePartitions(t *testing.T) {
 	}
 	if v, ok, err := plan.LoadVerify(p.Dir()); err != nil || !ok || !slices.Equal(v.Differing, []string{"a/1"}) {
 		t.Errorf("verify.json: %+v, %t, %v; want a/1 differing", v, ok, err)
+	}
+}
+
+// TestRunMirror, with the real rsync: in a mirror run (plan.Delete) the
+// steps after the partitions delete the extras at DST before the directory
+// step, so the mtime of a directory an extra was deleted from is the
+// source's afterwards; Result.Delete reports the deletion. Before every
+// partition has succeeded the pass is refused and DST keeps its extras.
+func TestRunMirror(t *testing.T) {
+	if _, err := exec.LookPath("rsync"); err != nil {
+		t.Skip("rsync is not installed")
+	}
+	ctx := context.Background()
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	for _, f := range []string{"a/1", "a/2", "c/4"} {
+		if err := os.MkdirAll(filepath.Join(src, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, f), []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(src, "a"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	p, err := prepare.Prepare(ctx, prepare.Request{
+		Source: src, Destination: dst, Tool: "rsync", MaxFiles: 2, MaxBytes: 1 << 30, Delete: true,
+		SharedDir: filepath.Join(base, "runs"), RunID: "r", ScanWorkers: 2, Version: "test",
+		Getenv: func(string) string { return "" }, Now: time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := finish.Options{Jobs: 2, Attempt: func(ctx context.Context, part int, argv []string) (*plan.Status, error) {
+		return transfer.Run(ctx, p, transfer.Spec{Dir: p.Dir(), Part: part, Argv: argv, Executor: "local", Output: io.Discard})
+	}}
+	if err := os.MkdirAll(filepath.Join(dst, "a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	extra := filepath.Join(dst, "a", "extra")
+	if err := os.WriteFile(extra, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := finish.Run(ctx, p, o)
+	if !errors.Is(err, transfer.ErrDirsNotReady) || res.Delete == nil || !strings.Contains(res.Delete.Refused, "have not succeeded") {
+		t.Fatalf("before the partitions: %v, delete %+v; want the pass refused", err, res.Delete)
+	}
+	if _, err := os.Stat(extra); err != nil {
+		t.Fatalf("the extra before the partitions: %v", err)
+	}
+	for i := range p.Count() {
+		argv, err := transfer.Command(p, strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.Attempt(ctx, i, argv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err = finish.Run(ctx, p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := res.Delete; d == nil || d.Deleted != 1 || d.Refused != "" || !slices.Equal(d.First, []string{"a/extra"}) {
+		t.Errorf("delete %+v, want a/extra deleted", d)
+	}
+	if _, err := os.Lstat(extra); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the extra after the pass: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dst, "a")); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("mtime of a at DST after the pass: %v (%v), want the source's %v", fi.ModTime(), err, old)
 	}
 }

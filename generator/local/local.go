@@ -223,6 +223,7 @@ func finishRun(ctx context.Context, p *plan.Plan, o Options, sum *Summary, err e
 	}
 	start := time.Now()
 	fo := finish.Options{
+		Jobs: o.Jobs, Env: o.Env,
 		Attempt: func(ctx context.Context, part int, argv []string) (*plan.Status, error) {
 			return attempts(ctx, p, part, argv, o, nil)
 		},

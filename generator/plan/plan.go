@@ -64,6 +64,12 @@ type Plan struct {
 	// says why a run was not incremental.
 	Incremental *Incremental `json:"incremental,omitempty"`
 	FullRun     string       `json:"full_run,omitempty"`
+	// Delete makes the run a mirror (--delete): after every partition has
+	// succeeded, the entries at DST that the source does not have are
+	// deleted (delete.json), unless they are more than MaxDelete (0: no
+	// limit).
+	Delete    bool  `json:"delete,omitempty"`
+	MaxDelete int64 `json:"max_delete,omitempty"`
 }
 
 // Totals counts what the scan found and where each entry went.

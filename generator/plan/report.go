@@ -39,6 +39,9 @@ type Report struct {
 	// scan that no partition copied or reported; nil until every partition
 	// has succeeded and the step after them ran.
 	Recheck *Recheck `json:"recheck,omitempty"`
+	// Delete is delete.json: the mirror's delete pass (run --delete); nil
+	// until it ran.
+	Delete *Deletion `json:"delete,omitempty"`
 	// Skipped counts the entries of the skipped file (in no partition).
 	Skipped int64 `json:"skipped"`
 	// Incremental is plan.json's: what a run against a base compared, and
@@ -124,6 +127,9 @@ func ReadReport(dir Dir) (*Report, error) {
 	}
 	_, locked := Held(dir)
 	r.Phase = phase(r.Progress, locked)
+	if r.Delete, _, err = LoadDeletion(dir); err != nil {
+		return nil, err
+	}
 	if r.Recheck, _, err = LoadRecheck(dir); err != nil {
 		return nil, err
 	}

@@ -62,6 +62,9 @@ type Request struct {
 	// base, if there is one (incremental.go).
 	Since   string
 	NoSince bool
+	// Delete and MaxDelete make the run a mirror (plan.Plan.Delete).
+	Delete    bool
+	MaxDelete int64
 	// Walk scans the source; nil means scan.Walk. Tests wrap it.
 	Walk WalkFunc
 }

@@ -51,6 +51,8 @@ func header(dir plan.Dir, r Request, c Checked, now time.Time) *plan.Plan {
 		MaxFiles:        r.MaxFiles,
 		MaxBytes:        r.MaxBytes,
 		DryRun:          r.DryRun,
+		Delete:          r.Delete,
+		MaxDelete:       r.MaxDelete,
 		BwLimit:         r.BwLimit,
 		Jobs:            r.Jobs,
 		TransferBwLimit: transferBwLimit(r),

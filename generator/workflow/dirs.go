@@ -15,7 +15,9 @@ import (
 // added after the scan (package recheck), which no partition copied; with
 // rsync it then re-applies each directory's mode and mtime (and what else
 // the tool options keep) from the source, which the partitions, running in
-// any order, may have left wrong. It builds that argv from plan.json with
+// any order, may have left wrong. In a mirror (generate --delete) it first
+// deletes at DST what the source does not have (package mirror, through
+// finish.Run as `run` does). It builds that argv from plan.json with
 // transfer.DirsCommand, the function `run` uses for the same step.
 const dirsName = "dirs"
 
@@ -24,14 +26,16 @@ func dirsStep() wfv1.ParallelSteps {
 	return wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: dirsName, Template: dirsName}}}
 }
 
-// dirsTemplate runs `partsync dirs` with the transfers' retries.
-func (o Options) dirsTemplate(runID string, dir plan.Dir, mounts []corev1.VolumeMount, retry *wfv1.RetryStrategy) wfv1.Template {
+// dirsTemplate runs `partsync dirs` with the transfers' retries. With
+// rclone (as the transfers) it gets the config's path in RCLONE_CONFIG: the
+// mirror's delete pass (plan.Delete) lists and deletes at the remote.
+func (o Options) dirsTemplate(runID string, dir plan.Dir, mounts []corev1.VolumeMount, rclone bool, retry *wfv1.RetryStrategy) wfv1.Template {
 	argv := []string{"partsync", "dirs", "--run-dir", string(dir), "--attempt", attemptExpr}
 	return wfv1.Template{
 		Name:          dirsName,
 		Metadata:      wfv1.Metadata{Labels: map[string]string{LabelRunID: runID, LabelRole: dirsName}},
 		RetryStrategy: retry,
-		Container:     o.container(argv, mounts, false),
+		Container:     o.container(argv, mounts, rclone),
 	}
 }
 
@@ -44,6 +48,6 @@ func (o Options) addDirsStep(spec *wfv1.WorkflowSpec, p *plan.Plan, mounts []cor
 	}
 	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
 	spec.Templates[0].Steps = append(spec.Templates[0].Steps, dirsStep())
-	spec.Templates = append(spec.Templates, o.dirsTemplate(p.RunID, p.Dir(), mounts, retry))
+	spec.Templates = append(spec.Templates, o.dirsTemplate(p.RunID, p.Dir(), mounts, p.Tool == "rclone", retry))
 	return nil
 }

@@ -191,7 +191,7 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 		return nil, err
 	}
 	spec := o.spec(main, o.scanTemplate(t, mounts, rclone, podFlags), jobsLimit, transferTmpl,
-		o.outcomeTemplate(workflowNameExpr, dir, mounts), o.dirsTemplate(workflowNameExpr, dir, mounts, retry),
+		o.outcomeTemplate(workflowNameExpr, dir, mounts), o.dirsTemplate(workflowNameExpr, dir, mounts, rclone, retry),
 		childrenTemplate(), childTmpl) // the split branch last: the chart appends it
 	spec.Arguments = wfv1.Arguments{Parameters: t.parameters(o)}
 	spec.Synchronization = formMutex(t.SharedDir)
