@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -16,13 +15,6 @@ var ErrLocked = errors.New("run directory in use")
 
 // errHeld is tryLock's answer when another process holds the lock.
 var errHeld = errors.New("lock held")
-
-// LockFile is <run dir>/lock. The local executor holds an exclusive lock on
-// it (flock) while it runs partitions, so that a second `run --resume` of
-// the same run, from another terminal or a cron job, cannot run the same
-// partitions at once into the same destination. It names the holder.
-// The lock goes with the process: a killed run leaves no stale lock.
-func (d Dir) LockFile() string { return filepath.Join(string(d), "lock") }
 
 // Lock takes the run directory's lock, or fails at once with ErrLocked
 // naming the process that holds it. unlock releases it.

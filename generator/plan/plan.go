@@ -2,13 +2,32 @@
 // other stage of partsync reads. A run directory lives on the shared volume:
 //
 //	<shared-dir>/<run-id>/
-//	  plan.json        source, destination, tool, options, totals, partitions
-//	  parts/part.<N>   one file list per partition, paths relative to the source
-//	  parts/part.<N>.whole  the entries its whole-directory lines stand for (whole.go)
-//	  skipped          every entry that is in no partition, with the reason
-//	  status/<N>.json  written when partition N finished an attempt
-//	  logs/            tool output of the local executor
-//	  outcome.json     written by the workflow's exit handler
+//	  plan.json            source, destination, tool, options, totals, partitions
+//	  header.json          plan.json without the scan's results, written before the scan (run --resume)
+//	  lock                 held (flock) by the local executor while it runs partitions; names the holder
+//	  manifest             everything the scan visited or skipped, in scan order
+//	  parts/part.<N>       one file list per partition, paths relative to the source
+//	  parts/part.<N>.whole the entries its whole-directory lines stand for (WholeFile)
+//	  parts/dirs           every directory, parents first: the directory step's file list
+//	  skipped              every entry that is in no partition, with the reason
+//	  status/<N>.json      written when partition N finished an attempt
+//	  status/dirs.json     written when the directory step finished
+//	  logs/part.<N>.log    tool output of partition N (the local executor)
+//	  logs/dirs.log        tool output of the directory step (the local executor)
+//	  logs/verify.<N>.log  tool output of verify's comparison of partition N (on this machine)
+//	  recheck.json         the check at the end of a run: the source walked again, compared with the manifest
+//	  added                entries that check found in the source and no partition copied
+//	  deleted-since        entries of the base run the scan of an incremental run no longer found
+//	  dryrun.json          what a --dry-run run would send
+//	  verify/<N>.json      verify's comparison of partition N
+//	  verify.json          DST compared with the run (verify), the parts summed
+//	  workflow.yaml        the emitted workflow (generate)
+//	  workflow-child.yaml  the first child of a run split into a workflow of workflows
+//	  outcome.json         written by the workflow's exit handler
+//
+// Every path is a method of Dir (rundir.go). Names that start with '.' are
+// temporary: an atomic write's file before its rename, verify's scratch
+// directory.
 //
 // plan.json is written last: a run directory without it is incomplete.
 // Package plan imports nothing of partsync's own.
@@ -141,11 +160,6 @@ func Load(dir Dir) (*Plan, error) {
 	}
 	return &p, nil
 }
-
-// HeaderFile is plan.json's header (source, destination, tool, options,
-// limits; no partitions), written before the scan: what a run stopped
-// during its scan needs to be scanned again (run --resume).
-func (d Dir) HeaderFile() string { return filepath.Join(string(d), "header.json") }
 
 // SaveHeader writes hdr, a plan without its scan's results, to the run's
 // header.json atomically.

@@ -2,18 +2,9 @@ package plan
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
-
-// RecheckFile is recheck.json, written by the check at the end of a run.
-func (d Dir) RecheckFile() string { return filepath.Join(string(d), "recheck.json") }
-
-// AddedFile lists the entries the check at the end of a run found in the
-// source that the scan did not see and no partition copied or reported,
-// each path relative to the source and ended by a NUL byte, in scan order.
-func (d Dir) AddedFile() string { return filepath.Join(string(d), "added") }
 
 // Recheck is recheck.json: after every partition has succeeded, the source
 // is walked again (with the run's excludes) and compared with the manifest.

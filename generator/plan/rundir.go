@@ -82,6 +82,76 @@ func (d Dir) DryRunFile() string { return filepath.Join(string(d), "dryrun.json"
 // WorkflowFile keeps a copy of the emitted workflow.
 func (d Dir) WorkflowFile() string { return filepath.Join(string(d), "workflow.yaml") }
 
+// DirsFile lists every directory of the run, parents before children, in
+// the encoding of the part files: the directory step's file list. It exists
+// only for tools with a directory step.
+func (d Dir) DirsFile() string { return filepath.Join(d.PartsDir(), "dirs") }
+
+// LockFile is <run dir>/lock. The local executor holds an exclusive lock on
+// it (flock) while it runs partitions, so that a second `run --resume` of
+// the same run, from another terminal or a cron job, cannot run the same
+// partitions at once into the same destination. It names the holder.
+// The lock goes with the process: a killed run leaves no stale lock.
+func (d Dir) LockFile() string { return filepath.Join(string(d), "lock") }
+
+// HeaderFile is plan.json's header (source, destination, tool, options,
+// limits; no partitions), written before the scan: what a run stopped
+// during its scan needs to be scanned again (run --resume).
+func (d Dir) HeaderFile() string { return filepath.Join(string(d), "header.json") }
+
+// RecheckFile is recheck.json, written by the check at the end of a run.
+func (d Dir) RecheckFile() string { return filepath.Join(string(d), "recheck.json") }
+
+// AddedFile lists the entries the check at the end of a run found in the
+// source that the scan did not see and no partition copied or reported,
+// each path relative to the source and ended by a NUL byte, in scan order.
+func (d Dir) AddedFile() string { return filepath.Join(string(d), "added") }
+
+// DeletedSinceFile lists the entries of the base run's manifest that the
+// scan of an incremental run no longer found, in the base's scan order
+// (parents before children): each path relative to the source, a
+// directory's with a trailing '/', each ended by a NUL byte. Only entries
+// the tool copied are listed (rclone: files, not the directories it
+// implies). Read it with ReadDeletedSince.
+func (d Dir) DeletedSinceFile() string { return filepath.Join(string(d), "deleted-since") }
+
+// ChildWorkflowFile keeps the first child of a run split into a workflow of
+// workflows, as its parent creates it (every child differs only in its range).
+func (d Dir) ChildWorkflowFile() string { return filepath.Join(string(d), "workflow-child.yaml") }
+
+// ManifestFile is the compact list of everything the scan visited or
+// skipped, in scan order (package manifest): --auto replays it into the
+// partitioner, and the check at the end of a run compares the source with it.
+func (d Dir) ManifestFile() string { return filepath.Join(string(d), "manifest") }
+
+// VerifyDir holds the verify/<N>.json files.
+func (d Dir) VerifyDir() string { return filepath.Join(string(d), "verify") }
+
+// VerifyPartFile is verify/<index>.json.
+func (d Dir) VerifyPartFile(index int) string {
+	return filepath.Join(d.VerifyDir(), strconv.Itoa(index)+".json")
+}
+
+// WholeFile is parts/part.<index>.whole, the sidecar of a part file that
+// holds whole-directory lines (rsync's "DIR/": the directory and every
+// entry directly in it). It lists, in the part file's encoding, each such
+// directory as its "DIR/" line followed by the entries the scan saw
+// directly in it, one path (relative to the source) per line. The transfer
+// compares it with the source after the tool ran: rsync reads such a
+// directory at transfer time, so an entry deleted from it after the scan
+// would be missed without a word and one added to it copied without one.
+// It exists only for partitions with whole-directory lines
+// (Partition.WholeDirs > 0), and is renamed with its part file.
+func (d Dir) WholeFile(index int) string {
+	return filepath.Join(d.PartsDir(), "part."+strconv.Itoa(index)+".whole")
+}
+
+// VerifyLogFile is logs/verify.<index>.log, the tool output of verify's
+// comparison of partition index on this machine.
+func (d Dir) VerifyLogFile(index string) string {
+	return filepath.Join(d.LogsDir(), "verify."+index+".log")
+}
+
 // Create makes a new, empty run directory <sharedDir>/<runID> with its
 // sub-directories. It fails with ErrRunExists when the run directory exists
 // and with ErrSharedDir when the shared directory is missing or not writable.

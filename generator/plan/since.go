@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -49,14 +48,6 @@ type Incremental struct {
 	NoCheckDest bool   `json:"no_check_dest"`
 	Why         string `json:"why"`
 }
-
-// DeletedSinceFile lists the entries of the base run's manifest that the
-// scan of an incremental run no longer found, in the base's scan order
-// (parents before children): each path relative to the source, a
-// directory's with a trailing '/', each ended by a NUL byte. Only entries
-// the tool copied are listed (rclone: files, not the directories it
-// implies). Read it with ReadDeletedSince.
-func (d Dir) DeletedSinceFile() string { return filepath.Join(string(d), "deleted-since") }
 
 // DeletedWriter writes DeletedSinceFile.
 type DeletedWriter struct {

@@ -1,7 +1,5 @@
 package plan
 
-import "path/filepath"
-
 // Sizing records how automatic sizing (--auto) cut the partitions: the cost
 // model, what it aimed at and how even the result is. plan.json holds it
 // only for an --auto run.
@@ -22,12 +20,3 @@ type Balance struct {
 	MeanCost   float64 `json:"mean_cost"`
 	Ratio      float64 `json:"max_over_mean"`
 }
-
-// ChildWorkflowFile keeps the first child of a run split into a workflow of
-// workflows, as its parent creates it (every child differs only in its range).
-func (d Dir) ChildWorkflowFile() string { return filepath.Join(string(d), "workflow-child.yaml") }
-
-// ManifestFile is the compact list of everything the scan visited or
-// skipped, in scan order (package manifest): --auto replays it into the
-// partitioner, and the check at the end of a run compares the source with it.
-func (d Dir) ManifestFile() string { return filepath.Join(string(d), "manifest") }

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 )
 
@@ -56,14 +55,6 @@ type VerifyPart struct {
 	Missing   []string       `json:"missing"`
 	Differing []string       `json:"differing"`
 	Failure   *VerifyFailure `json:"failure,omitempty"`
-}
-
-// VerifyDir holds the verify/<N>.json files.
-func (d Dir) VerifyDir() string { return filepath.Join(string(d), "verify") }
-
-// VerifyPartFile is verify/<index>.json.
-func (d Dir) VerifyPartFile(index int) string {
-	return filepath.Join(d.VerifyDir(), strconv.Itoa(index)+".json")
 }
 
 // SaveVerify writes verify.json atomically.

@@ -3,24 +3,8 @@ package plan
 import (
 	"fmt"
 	"path"
-	"path/filepath"
-	"strconv"
 	"strings"
 )
-
-// WholeFile is parts/part.<index>.whole, the sidecar of a part file that
-// holds whole-directory lines (rsync's "DIR/": the directory and every
-// entry directly in it). It lists, in the part file's encoding, each such
-// directory as its "DIR/" line followed by the entries the scan saw
-// directly in it, one path (relative to the source) per line. The transfer
-// compares it with the source after the tool ran: rsync reads such a
-// directory at transfer time, so an entry deleted from it after the scan
-// would be missed without a word and one added to it copied without one.
-// It exists only for partitions with whole-directory lines
-// (Partition.WholeDirs > 0), and is renamed with its part file.
-func (d Dir) WholeFile(index int) string {
-	return filepath.Join(d.PartsDir(), "part."+strconv.Itoa(index)+".whole")
-}
 
 // WholeDir is one whole-directory line of a part file and the entries the
 // scan saw directly in the directory.

@@ -167,7 +167,7 @@ func compare(ctx context.Context, p *plan.Plan, i int, o Options) (missing, diff
 	}
 	log, where := o.Output, "the pod's log"
 	if log == nil {
-		where = filepath.Join(p.Dir().LogsDir(), "verify."+index+".log")
+		where = p.Dir().VerifyLogFile(index)
 		f, err := os.Create(where)
 		if err != nil {
 			return failed(-1, err)
