@@ -24,6 +24,11 @@
 //	  workflow.yaml        the emitted workflow (generate)
 //	  workflow-child.yaml  the first child of a run split into a workflow of workflows
 //	  outcome.json         written by the workflow's exit handler
+//	  delete.json          the mirror's delete pass (run --delete): what it found at DST, deleted or refused
+//	  extras               the entries at DST the source does not have (what the delete pass would delete)
+//	  deleted              the entries the delete pass deleted at DST
+//	  delete/list.<N>      the entries the delete pass's partition N deletes
+//	  logs/delete.<N>.log  tool output of the delete pass's partition N (rclone delete)
 //
 // Every path is a method of Dir (rundir.go). Names that start with '.' are
 // temporary: an atomic write's file before its rename, verify's scratch

@@ -152,6 +152,35 @@ func (d Dir) VerifyLogFile(index string) string {
 	return filepath.Join(d.LogsDir(), "verify."+index+".log")
 }
 
+// DeleteFile is delete.json, written by the mirror's delete pass (run
+// --delete): what it found at DST, what it deleted or why it refused.
+func (d Dir) DeleteFile() string { return filepath.Join(string(d), "delete.json") }
+
+// ExtrasFile lists the extras the delete pass found at DST (what a dry run
+// would delete), each path relative to DST and ended by a NUL byte, in walk
+// order.
+func (d Dir) ExtrasFile() string { return filepath.Join(string(d), "extras") }
+
+// DeletedFile lists the entries the delete pass deleted at DST, each path
+// relative to DST and ended by a NUL byte, in walk order.
+func (d Dir) DeletedFile() string { return filepath.Join(string(d), "deleted") }
+
+// DeleteDir holds the delete pass's partitions: list.<N>, the entries
+// partition N deletes (NUL-separated at a local DST, one a line for
+// rclone --files-from-raw).
+func (d Dir) DeleteDir() string { return filepath.Join(string(d), "delete") }
+
+// DeleteListFile is the list of the delete pass's partition i.
+func (d Dir) DeleteListFile(i int) string {
+	return filepath.Join(d.DeleteDir(), "list."+strconv.Itoa(i))
+}
+
+// DeleteLogFile is the tool output of the delete pass's partition i
+// (rclone delete).
+func (d Dir) DeleteLogFile(i int) string {
+	return filepath.Join(d.LogsDir(), "delete."+strconv.Itoa(i)+".log")
+}
+
 // Create makes a new, empty run directory <sharedDir>/<runID> with its
 // sub-directories. It fails with ErrRunExists when the run directory exists
 // and with ErrSharedDir when the shared directory is missing or not writable.
