@@ -39,9 +39,26 @@ func Run(ctx context.Context, args []string, s Streams) error {
 // is generated from it).
 func newApp(s Streams) *cli.App {
 	app := &cli.App{
-		Name:      "partsync",
-		Usage:     "copy a huge file tree in parallel partitions with rsync or rclone, on Argo Workflows or locally",
-		Version:   version,
+		Name:    "partsync",
+		Usage:   "copy a huge file tree in parallel partitions with rsync or rclone, on Argo Workflows or locally",
+		Version: version,
+		// urfave/cli's own --version flag is a package variable with the
+		// alias -v, which fpsync users expect to mean --verbose: partsync
+		// hides it and has its own, --version alone (TestVersionFlag).
+		HideVersion: true,
+		Flags:       []cli.Flag{&cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true}},
+		// The help keeps its VERSION section, which HideVersion would drop.
+		CustomAppHelpTemplate: strings.Replace(cli.AppHelpTemplate, "{{if not .HideVersion}}", "{{if .Version}}", 1),
+		Action: func(c *cli.Context) error {
+			if c.Bool("version") {
+				_, err := fmt.Fprintf(c.App.Writer, "%s version %s\n", c.App.Name, c.App.Version)
+				return err
+			}
+			if c.Args().Present() {
+				return nil // an unknown command: Run reports it
+			}
+			return cli.ShowAppHelp(c) // what urfave/cli does without an Action
+		},
 		Reader:    s.In,
 		Writer:    s.Out, // --help and --version: what was asked for goes to stdout, as kubectl and argo do
 		ErrWriter: s.Err,

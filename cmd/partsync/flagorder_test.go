@@ -68,6 +68,23 @@ func TestHelpAndVersionToStdout(t *testing.T) {
 	}
 }
 
+// TestVersionFlag: --version prints the version; -v is not its alias, as
+// urfave/cli's own version flag has it, because fpsync users mean --verbose
+// by -v: `partsync -v` is a usage error that prints no version (and `run -v`
+// is --verbose, TestVerboseQuiet). The help keeps its VERSION section.
+func TestVersionFlag(t *testing.T) {
+	if res := partsync(t.Context(), "--version"); res.code != ExitOK || res.stdout != "partsync version "+version+"\n" {
+		t.Errorf("partsync --version: exit %d, stdout %q; want 0 and %q", res.code, res.stdout, "partsync version "+version+"\n")
+	}
+	if res := partsync(t.Context(), "-v"); res.code != ExitUsage || strings.Contains(res.stdout+res.stderr, version) {
+		t.Errorf("partsync -v: exit %d, stdout %q, stderr %q; want exit %d and no version", res.code, res.stdout, res.stderr, ExitUsage)
+	}
+	help := partsync(t.Context(), "--help").stdout
+	if !strings.Contains(help, "VERSION:\n   "+version+"\n") || !strings.Contains(help, "--version ") || strings.Contains(help, "--version, -v") {
+		t.Errorf("partsync --help: want a VERSION section and --version without -v:\n%s", help)
+	}
+}
+
 // TestHelpCommand: `partsync help` and `partsync help COMMAND` print the
 // same help as --help, on stdout (exit 2 "unknown command" before); an
 // unknown command after help is still a usage error.
