@@ -212,6 +212,7 @@ func clusterOptions(c *cli.Context) (workflow.Options, error) {
 		Retries:        c.Int("retries"),
 		Backoff:        c.Duration("backoff"),
 		MaxPartitions:  c.Int("max-partitions"), // 0 where the flag is absent (template): no split
+		Verify:         c.Bool("verify"),
 	}
 	var errs []error
 	for _, v := range c.StringSlice("pvc") {

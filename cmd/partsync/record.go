@@ -35,11 +35,21 @@ func recordCommand(s Streams) *cli.Command {
 			if f := c.String("failures"); json.Valid([]byte(f)) {
 				o.ArgoFailures = json.RawMessage(f)
 			}
+			v, verified, err := plan.LoadVerify(dir)
+			if err != nil {
+				return err
+			}
+			if verified {
+				o.Verify = v.Outcome(dir)
+			}
 			if err := plan.SaveOutcome(dir, o); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.Out, "partsync: run %s %s: %d partitions, %d succeeded, %d failed %v, %d without status %v\n",
 				p.RunID, o.WorkflowStatus, pr.Partitions, len(pr.Succeeded), len(pr.Failed), pr.Failed, len(pr.Missing), pr.Missing)
+			if verified {
+				printVerify(s.Out, p, v)
+			}
 			return nil
 		},
 	}

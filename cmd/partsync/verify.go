@@ -21,6 +21,8 @@ func verifyCommand(s Streams) *cli.Command {
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"n"}, Value: defaultJobs, EnvVars: env("jobs"), Usage: "partitions compared at once"},
 			&cli.BoolFlag{Name: "checksum", EnvVars: env("checksum"), Usage: "compare content (rsync --checksum; rclone check with the hashes both sides keep), not only size and mtime"},
 			&cli.StringFlag{Name: "rclone-config", EnvVars: env("rclone-config"), Usage: "rclone config holding DST's remote"},
+			&cli.IntFlag{Name: "part", Value: -1, Usage: "compare only partition N and write verify/N.json, exit 0 whatever it found (a workflow's verify pod; --collect sums them)"},
+			&cli.BoolFlag{Name: "collect", Usage: "compare nothing: sum the verify/N.json of every partition into verify.json, list DST for extra entries, exit 5 on any mismatch (the workflow's step after its verify pods)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -37,9 +39,37 @@ func verifyCommand(s Streams) *cli.Command {
 			if p.DryRun {
 				return fmt.Errorf("%w: run %s was a dry run: it copied nothing to verify", ErrUsage, p.RunID)
 			}
-			return verifyPlan(c, s, p, c.Bool("checksum"))
+			o := verifyOptions(c, c.Bool("checksum"))
+			switch {
+			case c.IsSet("part") && c.Bool("collect"):
+				return fmt.Errorf("%w: --part and --collect: a verify pod compares one partition (--part), the step after them collects (--collect); give one", ErrUsage)
+			case c.IsSet("part"):
+				o.Output = s.Err
+				v, err := verify.Part(c.Context, p, c.Int("part"), o)
+				if err == nil {
+					printVerifyPart(s.Err, p, v)
+				}
+				return err
+			case c.Bool("collect"):
+				v, err := verify.Collect(c.Context, p, o)
+				if v != nil {
+					printVerify(s.Err, p, v)
+				}
+				return err
+			}
+			return verifyPlan(c, s, p, o)
 		},
 	}
+}
+
+// printVerifyPart reports the comparison of one partition.
+func printVerifyPart(w io.Writer, p *plan.Plan, v *plan.VerifyPart) {
+	if f := v.Failure; f != nil {
+		fmt.Fprintf(w, "partsync: verify %s part %d not compared, exit code %d: %s\n", p.RunID, v.Part, f.ExitCode, f.Error)
+		return
+	}
+	fmt.Fprintf(w, "partsync: verify %s part %d: %d entries checked: %d missing, %d differing; %s\n",
+		p.RunID, v.Part, v.Checked, len(v.Missing), len(v.Differing), p.Dir().VerifyPartFile(v.Part))
 }
 
 // runVerifyFlag is run's --verify.
@@ -48,12 +78,23 @@ func runVerifyFlag() cli.Flag {
 		Usage: "after every partition and the directory step succeeded, compare DST with the run as partsync verify does (size and mtime), -n at once; exit 5 on any difference"}
 }
 
-// verifyPlan compares DST with p, -n at once, and prints the outcome.
-func verifyPlan(c *cli.Context, s Streams, p *plan.Plan, checksum bool) error {
+// generateVerifyFlag is generate's --verify.
+func generateVerifyFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "verify", EnvVars: env("verify"),
+		Usage: "after every partition and the directory step, compare DST with the run (size and mtime): one pod per partition, -n at once, then a step that writes verify.json and fails the workflow (exit 5) on any difference; a split run verifies in one pod of the parent"}
+}
+
+// verifyOptions reads the verify command's flags.
+func verifyOptions(c *cli.Context, checksum bool) verify.Options {
 	o := verify.Options{Jobs: c.Int("jobs"), Checksum: checksum}
 	if cfg := c.String("rclone-config"); cfg != "" {
 		o.Env = []string{"RCLONE_CONFIG=" + cfg}
 	}
+	return o
+}
+
+// verifyPlan compares DST with p, -n at once, and prints the outcome.
+func verifyPlan(c *cli.Context, s Streams, p *plan.Plan, o verify.Options) error {
 	v, err := verify.Run(c.Context, p, o)
 	if v != nil {
 		printVerify(s.Err, p, v)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,62 @@ func TestRunVerify(t *testing.T) {
 	}
 	if !strings.Contains(res.stderr, "partsync: verify rv (size and mtime): ") {
 		t.Errorf("run --verify does not report the verification:\n%s", res.stderr)
+	}
+}
+
+// TestVerifyPodSteps runs, with real rclone against the S3 server, the
+// argv of a workflow's verify steps: `verify --part N RUN_DIR` for every
+// partition exits 0 and writes verify/N.json, also when DST differs; then
+// `verify --collect RUN_DIR` names the file whose byte changed (its mtime
+// is new at DST) in verify.json and exits 5, and the exit handler's
+// `record` puts that in outcome.json.
+func TestVerifyPodSteps(t *testing.T) {
+	cc := newCopyCase(t, "rclone")
+	mustPartsync(t, append(append([]string{"run", "--run-id", "w"}, cc.args...), cc.src, cc.dst)...)
+	runDir := filepath.Join(cc.shared, "w")
+	cfg := cc.args[len(cc.args)-1]
+	t.Setenv("RCLONE_CONFIG", cfg) // as in a pod: the env, no flag
+	p, err := plan.Load(plan.Dir(runDir))
+	must(t, err)
+	var spoiled string
+	for _, rel := range sortedKeys(manifest(t, cc.src)) {
+		if fi, err := os.Lstat(filepath.Join(cc.src, rel)); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+			spoiled = rel
+			break
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(cc.src, spoiled))
+	must(t, err)
+	data[0] ^= 0xff
+	cmd := exec.Command("rclone", "rcat", cc.dst+"/"+spoiled)
+	cmd.Stdin = strings.NewReader(string(data))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rclone rcat: %v\n%s", err, out)
+	}
+	for i := range p.Count() {
+		res := partsync(context.Background(), "verify", "--part", strconv.Itoa(i), runDir)
+		if res.code != ExitOK {
+			t.Fatalf("verify --part %d: exit %d\n%s", i, res.code, res)
+		}
+		if _, err := os.Stat(filepath.Join(runDir, "verify", strconv.Itoa(i)+".json")); err != nil {
+			t.Fatalf("verify --part %d wrote no record: %v", i, err)
+		}
+	}
+	var listed int64
+	for _, part := range p.Partitions {
+		listed += part.Entries
+	}
+	res := partsync(context.Background(), "verify", "--collect", runDir)
+	v, ok, err := plan.LoadVerify(plan.Dir(runDir))
+	if res.code != ExitFailed || err != nil || !ok || !slices.Equal(v.Differing, []string{spoiled}) || len(v.Missing)+len(v.Extra)+len(v.Failed) != 0 || v.Checked != listed {
+		t.Fatalf("verify --collect: exit %d, %+v (%v); want 5, %s differing\n%s", res.code, v, err, spoiled, res)
+	}
+	mustPartsync(t, "record", "--run-dir", runDir, "--workflow-status", "Failed")
+	var o plan.Outcome
+	data, err = os.ReadFile(filepath.Join(runDir, "outcome.json"))
+	must(t, err)
+	must(t, json.Unmarshal(data, &o))
+	if o.Verify == nil || o.Verify.OK || o.Verify.Differing != 1 {
+		t.Errorf("outcome.json verify %+v; want not ok, 1 differing", o.Verify)
 	}
 }

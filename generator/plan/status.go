@@ -103,7 +103,22 @@ type Outcome struct {
 	Progress
 	// ArgoFailures is Argo's {{workflow.failures}} as it was passed, parsed when it is JSON.
 	ArgoFailures json.RawMessage `json:"argo_failures,omitempty"`
-	RecordedAt   string          `json:"recorded_at"`
+	// Verify is the workflow's comparison of DST with the run
+	// (verify.json), when it has one.
+	Verify     *VerifyOutcome `json:"verify,omitempty"`
+	RecordedAt string         `json:"recorded_at"`
+}
+
+// VerifyOutcome is what outcome.json says of verify.json.
+type VerifyOutcome struct {
+	// OK is true when DST matched the run: nothing missing, differing or
+	// extra, every partition compared.
+	OK        bool   `json:"ok"`
+	Missing   int    `json:"missing"`
+	Differing int    `json:"differing"`
+	Extra     int    `json:"extra"`
+	Failed    int    `json:"failed"`
+	File      string `json:"file"`
 }
 
 // SaveOutcome writes outcome.json atomically.

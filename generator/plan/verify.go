@@ -38,6 +38,12 @@ func (v *Verify) Mismatches() int {
 	return n
 }
 
+// Outcome is what outcome.json says of v.
+func (v *Verify) Outcome(dir Dir) *VerifyOutcome {
+	return &VerifyOutcome{OK: v.Mismatches() == 0, Missing: len(v.Missing), Differing: len(v.Differing),
+		Extra: len(v.Extra), Failed: len(v.Failed), File: dir.VerifyFile()}
+}
+
 // VerifyFailure is a partition whose comparison failed.
 type VerifyFailure struct {
 	Part     int    `json:"part"`

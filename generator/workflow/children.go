@@ -127,6 +127,7 @@ func (o Options) buildParent(p *plan.Plan) (*wfv1.Workflow, error) {
 	if err := o.addDirsStep(&wf.Spec, p, mounts); err != nil { // after every child
 		return nil, err
 	}
+	o.addVerifySteps(&wf.Spec, p, mounts, true)
 	wf.Spec.Synchronization = destinationMutex(path.Dir(p.RunDir), p.Destination) // the parent's alone
 	o.secure(&wf.Spec)
 	return wf, nil

@@ -37,6 +37,9 @@ type Options struct {
 	// becomes a workflow of workflows (children.go). 0: no limit.
 	MaxPartitions int
 	Pods          PodOptions // resources, scheduling, pulling, deadline, metadata, patch (pods.go)
+	// Verify adds the steps that compare DST with the run after the
+	// directory step (verify.go).
+	Verify bool
 }
 
 // PVC, SecretRef and Identity are the parsed cluster flags

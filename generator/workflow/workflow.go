@@ -75,6 +75,7 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 	if err := o.addDirsStep(&wf.Spec, p, mounts); err != nil {
 		return nil, err
 	}
+	o.addVerifySteps(&wf.Spec, p, mounts, false)
 	wf.Spec.Parallelism = ptr(int64(o.Jobs))
 	wf.Spec.Synchronization = destinationMutex(path.Dir(p.RunDir), p.Destination)
 	o.secure(&wf.Spec)

@@ -69,6 +69,8 @@ func variants() map[string]struct {
 		"retries-large":  func(o *Options) { o.Retries = 50 },
 		"pod-knobs":      func(o *Options) { o.Pods = knobs() },
 		"zero-parts-pvc": func(o *Options) {},
+		"verify":         func(o *Options) { o.Verify = true },
+		"verify-split":   func(o *Options) { o.Verify, o.MaxPartitions = true, 5 },
 	} {
 		for _, tool := range []string{"rsync", "rclone"} {
 			p := rsyncPlan()
