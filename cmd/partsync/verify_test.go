@@ -172,7 +172,7 @@ func TestVerifyPodSteps(t *testing.T) {
 	p, err := plan.Load(plan.Dir(runDir))
 	must(t, err)
 	var spoiled string
-	for _, rel := range sortedKeys(manifest(t, cc.src)) {
+	for _, rel := range slices.Sorted(maps.Keys(manifest(t, cc.src))) {
 		if fi, err := os.Lstat(filepath.Join(cc.src, rel)); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
 			spoiled = rel
 			break

@@ -23,7 +23,7 @@ func stepNames(tmpl *wfv1.Template) []string {
 // spreading, retries), then sums them in one pod that has the Secret too
 // (it lists DST for extras) and is not retried on its exit code; without
 // Verify there is no such step. The documents pass Argo's lint
-// (TestEveryVariantPassesArgoLint, variants verify and verify-split).
+// (TestEveryVariantPassesArgoLint, variant verify).
 func TestVerifySteps(t *testing.T) {
 	o := baseOptions()
 	o.RcloneConfigSecret = &SecretRef{Name: "rclone-config", Key: "rclone.conf"}
@@ -76,7 +76,7 @@ func TestVerifySteps(t *testing.T) {
 
 // TestVerifyStepSplitRun: a split run verifies in one pod of the parent,
 // after every child and the directory step, -n partitions at once; the
-// children have no verify step.
+// children have no verify step; the parent passes Argo's lint.
 func TestVerifyStepSplitRun(t *testing.T) {
 	o := baseOptions()
 	o.MaxPartitions, o.Verify = 3, true
@@ -85,6 +85,7 @@ func TestVerifyStepSplitRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	lintDoc(t, "verify-split", buildDoc(t, p, o))
 	names := stepNames(wf.GetTemplateByName(entrypoint))
 	if len(names) < 2 || !slices.Equal(names[len(names)-2:], []string{dirsName, verifySumName}) || slices.Contains(names, verifyName) {
 		t.Fatalf("parent steps %q: want ..., dirs, verify-sum, no fan-out", names)

@@ -70,7 +70,6 @@ func variants() map[string]struct {
 		"pod-knobs":      func(o *Options) { o.Pods = knobs() },
 		"zero-parts-pvc": func(o *Options) {},
 		"verify":         func(o *Options) { o.Verify = true },
-		"verify-split":   func(o *Options) { o.Verify, o.MaxPartitions = true, 5 },
 	} {
 		for _, tool := range []string{"rsync", "rclone"} {
 			p := rsyncPlan()
