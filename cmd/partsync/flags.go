@@ -13,6 +13,7 @@ import (
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/clusterflags"
 	"github.com/partsync/partsync/generator/partition"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/workflow"
@@ -106,7 +107,7 @@ func sizeValue(c *cli.Context) (int64, error) { return bytesize.Parse(c.String("
 // request builds the prepare request from the plan flags and the arguments.
 func request(c *cli.Context, version string) (prepare.Request, prepare.Checked, error) {
 	if c.NArg() != 2 {
-		return prepare.Request{}, prepare.Checked{}, fmt.Errorf("%w: %s needs SRC and DST, got %d argument(s): %q", ErrUsage, c.Command.Name, c.NArg(), c.Args().Slice())
+		return prepare.Request{}, prepare.Checked{}, fmt.Errorf("%w: %s needs SRC and DST, got %s: %q", ErrUsage, c.Command.Name, plural.Count(c.NArg(), "argument"), c.Args().Slice())
 	}
 	size, sizeErr := sizeValue(c)
 	r := prepare.Request{

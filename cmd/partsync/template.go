@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/partition"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/scan"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/workflow"
@@ -64,7 +65,7 @@ func templateCommand(s Streams) *cli.Command {
 func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions, error) {
 	var errs []error
 	if c.NArg() != 2 {
-		errs = append(errs, fmt.Errorf("%w: template needs SRC and DST, the form's defaults, got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice()))
+		errs = append(errs, fmt.Errorf("%w: template needs SRC and DST, the form's defaults, got %s: %q", ErrUsage, plural.Count(c.NArg(), "argument"), c.Args().Slice()))
 	}
 	o, err := clusterOptions(c)
 	errs = append(errs, err)

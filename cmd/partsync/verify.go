@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/verify"
 )
 
@@ -26,7 +27,7 @@ func verifyCommand(s Streams) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("%w: verify needs one RUN_ID or run directory, got %d argument(s): %q", ErrUsage, c.NArg(), c.Args().Slice())
+				return fmt.Errorf("%w: verify needs one RUN_ID or run directory, got %s: %q", ErrUsage, plural.Count(c.NArg(), "argument"), c.Args().Slice())
 			}
 			dir, err := plan.Find(c.String("shared-dir"), c.Args().First())
 			if err != nil {

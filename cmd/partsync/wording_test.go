@@ -89,6 +89,31 @@ func TestLintFilesAndUsage(t *testing.T) {
 	}
 }
 
+// TestCountsTakeTheirNounsNumber: lint's and the argument checks' counts
+// read "1 problem", "1 argument", never "problem(s)" or "1 problems".
+func TestCountsTakeTheirNounsNumber(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: x}\nspec: {entrypoint: nope}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"lint", bad}, ExitInvalid, "1 problem in " + bad},
+		{[]string{"run", "onlysrc"}, ExitUsage, "got 1 argument: "},
+		{[]string{"generate", "onlysrc"}, ExitUsage, "got 1 argument: "},
+		{[]string{"template", "a"}, ExitUsage, "got 1 argument: "},
+		{[]string{"verify", "a", "b"}, ExitUsage, "got 2 arguments: "},
+	} {
+		res := partsync(t.Context(), c.args...)
+		if msg := errText(res.err); res.code != c.code || !strings.Contains(msg, c.want) || strings.Contains(msg, "(s)") {
+			t.Errorf("partsync %q: exit %d, %q; want exit %d with %q", c.args, res.code, msg, c.code, c.want)
+		}
+	}
+}
+
 // TestProgressBarIEC: the terminal's bar counts bytes in IEC units, as the
 // summary's bytesize.Format does (it said MB beside the summary's MiB).
 func TestProgressBarIEC(t *testing.T) {
