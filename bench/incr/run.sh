@@ -86,13 +86,14 @@ cmd() {
 export -f cmd
 export bin rclone dir src
 
-# timed NAME: prints "wall cpu" (seconds).
+# timed NAME: prints "wall cpu rss" (seconds, seconds, MiB: the largest
+# resident set of one process of the tree, as /usr/bin/time reports it).
 timed() {
-	if ! /usr/bin/time -f '%e %U %S' -o "$bin/time" bash -c 'cmd "$@"' cmd "$1" >>"$dir/log" 2>&1; then
+	if ! /usr/bin/time -f '%e %U %S %M' -o "$bin/time" bash -c 'cmd "$@"' cmd "$1" >>"$dir/log" 2>&1; then
 		echo "run.sh: $1 failed; see $dir/log" >&2
 		exit 1
 	fi
-	awk '{printf "%.2f %.2f", $1, $2 + $3}' "$bin/time"
+	awk '{printf "%.2f %.2f %.0f", $1, $2 + $3, $4 / 1024}' "$bin/time"
 }
 
 want() { find "$src" -type f -printf '%s\n' | awk '{n++; s += $1} END {printf "%d %.0f", n, s}'; }
@@ -111,18 +112,18 @@ check p
 results=$dir/results.tsv
 # side_by_side CASE TOOL...: each tool once, the order rotated by $rep.
 side_by_side() {
-	local cs=$1 k tool w c load
+	local cs=$1 k tool w c m load
 	shift
 	local tools=("$@")
 	k=$(((rep - 1) % ${#tools[@]}))
 	for tool in "${tools[@]:k}" "${tools[@]:0:k}"; do
 		load=$(cut -d' ' -f1 /proc/loadavg)
-		read -r w c <<<"$(timed "$tool")"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$cs" "$tool" "$w" "$c" "$load" >>"$results"
-		printf 'rep %d %-13s %-12s %7.2f s wall  %7.2f s cpu  load %s\n' "$rep" "$cs" "$tool" "$w" "$c" "$load" >&2
+		read -r w c m <<<"$(timed "$tool")"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$cs" "$tool" "$w" "$c" "$m" "$load" >>"$results"
+		printf 'rep %d %-13s %-12s %7.2f s wall  %7.2f s cpu  %5d MiB rss  load %s\n' "$rep" "$cs" "$tool" "$w" "$c" "$m" "$load" >&2
 	done
 }
-printf 'rep\tcase\ttool\twall\tcpu\tload1\n' >"$results"
+printf 'rep\tcase\ttool\twall\tcpu\trss_mib\tload1\n' >"$results"
 nfiles=$(want | cut -d' ' -f1)
 for rep in $(seq "$reps"); do
 	# 1% of the files change: every 100th, from an offset that moves each repetition.
@@ -140,14 +141,14 @@ echo "end: $(uptime)" >&2
 grep -h "since run" "$dir/log" | tail -2 >&2 || true
 
 awk -F'\t' '
-NR > 1 { w[$2, $3] = w[$2, $3] " " $4; c[$2, $3] = c[$2, $3] " " $5 }
+NR > 1 { w[$2, $3] = w[$2, $3] " " $4; c[$2, $3] = c[$2, $3] " " $5; m[$2, $3] = m[$2, $3] " " $6 }
 function median(list,   a, n, i, j, x) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
 	return n == 0 ? 0 : n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 function row(cs, t, anchor) {
-	printf "%-14s %-12s %8.2f s wall (%5.2fx %s)  %8.2f s cpu (%5.2fx)\n", cs, t, median(w[cs, t]), median(w[cs, t]) / median(w[cs, anchor]), anchor, median(c[cs, t]), median(c[cs, t]) / median(c[cs, anchor])
+	printf "%-14s %-12s %8.2f s wall (%5.2fx %s)  %8.2f s cpu (%5.2fx)  %5d MiB rss\n", cs, t, median(w[cs, t]), median(w[cs, t]) / median(w[cs, anchor]), anchor, median(c[cs, t]), median(c[cs, t]) / median(c[cs, anchor]), median(m[cs, t])
 }
 END {
 	print "\nmedians (ratio to the anchor named)"
