@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/partsync/partsync/generator/lines"
 	"github.com/partsync/partsync/generator/plan"
 )
 
@@ -40,8 +41,8 @@ type Meter struct {
 	sent    plan.Sent
 	files   bool // the files count was seen
 	byteSum bool // the bytes count was seen
-	stdout  lineWriter
-	stderr  lineWriter
+	stdout  lines.Writer
+	stderr  lines.Writer
 }
 
 // NewMeter returns a Meter for the tool called name run with opts (the
@@ -50,14 +51,15 @@ type Meter struct {
 // the log keeps JSON).
 func NewMeter(name string, opts []string, log, errText io.Writer) *Meter {
 	m := &Meter{log: log, errText: errText}
-	m.stdout.line = func(line []byte) { m.write(line, nil) }
-	m.stderr.line = func(line []byte) { m.write(line, line) }
+	m.stdout.Max, m.stderr.Max = 64<<10, 64<<10 // a longer line is handed on in pieces
+	m.stdout.Line = func(line []byte) { m.write(line, nil) }
+	m.stderr.Line = func(line []byte) { m.write(line, line) }
 	switch name {
 	case "rsync":
-		m.stdout.line = func(line []byte) { m.rsyncLine(line); m.write(line, nil) }
+		m.stdout.Line = func(line []byte) { m.rsyncLine(line); m.write(line, nil) }
 	case "rclone":
 		keepJSON := slices.Contains(opts, "--use-json-log") || slices.Contains(opts, "--use-json-log=true")
-		m.stderr.line = func(line []byte) { m.rcloneLine(line, keepJSON) }
+		m.stderr.Line = func(line []byte) { m.rcloneLine(line, keepJSON) }
 	}
 	return m
 }
@@ -70,8 +72,8 @@ func (m *Meter) Stderr() io.Writer { return &m.stderr }
 
 // Close passes on what is left of an unfinished last line.
 func (m *Meter) Close() {
-	m.stdout.flush()
-	m.stderr.flush()
+	m.stdout.Flush()
+	m.stderr.Flush()
 }
 
 // Sent is what the tool reported it sent; ok is false when it reported
@@ -135,34 +137,4 @@ func (m *Meter) rcloneLine(line []byte, keepJSON bool) {
 		return
 	}
 	m.write(text, errText)
-}
-
-// lineWriter hands each complete line (with its newline) to line; a line
-// longer than 64 KiB is handed on in pieces.
-type lineWriter struct {
-	line    func([]byte)
-	partial []byte
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.partial = append(w.partial, p...)
-	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
-			break
-		}
-		w.line(w.partial[:i+1])
-		w.partial = w.partial[i+1:]
-	}
-	if len(w.partial) > 64<<10 {
-		w.flush()
-	}
-	return len(p), nil
-}
-
-func (w *lineWriter) flush() {
-	if len(w.partial) > 0 {
-		w.line(w.partial)
-		w.partial = nil
-	}
 }

@@ -5,7 +5,6 @@
 package transfer
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/partsync/partsync/generator/lines"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/tool"
 )
@@ -200,45 +200,36 @@ func firstLine(s string) string {
 
 // headLines keeps the first max lines written to it that say what went
 // wrong: rclone's NOTICE, INFO and DEBUG lines are passed over. A line split
-// across writes is joined first.
+// across writes is joined first; of a line without end, its start is kept.
 type headLines struct {
-	max     int
-	kept    []string
-	partial []byte
+	max  int
+	kept []string
+	w    lines.Writer
 }
 
 func (h *headLines) Write(p []byte) (int, error) {
 	if len(h.kept) >= h.max {
 		return len(p), nil
 	}
-	h.partial = append(h.partial, p...)
-	for {
-		i := bytes.IndexByte(h.partial, '\n')
-		if i < 0 {
-			break
-		}
-		h.keep(string(h.partial[:i]))
-		h.partial = h.partial[i+1:]
+	if h.w.Line == nil {
+		h.w = lines.Writer{Line: h.keep, Max: 4096}
 	}
-	if len(h.partial) > 4096 { // a line without end: keep its start
-		h.keep(string(h.partial))
-		h.partial = h.partial[:0]
-	}
-	return len(p), nil
+	return h.w.Write(p)
 }
 
-func (h *headLines) keep(line string) {
-	if len(h.kept) < h.max && strings.TrimSpace(line) != "" && !tool.RcloneChatter([]byte(line)) {
+func (h *headLines) keep(b []byte) {
+	line := strings.TrimSuffix(string(b), "\n")
+	if len(h.kept) < h.max && strings.TrimSpace(line) != "" && !tool.RcloneChatter(b) {
 		h.kept = append(h.kept, line)
 	}
 }
 
 func (h *headLines) String() string {
-	lines := h.kept
-	if len(h.partial) > 0 && len(lines) < h.max && !tool.RcloneChatter(h.partial) {
-		lines = append(lines, string(h.partial))
+	out := h.kept
+	if rest := h.w.Pending(); len(rest) > 0 && len(out) < h.max && !tool.RcloneChatter(rest) {
+		out = append(out, string(rest))
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(out, "\n")
 }
 
 // ParseIndex reads a partition index given on the command line.

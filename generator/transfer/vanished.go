@@ -1,7 +1,6 @@
 package transfer
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/partsync/partsync/generator/lines"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/tool"
@@ -19,45 +19,37 @@ import (
 // onlyVanished watches the tool's error output and remembers whether every
 // line in it was about a missing source entry.
 type onlyVanished struct {
-	tool    string
-	lines   int
-	other   bool
-	partial []byte
+	tool  string
+	seen  int // non-blank lines
+	other bool
+	w     lines.Writer
 }
+
+// maxVanishedLine is longer than any message about a missing entry.
+const maxVanishedLine = 64 << 10
 
 func (o *onlyVanished) Write(p []byte) (int, error) {
-	o.partial = append(o.partial, p...)
-	for {
-		i := bytes.IndexByte(o.partial, '\n')
-		if i < 0 {
-			break
-		}
-		o.line(string(o.partial[:i]))
-		o.partial = o.partial[i+1:]
+	if o.w.Line == nil {
+		o.w = lines.Writer{Line: o.line, Max: maxVanishedLine}
 	}
-	if len(o.partial) > 64<<10 { // no line is that long: not a vanished message
-		o.other, o.partial = true, o.partial[:0]
-	}
-	return len(p), nil
+	return o.w.Write(p)
 }
 
-func (o *onlyVanished) line(l string) {
-	l = strings.TrimRight(l, "\r")
+func (o *onlyVanished) line(b []byte) {
+	l := strings.TrimRight(string(b), "\r\n")
 	if strings.TrimSpace(l) == "" {
 		return
 	}
-	o.lines++
-	if !tool.VanishedLine(o.tool, l) {
+	o.seen++
+	if len(l) > maxVanishedLine || !tool.VanishedLine(o.tool, l) { // a longer piece is not a vanished message
 		o.other = true
 	}
 }
 
 // done reports whether the output held vanished lines and nothing else.
 func (o *onlyVanished) done() bool {
-	if len(bytes.TrimSpace(o.partial)) > 0 {
-		o.line(string(o.partial))
-	}
-	return o.lines > 0 && !o.other
+	o.w.Flush()
+	return o.seen > 0 && !o.other
 }
 
 // checkVanished turns an attempt into a success with a warning when the
