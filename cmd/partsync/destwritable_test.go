@@ -22,9 +22,7 @@ import (
 // every partition with "mkdir …: permission denied", exit 5.)
 func TestRunUnwritableDestinationAsNonRoot(t *testing.T) {
 	needTools(t, "rsync")
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run partsync as another user")
-	}
+	needRoot(t, "to run partsync as another user")
 	const uid = 65532 // the image's user, as in the pods
 	base := openTempDir(t)
 	bin := buildPartsync(t, base)

@@ -13,9 +13,7 @@ import (
 )
 
 func TestHostileSharedDirFull(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: a small tmpfs in a mount namespace of its own")
-	}
+	needRoot(t, "a small tmpfs in a mount namespace of its own")
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Fatalf("unshare (util-linux) is not installed: %v", err)
 	}

@@ -86,9 +86,7 @@ func TestHostileOverlapAliases(t *testing.T) {
 // directory, and SRC a bind mount of DST's parent. Needs root for the
 // mount namespace (CI runs as root).
 func TestHostileOverlapBindMount(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: a bind mount in a mount namespace of its own")
-	}
+	needRoot(t, "a bind mount in a mount namespace of its own")
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Fatalf("unshare (util-linux) is not installed: %v", err)
 	}

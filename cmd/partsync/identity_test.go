@@ -19,9 +19,7 @@ import (
 // --run-as-user 0, announced with the Pod Security level they need; the
 // template announces them too.
 func TestPodIdentityIsChosen(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("the default under test is generate's when it runs as root")
-	}
+	needRoot(t, "generate's default under test is the one it takes as root")
 	for name, c := range map[string]struct {
 		flags    []string
 		uid      int64

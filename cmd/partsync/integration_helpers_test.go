@@ -81,6 +81,14 @@ func mustPartsync(t *testing.T, args ...string) cliResult {
 // PARTSYNC_REQUIRE_TOOLS, since CI installs them.
 var requireTools bool
 
+// needRoot skips the test unless it runs as root; why says what for.
+func needRoot(t *testing.T, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: " + why)
+	}
+}
+
 // needTools skips the test when a transfer program is not installed, or
 // fails it when PARTSYNC_REQUIRE_TOOLS was set: the tests need the real ones.
 func needTools(t *testing.T, names ...string) {

@@ -29,9 +29,7 @@ import (
 // test fail; with it, none can.)
 func TestReadOnlyDirsAsNonRoot(t *testing.T) {
 	needTools(t, "rsync")
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run the copies as another, non-root user")
-	}
+	needRoot(t, "to run the copies as another, non-root user")
 	t.Parallel()
 	const nobody = 65534
 	base := t.TempDir()

@@ -53,9 +53,7 @@ func openTempDir(t *testing.T) string {
 // Once the file is readable, `run --resume` copies it and exits 8: every
 // partition ok, but the directory was never read; with --allow-unreadable 0.
 func TestUnreadableAsNonRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run partsync as another user")
-	}
+	needRoot(t, "to run partsync as another user")
 	bin := buildPartsync(t, openTempDir(t))
 	for _, tool := range []string{"rsync", "rclone"} {
 		t.Run(tool, func(t *testing.T) {
