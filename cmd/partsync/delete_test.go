@@ -115,6 +115,15 @@ func TestRunDelete(t *testing.T) {
 			if !strings.Contains(st.stdout, "delete: deleted "+pl.Count(len(gone), "entry")) {
 				t.Errorf("status does not report the deletion:\n%s", st.stdout)
 			}
+			// The exit handler's record (a workflow's outcome.json) carries it too.
+			mustPartsync(t, "record", "--run-dir", dir, "--workflow-status", "Succeeded")
+			data, err = os.ReadFile(filepath.Join(dir, "outcome.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o, err := plan.ParseOutcome(data); err != nil || o.Delete == nil || o.Delete.Deleted != int64(len(gone)) {
+				t.Errorf("outcome.json %s (%v): want the deletion of %d entries", data, err, len(gone))
+			}
 		})
 	}
 }
@@ -153,5 +162,45 @@ func TestGenerateDelete(t *testing.T) {
 	bad := partsync(t.Context(), "generate", "--max-delete", "5", "--pvc", "data:"+base, src, filepath.Join(base, "dst"))
 	if bad.code != ExitUsage || !strings.Contains(errText(bad.err), "--max-delete 5 without --delete") {
 		t.Errorf("--max-delete without --delete: want exit 2 naming it\n%s", bad)
+	}
+}
+
+// TestRunDeleteSinceBase, with the real rsync: an incremental run --delete
+// whose base was a complete mirror deletes what left the source since the
+// base (its deleted-since list) without listing DST, so a file put at DST
+// by someone else stays; --no-since lists DST and deletes it too.
+func TestRunDeleteSinceBase(t *testing.T) {
+	mc := newMirrorCase(t, "rsync")
+	run := func(extra ...string) *plan.Deletion {
+		t.Helper()
+		res := mustPartsync(t, append(append(append([]string{"run", "--delete", "-x", "*.tmp", "--output", "json"}, extra...), mc.args...), mc.src, mc.dst)...)
+		var sum struct {
+			Delete *plan.Deletion `json:"delete"`
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &sum); err != nil || sum.Delete == nil {
+			t.Fatalf("--output json: %v\n%s", err, res.stdout)
+		}
+		return sum.Delete
+	}
+	if d := run(); d.Deleted != 5 || d.From != "listing of DST" { // the first mirror lists DST
+		t.Fatalf("first mirror: %+v", d)
+	}
+	if err := os.Remove(filepath.Join(mc.src, "c/5")); err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(mc.dst, "foreign")
+	writeFile(t, foreign, []byte("not the source's"), 0o644, time.Now())
+	d := run()
+	if d.Deleted != 1 || !strings.HasPrefix(d.From, "deleted-since") || d.First[0] != "c/5" {
+		t.Errorf("incremental mirror: %+v, want c/5 deleted from deleted-since", d)
+	}
+	if _, err := os.Stat(filepath.Join(mc.dst, "c/5")); !os.IsNotExist(err) {
+		t.Errorf("c/5 at DST: %v", err)
+	}
+	if _, err := os.Stat(foreign); err != nil {
+		t.Errorf("DST was listed: the foreign file is gone (%v)", err)
+	}
+	if d := run("--no-since"); d.Deleted != 1 || d.From != "listing of DST" || d.First[0] != "foreign" {
+		t.Errorf("--no-since mirror: %+v, want the foreign file deleted after a listing", d)
 	}
 }

@@ -42,6 +42,9 @@ func recordCommand(s Streams) *cli.Command {
 			if verified {
 				o.Verify = v.Outcome(dir)
 			}
+			if o.Delete, _, err = plan.LoadDeletion(dir); err != nil {
+				return err
+			}
 			if err := plan.SaveOutcome(dir, o); err != nil {
 				return err
 			}
@@ -50,6 +53,7 @@ func recordCommand(s Streams) *cli.Command {
 			if verified {
 				printVerify(s.Out, p, v)
 			}
+			printDelete(s.Out, o.Delete, dir)
 			return nil
 		},
 	}

@@ -160,6 +160,7 @@ func TestE2E(t *testing.T) {
 		{"RsyncWorkflow", testRsyncWorkflow},
 		{"RcloneS3Workflow", testRcloneS3Workflow},
 		{"RcloneS3FromTemplate", testRcloneS3FromTemplate},
+		{"MirrorDelete", testMirrorDelete},
 		{"ImageRcloneVersion", testImageRcloneVersion},
 		{"RootModeNeedsBaseline", testRootModeNeedsBaseline},
 		{"OneRunPerDestination", testOneRunPerDestination},

@@ -63,17 +63,51 @@ type Options struct {
 	DryRun  bool     // list the extras, delete nothing
 }
 
-// Run lists the extras at DST (extras.List) and deletes them (Delete).
+// Run finds the extras at DST and deletes them (Delete). An incremental
+// run (plan.Incremental) whose base run was a complete mirror (its delete
+// pass deleted every extra it found) takes them from its deleted-since list
+// without listing DST (sinceBase); any other run lists DST (extras.List).
 func Run(ctx context.Context, p *plan.Plan, o Options) (*plan.Deletion, error) {
 	start := time.Now()
 	if reason := refusal(p, o); reason != "" {
 		return refuse(p, &plan.Deletion{}, start, reason)
 	}
-	l, err := extras.List(ctx, p, extras.Options{Workers: o.Workers, Env: o.Env})
+	list, from, err := sinceBase(p)
+	if err == nil && list == nil {
+		var l *extras.Listing
+		if l, err = extras.List(ctx, p, extras.Options{Workers: o.Workers, Env: o.Env}); err == nil {
+			list, from = l.Extras, "listing of DST"
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("delete pass of run %s: %w", p.RunID, err)
 	}
-	return deleteExtras(ctx, p, l.Extras, o, start)
+	return deleteExtras(ctx, p, list, o, start, from)
+}
+
+// sinceBase returns the deletion list of an incremental run whose base was
+// a complete mirror: the base's entries gone from the source since
+// (plan.ReadDeletedSince), in walk order. DST then held the base's source
+// and excluded entries (same -x), so these are its extras. list is nil
+// when DST must be listed.
+func sinceBase(p *plan.Plan) (list []extras.Entry, from string, err error) {
+	inc := p.Incremental
+	if inc == nil || p.DryRun {
+		return nil, "", nil
+	}
+	base, ok, err := plan.LoadDeletion(plan.Dir(inc.BaseRunDir))
+	if err != nil || !ok || base.Refused != "" || base.DryRun || base.Failed > 0 {
+		return nil, "", nil // not a complete mirror: list DST
+	}
+	list = []extras.Entry{}
+	ok, err = plan.ReadDeletedSince(p.Dir(), func(path string, isDir bool) error {
+		list = append(list, extras.Entry{Path: path, Dir: isDir})
+		return nil
+	})
+	if err != nil || !ok {
+		return nil, "", err
+	}
+	return list, "deleted-since: gone from the source since base run " + inc.BaseRunID + ", a complete mirror (DST not listed)", nil
 }
 
 // Delete deletes the given extras of p's DST, with every check of Run but
@@ -86,7 +120,7 @@ func Delete(ctx context.Context, p *plan.Plan, list []extras.Entry, o Options) (
 	if reason := refusal(p, o); reason != "" {
 		return refuse(p, &plan.Deletion{}, start, reason)
 	}
-	return deleteExtras(ctx, p, list, o, start)
+	return deleteExtras(ctx, p, list, o, start, "given")
 }
 
 // refusal says why nothing may be deleted before DST is even listed.
@@ -124,9 +158,9 @@ func save(p *plan.Plan, d *plan.Deletion, start time.Time) error {
 }
 
 // deleteExtras checks and deletes list.
-func deleteExtras(ctx context.Context, p *plan.Plan, list []extras.Entry, o Options, start time.Time) (*plan.Deletion, error) {
+func deleteExtras(ctx context.Context, p *plan.Plan, list []extras.Entry, o Options, start time.Time, from string) (*plan.Deletion, error) {
 	dir := p.Dir()
-	d := &plan.Deletion{DryRun: o.DryRun || p.DryRun, MaxDelete: p.MaxDelete, Extras: int64(len(list))}
+	d := &plan.Deletion{DryRun: o.DryRun || p.DryRun, MaxDelete: p.MaxDelete, Extras: int64(len(list)), From: from}
 	if err := writeList(dir.ExtrasFile(), list, 0); err != nil {
 		return nil, err
 	}

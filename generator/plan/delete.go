@@ -16,6 +16,11 @@ type Deletion struct {
 	// MaxDelete.
 	Refused   string `json:"refused,omitempty"`
 	MaxDelete int64  `json:"max_delete,omitempty"` // 0: no limit
+	// From says where the extras come from: DST's listing, or the
+	// incremental run's deleted-since list when its base was a complete
+	// mirror (DST was then the base's source, so what left the source
+	// since is what DST has in excess).
+	From string `json:"from,omitempty"`
 	// Extras counts the entries found at DST that the source does not
 	// have (ExtrasFile lists them).
 	Extras int64 `json:"extras"`

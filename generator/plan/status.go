@@ -107,6 +107,9 @@ type Outcome struct {
 	// (verify.json), when it has one.
 	Verify     *VerifyOutcome `json:"verify,omitempty"`
 	RecordedAt string         `json:"recorded_at"`
+	// Delete is the mirror's delete pass (delete.json) as the exit handler
+	// found it: what the step after the fan-out deleted, or why it refused.
+	Delete *Deletion `json:"delete,omitempty"`
 }
 
 // VerifyOutcome is what outcome.json says of verify.json.
