@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/partsync/partsync/generator/extras"
-	"github.com/partsync/partsync/generator/internal/copytest"
 	"github.com/partsync/partsync/generator/prepare"
+	"github.com/partsync/partsync/generator/testtree/copytest"
 )
 
 // TestListLocal, with the real rsync: after a copy, the extras at DST are

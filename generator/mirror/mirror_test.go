@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/partsync/partsync/generator/internal/copytest"
 	"github.com/partsync/partsync/generator/mirror"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/scan"
+	"github.com/partsync/partsync/generator/testtree/copytest"
 )
 
 // tree maps every path below root to its content ("dir", "-> target" for

@@ -1,7 +1,9 @@
 // Package testtree holds what the product's tests and the e2e suite (its own
 // module) share about trees on disk: the trees they build (hostile, sample),
-// the copy check (check), and Files, which reads a tree back. The demo uses
-// sample and check too; Files takes a testing.TB and is for tests only.
+// the copy check (check), a run copied with the real tool for the steps
+// after the partitions (copytest), and Files, which reads a tree back. The
+// demo uses sample and check too; Files takes a testing.TB and is for tests
+// only.
 package testtree
 
 import (
