@@ -11,6 +11,7 @@ import (
 
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plural"
+	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/scan"
 	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/workflow"
@@ -28,7 +29,7 @@ func templateCommand(s Streams) *cli.Command {
 	flags = append(flags, slices.DeleteFunc(sizingFlags(), func(f cli.Flag) bool {
 		return !slices.Contains([]string{"auto", "max-partitions"}, f.Names()[0]) // the form's; the cost model keeps its defaults
 	})...)
-	flags = append(flags, bwLimitFlag())
+	flags = append(append(flags, bwLimitFlag()), deleteFlags()...)
 	flags = append(flags, clusterFlags(version)...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "name", Value: "partsync", EnvVars: env("template-name"), Usage: "name of the WorkflowTemplate"},
@@ -79,7 +80,7 @@ func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions
 		errs = append(errs, fmt.Errorf("%w: --scan-workers %d: give at least 1", ErrUsage, n))
 	}
 	_, err = bwLimitValue(c)
-	errs = append(errs, err)
+	errs = append(errs, err, deleteOptions(c, &prepare.Request{}))
 	excludes := nonBlank(c.StringSlice("exclude"))
 	_, err = scan.NewMatcher(excludes)
 	errs = append(errs, err)
@@ -99,7 +100,7 @@ func templateOptions(c *cli.Context) (workflow.Options, workflow.TemplateOptions
 			Source: c.Args().Get(0), Destination: c.Args().Get(1), Tool: c.String("tool"),
 			Files: c.Int64("files"), Size: c.String("size"), ToolOptions: c.String("tool-options"),
 			Excludes: excludes, ScanWorkers: c.Int("scan-workers"), Auto: c.Bool("auto"), MaxPartitions: c.Int("max-partitions"),
-			BwLimit: c.String("bwlimit"),
+			BwLimit: c.String("bwlimit"), Delete: c.Bool("delete"), MaxDelete: c.Int64("max-delete"),
 		},
 	}
 	return o, t, errors.Join(errs...)

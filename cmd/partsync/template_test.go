@@ -62,7 +62,8 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 	}
 	tree := buildSampleTree(t, src, 6, 20)
 	// --bwlimit: the form's default budget, 3 MiB/s, split over its 3 jobs by the scan.
-	args := []string{"template", "-n", "3", "--bwlimit", "3M", "-f", "40", "-s", "256KiB", "--retries", "1", "--backoff", "1s",
+	// --delete: the form's delete is delete, and the dirs pod deletes an extra at DST.
+	args := []string{"template", "-n", "3", "--bwlimit", "3M", "--delete", "--max-delete", "9", "-f", "40", "-s", "256KiB", "--retries", "1", "--backoff", "1s",
 		"--pvc", "src:" + srcMount, "--pvc", "dst:" + dstMount, "--pvc", "shared:" + sharedMount, "-d", filepath.Join(sharedMount, "runs")}
 	for _, x := range sampleExcludes {
 		args = append(args, "-x", x)
@@ -113,6 +114,9 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 	if err != nil || p.Count() != n {
 		t.Fatalf("plan: %v, %d partitions; the summary says %d", err, p.Count(), n)
 	}
+	if !p.Delete || p.MaxDelete != 9 || vars["workflow.parameters.delete"] != "delete" {
+		t.Errorf("plan: delete %v, max_delete %d (form: %v); want the form's mirror, 9", p.Delete, p.MaxDelete, vars["workflow.parameters.delete"])
+	}
 	standalone, err := os.ReadFile(runDir.WorkflowFile())
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +148,11 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 			t.Errorf("part %d ran %q: the form's bwlimit 3M over its 3 jobs is --bwlimit=1024K", i, st.Argv)
 		}
 	}
-	// The directory step, after the fan-out (an rsync run).
+	// The directory step, after the fan-out (an rsync run), a mirror's.
+	extra := filepath.Join(dst, "extra-at-dst")
+	if err := os.WriteFile(extra, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	dirsVars := map[string]any{"retries": "0"}
 	for k, v := range vars {
 		dirsVars[k] = v
@@ -154,6 +162,9 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 	}
 	if st, ok, err := plan.LoadStatus(runDir, plan.DirsPart); err != nil || !ok || !st.OK || !slices.Contains(st.Argv, "--dirs") {
 		t.Errorf("directory step status %+v, %v, %v; want ok, rsync --dirs", st, ok, err)
+	}
+	if _, err := os.Stat(extra); !os.IsNotExist(err) {
+		t.Errorf("the extra at DST after the mirror's dirs pod: %v", err)
 	}
 	exitVars := map[string]any{"workflow.status": "Succeeded", "workflow.failures": "[]"}
 	for k, v := range vars {

@@ -67,6 +67,15 @@ const (
 	ParamPodPatch    = "pod-spec-patch"
 	ParamSizing      = "sizing"
 	ParamMaxParts    = "max-partitions"
+	ParamDelete      = "delete"
+	ParamMaxDelete   = "max-delete"
+)
+
+// Values of the form's delete: DST's extras stay, or the run is a mirror
+// (--delete). Words, not true/false, which YAML 1.1 reads as booleans.
+const (
+	DeleteKeep   = "keep"
+	DeleteExtras = "delete"
 )
 
 // Values of the form's sizing: by -f/-s alone, or --auto.
@@ -105,6 +114,8 @@ type FormDefaults struct {
 	Excludes      []string
 	ScanWorkers   int
 	BwLimit       string // as --bwlimit takes it: 100M; blank for no limit
+	Delete        bool   // --delete: the form's delete is delete
+	MaxDelete     int64  // --max-delete
 }
 
 // param is the Argo expression of a form parameter.
@@ -356,6 +367,7 @@ func (o Options) scanTemplate(t TemplateOptions, mounts []corev1.VolumeMount, rc
 		argv = append(argv, "--rclone-config-secret="+s.Name+":"+s.Key)
 	}
 	argv = append(argv, "--auto={{=workflow.parameters."+ParamSizing+" == '"+SizingAuto+"'}}") // the form offers a choice, not a YAML boolean
+	argv = append(argv, "--delete={{=workflow.parameters."+ParamDelete+" == '"+DeleteExtras+"'}}", "--"+ParamMaxDelete+"="+param(ParamMaxDelete))
 	argv = append(argv, "--output-file="+scanWorkflowFile, "--summary-json="+scanSummaryFile, "--", param(ParamSource), param(ParamDestination))
 	return wfv1.Template{
 		Name:      scanName,
@@ -414,6 +426,12 @@ func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
 	sizingParam := p(ParamSizing, sizing, fmt.Sprintf("How the scan cuts partitions: %s cuts by files and size only; %s sizes them from the scan (partsync --auto): about %d per job, of even cost (bytes + %s per entry), largest first, files and size still bounding each one.",
 		SizingLimits, SizingAuto, partition.PartsPerJob, bytesize.Format(partition.DefaultFileCost)))
 	sizingParam.Enum = []wfv1.AnyString{SizingLimits, SizingAuto}
+	del := DeleteKeep
+	if d.Delete {
+		del = DeleteExtras
+	}
+	deleteParam := p(ParamDelete, del, fmt.Sprintf("%s leaves at DST what the source does not have; %s makes DST a mirror (partsync --delete): after every partition succeeded, the step after them deletes it, refused when the scan could not read some entries; excluded entries stay.", DeleteKeep, DeleteExtras))
+	deleteParam.Enum = []wfv1.AnyString{DeleteKeep, DeleteExtras}
 	return []wfv1.Parameter{
 		p(ParamSource, d.Source, "Directory to copy (SRC): an absolute path under one of the mounted volumes ("+t.mountList(o)+"). It is scanned once, in the cluster."),
 		p(ParamDestination, d.Destination, "Where to copy it (DST): an absolute path under a mounted volume, or with rclone a remote:bucket/prefix defined in the rclone config Secret."),
@@ -428,6 +446,8 @@ func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
 		p(ParamToolOptions, d.ToolOptions, "Options that replace the tool's defaults (partsync -o), quoted like a shell but never run by one. Blank keeps the defaults: rsync "+
 			strings.Join(tool.Rsync{}.DefaultOptions(), " ")+"; rclone "+strings.Join(tool.Rclone{}.DefaultOptions(), " ")+"."),
 		p(ParamExclude, strings.Join(d.Excludes, "\n"), "Globs to exclude (partsync -x), one per line: *.tmp matches a name at any depth, a pattern with / the path from SRC, a trailing / directories only. Blank excludes nothing."),
+		deleteParam,
+		p(ParamMaxDelete, fmt.Sprint(d.MaxDelete), "With delete: refuse the whole deletion when more than this many entries would go (partsync --max-delete); 0 sets no limit."),
 		p(ParamScanWorkers, fmt.Sprint(d.ScanWorkers), "Directories the scan reads at once (raise it on Lustre or NFS)."),
 		p(ParamRetries, fmt.Sprint(o.Retries), "Further attempts at a failed partition."),
 		p(ParamBackoff, o.Backoff.String(), "Delay before a partition's first retry, doubled for each further one (capped at 30m)."),

@@ -163,7 +163,7 @@ func TestTemplateForm(t *testing.T) {
 			t.Errorf("parameter %s=%v is a YAML 1.1 boolean", p.Name, p.Value)
 		}
 	}
-	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamBwLimit, ParamFiles, ParamSize, ParamSizing, ParamMaxParts, ParamToolOptions, ParamExclude, ParamScanWorkers, ParamRetries, ParamBackoff,
+	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamBwLimit, ParamFiles, ParamSize, ParamSizing, ParamMaxParts, ParamToolOptions, ParamExclude, ParamDelete, ParamMaxDelete, ParamScanWorkers, ParamRetries, ParamBackoff,
 		ParamRequests, ParamLimits, ParamPodPatch}
 	if !slices.Equal(names, want) {
 		t.Errorf("parameters %q; want %q", names, want)

@@ -76,6 +76,13 @@ spec:
       - name: exclude
         value: {{ join "\n" $d.exclude | quote }}
         description: "Globs to exclude (partsync -x), one per line: *.tmp matches a name at any depth, a pattern with / the path from SRC, a trailing / directories only. Blank excludes nothing."
+      - name: delete
+        value: {{ $d.delete | quote }}
+        enum: [keep, delete]
+        description: "keep leaves at DST what the source does not have; delete makes DST a mirror (partsync --delete): after every partition succeeded, the step after them deletes it, refused when the scan could not read some entries; excluded entries stay."
+      - name: max-delete
+        value: {{ $d.maxDelete | int64 | quote }}
+        description: "With delete: refuse the whole deletion when more than this many entries would go (partsync --max-delete); 0 sets no limit."
       - name: scan-workers
         value: {{ $d.scanWorkers | int64 | quote }}
         description: "Directories the scan reads at once (raise it on Lustre or NFS)."
@@ -262,6 +269,8 @@ spec:
           - --rclone-config-secret={{ . }}:{{ $.Values.rcloneConfig.key }}
           {{- end }}
           - {{`"--auto={{=workflow.parameters.sizing == 'auto'}}"`}}
+          - {{`"--delete={{=workflow.parameters.delete == 'delete'}}"`}}
+          - {{`"--max-delete={{workflow.parameters.max-delete}}"`}}
           - --output-file=/var/tmp/partsync/workflow.yaml
           - --summary-json=/var/tmp/partsync/summary.json
           - "--"
@@ -376,8 +385,10 @@ spec:
         {{- end }}
 
     # After every partition succeeded: walks the source again and names the entries
-    # added after the scan (recheck.json, added); with rsync then re-applies the
-    # directories' modes and mtimes, which parallel partitions leave in any order.
+    # added after the scan (recheck.json, added); in a mirror (the form's delete),
+    # deletes at DST what the source does not have (delete.json; rclone lists and
+    # deletes with the config); with rsync then re-applies the directories' modes
+    # and mtimes, which parallel partitions leave in any order.
     - name: dirs
       metadata:
         labels:
@@ -394,6 +405,7 @@ spec:
         {{- if .Values.workflowTemplate.cluster }}
         image: {{ $image }}
         {{- end }}
+        {{- include "partsync.rcloneEnv" . | nindent 8 }}
         args:
           - dirs
           - --run-dir

@@ -258,6 +258,8 @@ defaults:
   tool: rsync
   jobs: 64
   bwlimit: 1G
+  delete: delete
+  maxDelete: 500
   files: 1000000
   size: 512MiB
   sizing: auto
@@ -307,7 +309,7 @@ nodeAffinity:
 				"--service-account", "mover",
 				"--pvc", "lustre:/mnt/lustre", "--pvc", "fss:/data/fss", "--pvc", "scratch:/mnt/scratch",
 				"--shared-dir", "/mnt/scratch/partsync/runs", "--rclone-config-secret", "oci-rclone:config",
-				"-m", "rsync", "-n", "64", "--bwlimit", "1G", "-f", "1000000", "-s", "512MiB", "--auto", "-o", "-a --numeric-ids -H",
+				"-m", "rsync", "-n", "64", "--bwlimit", "1G", "--delete", "--max-delete", "500", "-f", "1000000", "-s", "512MiB", "--auto", "-o", "-a --numeric-ids -H",
 				"-x", "*.tmp", "-x", "cache/", "-x", "/scratch/**", "--scan-workers", "128", "--retries", "0", "--backoff", "1m30s",
 				"--requests", "cpu=500m,memory=1Gi", "--limits", "memory=4Gi",
 				"--step-requests", "cpu=100m", "--step-limits", "cpu=2,memory=512Mi",
