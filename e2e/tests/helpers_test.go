@@ -384,8 +384,13 @@ func sameFiles(t *testing.T, want, got map[string][]byte) {
 
 // plan is what the suite reads of a run directory's plan.json.
 type plan struct {
-	RunDir     string            `json:"run_dir"`
-	Partitions []json.RawMessage `json:"partitions"`
+	RunDir      string            `json:"run_dir"`
+	Partitions  []json.RawMessage `json:"partitions"`
+	Incremental *struct {
+		BaseRunID   string `json:"base_run_id"`
+		Unchanged   int64  `json:"unchanged"`
+		NoCheckDest bool   `json:"no_check_dest"`
+	} `json:"incremental"`
 }
 
 func readPlan(t *testing.T, path string) plan {

@@ -2,8 +2,10 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -165,6 +167,53 @@ func testRcloneS3Workflow(t *testing.T, s *suite) {
 	}
 	t.Logf("rclone workflow: %d files, %d bytes, %d partitions in %s", len(want), total, r.Parts,
 		wf.Status.FinishedAt.Sub(wf.Status.StartedAt.Time).Round(time.Second))
+
+	// generate again after one file changed: the finished run above is its
+	// base, the workflow copies the changed file and the late one (new to
+	// the base's manifest) with --no-check-dest, and nothing else.
+	var changed string
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		changed = k
+		break
+	}
+	if err := os.WriteFile(filepath.Join(vols["src"].Local, changed), []byte("changed since the first run"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r2 := s.asOperator(nonRootUID).generate(t, "rclone-again", vols, vols["src"].Mount, "s3e2e:"+bucket+"/"+strings.TrimSuffix(prefix, "/"),
+		"-m", "rclone", "-n", fmt.Sprint(jobs), "-f", "15", "--retries", "2", "--backoff", "1s",
+		"--rclone-config", localConf, "--rclone-config-secret", "rclone-s3")
+	p2 := readPlan(t, filepath.Join(r2.RunDir, "plan.json"))
+	if p2.Incremental == nil || p2.Incremental.BaseRunID != r.ID || !p2.Incremental.NoCheckDest || p2.Incremental.Unchanged < int64(len(want))-1 {
+		t.Fatalf("the second generate's plan.json incremental %+v; want base %s, --no-check-dest, the rest unchanged", p2.Incremental, r.ID)
+	}
+	name2 := s.submit(t, decodeWorkflow(t, r2.YAML))
+	s.mustSucceed(t, s.wait(t, name2, waitTimeout, nil))
+	var sentFiles int64
+	for i := range r2.Parts {
+		var st struct {
+			Argv []string `json:"argv"`
+			Sent *struct {
+				Files int64 `json:"files"`
+			} `json:"sent"`
+		}
+		data, err := os.ReadFile(filepath.Join(r2.RunDir, "status", fmt.Sprint(i)+".json"))
+		if err == nil {
+			err = json.Unmarshal(data, &st)
+		}
+		if err != nil {
+			t.Fatalf("status of part %d of the re-run: %v", i, err)
+		}
+		if !slices.Contains(st.Argv, "--no-check-dest") {
+			t.Errorf("part %d of the re-run ran %q, without --no-check-dest", i, st.Argv)
+		}
+		if st.Sent != nil {
+			sentFiles += st.Sent.Files
+		}
+	}
+	got = s3Objects(t, be, bucket, prefix)
+	if sentFiles != 2 || string(got[changed]) != "changed since the first run" || string(got[late]) != "late" {
+		t.Errorf("the re-run sent %d files (want 2: the changed and the late one); object %s = %q, %s = %q", sentFiles, changed, got[changed], late, got[late])
+	}
 }
 
 // testRcloneS3FromTemplate: partsync template's WorkflowTemplate with

@@ -137,9 +137,10 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		cfg.Log = func(string, ...any) {}
 	}
 	s = &Stack{cfg: cfg}
+	started := s // the error returns below set s to nil before this runs
 	defer func() {
 		if err != nil {
-			s.Stop()
+			started.Stop()
 		}
 	}()
 	for _, d := range []string{"logs", "pki", "etcd", "agent"} {
