@@ -20,6 +20,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/partsync/partsync/generator/manifest"
 	"github.com/partsync/partsync/generator/plan"
 )
 
@@ -65,7 +66,7 @@ func mismatch(base, want Pair) string {
 // be a base: its scan finished (plan.json), it was not a dry run, every
 // partition's latest attempt succeeded, the check after the partitions ran
 // (recheck.json), the directory step succeeded where the run has one, a
-// verify, if one ran, found no difference, and its manifest is there.
+// verify, if one ran, found no difference, and its manifest starts as one.
 // Otherwise the error says why, in a few words.
 func Usable(dir plan.Dir) (*plan.Plan, error) {
 	p, err := plan.Load(dir)
@@ -94,9 +95,11 @@ func Usable(dir plan.Dir) (*plan.Plan, error) {
 	if v, ok, err := plan.LoadVerify(dir); err != nil || ok && v.Mismatches() > 0 {
 		return nil, fmt.Errorf("its verify found the destination differing (verify.json)")
 	}
-	if _, err := os.Stat(dir.ManifestFile()); err != nil {
-		return nil, fmt.Errorf("it has no manifest")
+	m, err := manifest.Open(dir.ManifestFile())
+	if err != nil {
+		return nil, fmt.Errorf("its manifest cannot be read (%v)", err)
 	}
+	_ = m.Close()
 	return p, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,5 +237,23 @@ func TestUsableRefusesUnfinishedRuns(t *testing.T) {
 		t.Errorf("Newest chose %s; none of the runs finished", p.RunID)
 	} else if why == "" {
 		t.Error("Newest gave no reason")
+	}
+
+	// A run that finished is a base, unless its manifest is not one.
+	finished := mk("finished", func(*plan.Plan) {})
+	if err := plan.SaveStatus(finished, &plan.Status{Part: 0, OK: true, Attempts: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.SaveRecheck(finished, &plan.Recheck{Finished: "now"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, why := Newest(shared, want); p == nil || p.RunID != "finished" {
+		t.Fatalf("Newest did not choose the finished run: %v (%s)", p, why)
+	}
+	if err := os.WriteFile(finished.ManifestFile(), []byte("not a manifest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Named(shared, "finished", want); err == nil || !strings.Contains(err.Error(), "manifest") {
+		t.Errorf("a run whose manifest is not one: %v; want it refused naming the manifest", err)
 	}
 }
