@@ -62,6 +62,7 @@ rm -rf "$dir/bucket" "$dir/runs-s3" "$dir/runs-fs" "$dir/dst-r" "$dir/dst-p"
 server_pid=$!
 for _ in $(seq 100); do [ -s "$bin/url" ] && break; sleep 0.05; done
 [ -s "$bin/url" ] || { echo "run.sh: the S3 server did not start; see $dir/log" >&2; exit 1; }
+mkdir -p "$dir/bucket/r" "$dir/bucket/p" # the server answers 500 to a listing of a prefix it has no directory for
 cat >"$bin/rclone.conf" <<CONF
 [bench]
 type = s3
