@@ -15,6 +15,8 @@ tool (
 require (
 	github.com/argoproj/argo-workflows/v3 v3.7.18
 	github.com/johannesboyne/gofakes3 v1.2.0
+	github.com/prometheus/client_model v0.6.2
+	github.com/prometheus/common v0.64.0
 	github.com/tidwall/gjson v1.18.0
 	golang.org/x/sys v0.47.0
 	k8s.io/api v0.33.1
@@ -190,8 +192,6 @@ require (
 	github.com/pkg/errors v0.9.1 // indirect
 	github.com/pquerna/cachecontrol v0.1.0 // indirect
 	github.com/prometheus/client_golang v1.22.0 // indirect
-	github.com/prometheus/client_model v0.6.2 // indirect
-	github.com/prometheus/common v0.64.0 // indirect
 	github.com/prometheus/procfs v0.16.1 // indirect
 	github.com/robfig/cron/v3 v3.0.1 // indirect
 	github.com/ryszard/goskiplist v0.0.0-20150312221310-2dfbae5fcf46 // indirect

@@ -102,7 +102,7 @@ func TestWorkflowArgvIsRunArgv(t *testing.T) {
 			c := tmpl.Container
 			podArgv := append(slices.Clone(c.Command), c.Args...)
 			sep := slices.Index(podArgv, "--")
-			wantHead := []string{"partsync", "transfer", "--run-dir", runDir, "--part", "{{inputs.parameters.part}}", "--attempt", "{{retries}}"}
+			wantHead := []string{"partsync", "transfer", "--run-dir", runDir, "--part", "{{inputs.parameters.part}}", "--attempt", "{{retries}}", "--outputs-dir", "/var/tmp/partsync"}
 			if sep < 0 || !slices.Equal(podArgv[:sep], wantHead) {
 				t.Fatalf("pod argv %q, want %q -- TOOL ARGV", podArgv, wantHead)
 			}

@@ -21,6 +21,9 @@ func transferCommand(s Streams) *cli.Command {
 			runDirFlag(),
 			&cli.StringFlag{Name: "part", Required: true, Usage: "partition index"},
 			attemptFlag(),
+			&cli.StringFlag{Name: "outputs-dir", Usage: "write the files and bytes the tool sent to DIR/" + transfer.SentFilesOutput + " and DIR/" + transfer.SentBytesOutput + " (Argo's output parameters, for the template metrics)"},
+			&cli.StringFlag{Name: "progress-file", EnvVars: []string{"ARGO_PROGRESS_FILE"},
+				Usage: "write the partition's files done and files there as N/M while the tool runs (Argo's executor sets ARGO_PROGRESS_FILE and reports it to the UI)"},
 		},
 		Action: func(c *cli.Context) error {
 			dir := plan.Dir(c.String("run-dir"))
@@ -41,7 +44,13 @@ func transferCommand(s Streams) *cli.Command {
 			fmt.Fprintf(s.Err, "partsync: part %d attempt %d: %q\n", part, c.Int("attempt")+1, argv)
 			st, err := transfer.Run(c.Context, p, transfer.Spec{
 				Dir: dir, Part: part, Attempt: c.Int("attempt"), Argv: argv, Executor: "pod", Output: s.Err,
+				ProgressFile: c.String("progress-file"),
 			})
+			if dir := c.String("outputs-dir"); dir != "" && st != nil {
+				if oerr := transfer.WriteOutputs(dir, st); oerr != nil {
+					fmt.Fprintf(s.Err, "partsync: part %d: %v\n", part, oerr) // the copy stands; Argo falls back to 0
+				}
+			}
 			if err != nil {
 				return withToolCode(st, err)
 			}

@@ -158,6 +158,7 @@ func TestE2E(t *testing.T) {
 		{"AgentRunsArgoPods", testAgentRunsArgoPods},
 		{"CRDSchemaAcceptsWorkflow", testCRDSchema},
 		{"RsyncWorkflow", testRsyncWorkflow},
+		{"ProgressInArgo", testProgressInArgo},
 		{"RcloneS3Workflow", testRcloneS3Workflow},
 		{"RcloneS3FromTemplate", testRcloneS3FromTemplate},
 		{"MirrorDelete", testMirrorDelete},

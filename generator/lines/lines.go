@@ -14,6 +14,7 @@ import "bytes"
 type Writer struct {
 	Line    func(line []byte)
 	Max     int
+	CR      bool // a '\r' ends a line too (rsync's progress lines), handed on with it
 	partial []byte
 }
 
@@ -22,6 +23,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.partial = append(w.partial, p...)
 	for {
 		i := bytes.IndexByte(w.partial, '\n')
+		if w.CR {
+			if j := bytes.IndexByte(w.partial, '\r'); j >= 0 && (i < 0 || j < i) {
+				i = j
+			}
+		}
 		if i < 0 {
 			break
 		}

@@ -161,7 +161,8 @@ func (r Rclone) Classify(e scan.Entry) Verdict {
 
 // Argv implements Tool.
 func (Rclone) Argv(job Job) []string {
-	argv := append(append([]string{"rclone", "copy"}, job.Options...), rcloneStatsOptions...) // stats.go
+	argv := append([]string{"rclone", "copy"}, rcloneProgressOptions...) // progress.go
+	argv = append(append(argv, job.Options...), rcloneStatsOptions...)   // stats.go
 	if job.BwLimit > 0 {
 		argv = append(argv, BwLimitOption(job.BwLimit))
 	}
@@ -183,6 +184,7 @@ type rcloneLogLine struct {
 	Stats  *struct {
 		Bytes     int64 `json:"bytes"`
 		Transfers int64 `json:"transfers"`
+		Checks    int64 `json:"checks"`
 	} `json:"stats"`
 }
 

@@ -121,6 +121,9 @@ func (Rsync) Classify(scan.Entry) Verdict { return Verdict{List: true} }
 // Argv implements Tool.
 func (Rsync) Argv(job Job) []string {
 	argv := append(append([]string{"rsync"}, job.Options...), rsyncStatsOptions...) // stats.go
+	if !rsyncUserProgress(job.Options) {
+		argv = append(argv, rsyncProgressOptions...) // progress.go
+	}
 	if job.BwLimit > 0 {
 		argv = append(argv, BwLimitOption(job.BwLimit))
 	}

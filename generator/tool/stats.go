@@ -28,8 +28,11 @@ import (
 // rsyncStatsOptions and rcloneStatsOptions come after the user's options
 // in Argv, so that they win over -h, --stats-log-level or --use-json-log=false.
 var (
-	rsyncStatsOptions  = []string{"--stats", "--no-h"}
-	rcloneStatsOptions = []string{"--use-json-log", "--stats-log-level", "NOTICE"}
+	rsyncStatsOptions = []string{"--stats", "--no-h"}
+	// rsyncProgressOptions asks rsync for its overall progress
+	// (progress.go), unless the user asked for a progress of their own.
+	rsyncProgressOptions = []string{"--info=progress2"}
+	rcloneStatsOptions   = []string{"--use-json-log", "--stats-log-level", "NOTICE"}
 )
 
 // Meter reads what the tool reports while it runs, passing its output on
@@ -43,6 +46,11 @@ type Meter struct {
 	byteSum bool // the bytes count was seen
 	stdout  lines.Writer
 	stderr  lines.Writer
+	// progress (progress.go): the partition's files, the function told the
+	// files done, and whether the log keeps rsync's progress lines.
+	partFiles    int64
+	report       func(done int64)
+	keepProgress bool
 }
 
 // NewMeter returns a Meter for the tool called name run with opts (the
@@ -56,7 +64,15 @@ func NewMeter(name string, opts []string, log, errText io.Writer) *Meter {
 	m.stderr.Line = func(line []byte) { m.write(line, line) }
 	switch name {
 	case "rsync":
-		m.stdout.Line = func(line []byte) { m.rsyncLine(line); m.write(line, nil) }
+		m.keepProgress = rsyncUserProgress(opts)
+		m.stdout.CR = true // --info=progress2 ends its lines with \r
+		m.stdout.Line = func(line []byte) {
+			if m.rsyncProgress(line) && !m.keepProgress {
+				return // partsync's own --info=progress2: read, not logged
+			}
+			m.rsyncLine(line)
+			m.write(line, nil)
+		}
 	case "rclone":
 		keepJSON := slices.Contains(opts, "--use-json-log") || slices.Contains(opts, "--use-json-log=true")
 		m.stderr.Line = func(line []byte) { m.rcloneLine(line, keepJSON) }
@@ -126,6 +142,7 @@ func (m *Meter) rcloneLine(line []byte, keepJSON bool) {
 		m.sent = plan.Sent{Files: l.Stats.Transfers, Bytes: l.Stats.Bytes}
 		m.files, m.byteSum = true, true
 		m.mu.Unlock()
+		m.rcloneProgress(l.Stats.Transfers, l.Stats.Checks)
 	}
 	text := []byte(rcloneText(l))
 	errText := text

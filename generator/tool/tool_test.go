@@ -152,12 +152,12 @@ func TestClassify(t *testing.T) {
 
 func TestArgv(t *testing.T) {
 	job := Job{Source: "/src", Destination: "/dst", PartFile: "/run/parts/part.{{inputs.parameters.part}}", Options: []string{"-a", "--numeric-ids"}}
-	want := []string{"rsync", "-a", "--numeric-ids", "--stats", "--no-h", "--chmod=Du+w", "--mkpath", "--from0", "--files-from=/run/parts/part.{{inputs.parameters.part}}", "/src/", "/dst/"}
+	want := []string{"rsync", "-a", "--numeric-ids", "--stats", "--no-h", "--info=progress2", "--chmod=Du+w", "--mkpath", "--from0", "--files-from=/run/parts/part.{{inputs.parameters.part}}", "/src/", "/dst/"}
 	if got := (Rsync{}).Argv(job); !reflect.DeepEqual(got, want) {
 		t.Errorf("rsync argv = %q; want %q", got, want)
 	}
 	job = Job{Source: "/src", Destination: "oci:b/p", PartFile: "/run/parts/part.3", Options: []string{"--transfers=8"}}
-	want = []string{"rclone", "copy", "--transfers=8", "--use-json-log", "--stats-log-level", "NOTICE", "--files-from-raw", "/run/parts/part.3", "/src", "oci:b/p"}
+	want = []string{"rclone", "copy", "--stats", "30s", "--transfers=8", "--use-json-log", "--stats-log-level", "NOTICE", "--files-from-raw", "/run/parts/part.3", "/src", "oci:b/p"}
 	if got := (Rclone{}).Argv(job); !reflect.DeepEqual(got, want) {
 		t.Errorf("rclone argv = %q; want %q", got, want)
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,15 +62,39 @@ func job(p *plan.Plan, partFile string) tool.Job {
 }
 
 // PodArgv is the container argv of a transfer pod: partsync itself, which
-// runs toolArgv and writes the status file. Without toolArgv (a
-// WorkflowTemplate, where the plan exists only at run time) the pod builds
-// the argv from plan.json with Command, like the local executor.
-func PodArgv(dir plan.Dir, index, attempt string, toolArgv []string) []string {
-	argv := []string{"partsync", "transfer", "--run-dir", string(dir), "--part", index, "--attempt", attempt}
+// runs toolArgv, writes the status file, and writes what the tool sent to
+// outputsDir for Argo's output parameters (OutputFiles). Without toolArgv
+// (a WorkflowTemplate, where the plan exists only at run time) the pod
+// builds the argv from plan.json with Command, like the local executor.
+func PodArgv(dir plan.Dir, index, attempt, outputsDir string, toolArgv []string) []string {
+	argv := []string{"partsync", "transfer", "--run-dir", string(dir), "--part", index, "--attempt", attempt, "--outputs-dir", outputsDir}
 	if len(toolArgv) == 0 {
 		return argv
 	}
 	return append(append(argv, "--"), toolArgv...)
+}
+
+// The files a transfer pod writes to its outputs directory, whatever the
+// outcome: the files and bytes the tool reported it sent (0 when it
+// reported nothing), for Argo's output parameters and template metrics.
+const (
+	SentFilesOutput = "sent-files"
+	SentBytesOutput = "sent-bytes"
+)
+
+// WriteOutputs writes st's sent files and bytes to dir (SentFilesOutput,
+// SentBytesOutput).
+func WriteOutputs(dir string, st *plan.Status) error {
+	var sent plan.Sent
+	if st != nil && st.Sent != nil {
+		sent = *st.Sent
+	}
+	for name, n := range map[string]int64{SentFilesOutput: sent.Files, SentBytesOutput: sent.Bytes} {
+		if err := plan.WriteFileAtomic(filepath.Join(dir, name), []byte(strconv.FormatInt(n, 10)+"\n")); err != nil {
+			return fmt.Errorf("outputs: %w", err)
+		}
+	}
+	return nil
 }
 
 // Spec is one attempt at one partition.
@@ -81,6 +106,10 @@ type Spec struct {
 	Env      []string  // added to this process's environment
 	Executor string    // "local" or "pod"
 	Output   io.Writer // receives the tool's stdout and stderr
+	// ProgressFile, when set, receives the partition's files done and
+	// files as "N/M" while the tool runs (progress.go): Argo's
+	// ARGO_PROGRESS_FILE.
+	ProgressFile string
 }
 
 // errorLines is how many lines of the tool's error output a status keeps.
@@ -108,7 +137,10 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 	start := time.Now()
 	st.Started = plan.Stamp(start)
 
+	progress := newProgressFile(s.ProgressFile, part.Files, s.Output)
+	progress.report(0)
 	if upToDate(p, s.Part) { // uptodate.go: rsync would change nothing
+		progress.finish(true)
 		st.OK, st.UpToDate = true, true
 		st.Seconds = time.Since(start).Seconds()
 		st.Finished = plan.Stamp(time.Now())
@@ -126,6 +158,7 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 	}
 	meter := tool.NewMeter(p.Tool, p.ToolOptions, s.Output, io.MultiWriter(errTail, vanished)) // what the tool really sent (tool/stats.go)
 	cmd.Stdout, cmd.Stderr = meter.Stdout(), meter.Stderr()
+	meter.Progress(part.Files, progress.report)
 	// Let the tool finish its current file on cancel; kill it if it lingers.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
@@ -154,6 +187,7 @@ func Run(ctx context.Context, p *plan.Plan, s Spec) (*plan.Status, error) {
 			return st, fmt.Errorf("part %d: %w", s.Part, err)
 		}
 	}
+	progress.finish(st.OK) // vanished files (checkVanished) may have made it ok
 	if err := plan.SaveStatus(s.Dir, st); err != nil {
 		return st, fmt.Errorf("part %d: %w", s.Part, err)
 	}

@@ -154,7 +154,7 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 	retry := retryStrategy(intstr.FromString(param(ParamRetries)), param(ParamBackoff))
 	// The form's transfer, its partition given by the Argo tag part.
 	formTransfer := func(part string) wfv1.Template {
-		tmpl := o.transferTemplate(workflowNameExpr, transfer.PodArgv(dir, part, attemptExpr, nil), mounts, rclone, retry)
+		tmpl := o.transferTemplate(workflowNameExpr, transfer.PodArgv(dir, part, attemptExpr, scratchDir, nil), mounts, rclone, retry)
 		tmpl.Container.Resources = corev1.ResourceRequirements{} // the form's, in formResources
 		tmpl.PodSpecPatch = formResources()
 		return tmpl
@@ -205,6 +205,7 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 		o.outcomeTemplate(workflowNameExpr, dir, mounts), o.dirsTemplate(workflowNameExpr, dir, mounts, rclone, retry),
 		childrenTemplate(), childTmpl) // the split branch last: the chart appends it
 	spec.Arguments = wfv1.Arguments{Parameters: t.parameters(o)}
+	spec.Metrics = runMetrics(workflowNameExpr) // metrics.go
 	spec.Synchronization = formMutex(t.SharedDir)
 	spec.PodSpecPatch = formPodSpecPatch()
 	spec.WorkflowMetadata = &wfv1.WorkflowMetadata{

@@ -77,6 +77,7 @@ func Build(p *plan.Plan, o Options) (*wfv1.Workflow, error) {
 	}
 	o.addVerifySteps(&wf.Spec, p, mounts, false)
 	wf.Spec.Parallelism = ptr(int64(o.Jobs))
+	wf.Spec.Metrics = runMetrics(p.RunID) // metrics.go
 	wf.Spec.Synchronization = destinationMutex(path.Dir(p.RunDir), p.Destination)
 	o.secure(&wf.Spec)
 	return wf, nil
@@ -139,6 +140,8 @@ func (o Options) transferTemplate(runID string, argv []string, mounts []corev1.V
 		Affinity:      o.Pods.transferAffinity(runID),
 		RetryStrategy: retry,
 		Container:     o.container(argv, mounts, rclone),
+		Outputs:       transferOutputs(),      // metrics.go
+		Metrics:       transferMetrics(runID), // metrics.go
 	}
 	t.Container.Resources = resources(o.Pods.Requests, o.Pods.Limits)
 	return t
@@ -344,7 +347,7 @@ func (o Options) transferOf(p *plan.Plan, part string, mounts []corev1.VolumeMou
 	if err != nil {
 		return wfv1.Template{}, err
 	}
-	podArgv := transfer.PodArgv(p.Dir(), part, attemptExpr, toolArgv)
+	podArgv := transfer.PodArgv(p.Dir(), part, attemptExpr, scratchDir, toolArgv)
 	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
 	return o.transferTemplate(p.RunID, podArgv, mounts, p.Tool == "rclone", retry), nil
 }

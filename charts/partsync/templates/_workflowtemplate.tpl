@@ -103,6 +103,18 @@ spec:
         description: {{ `A patch of every pod's spec in JSON, as Argo's podSpecPatch (containers by name; partsync's is "main"), e.g. {"nodeSelector":{"pool":"transfer"}}. Blank patches nothing.` | quote }}
   entrypoint: main
   onExit: record-outcome
+  # The run's duration when it ended, by status, on the controller's metrics
+  # endpoint (docs/argo.md, "Metrics").
+  metrics:
+    prometheus:
+      - name: partsync_run_duration_seconds
+        help: Duration of a partsync run when it ended, seconds, by status
+        labels:
+          - {key: run_id, value: {{`"{{workflow.name}}"`}}}
+          - {key: status, value: {{`"{{workflow.status}}"`}}}
+        gauge:
+          value: {{`"{{workflow.duration}}"`}}
+          realtime: false
   serviceAccountName: {{ include "partsync.serviceAccountName" . }}
   podGC:
     strategy: OnPodSuccess
@@ -351,7 +363,47 @@ spec:
           - {{`"{{inputs.parameters.part}}"`}}
           - --attempt
           - {{`"{{retries}}"`}}
+          - --outputs-dir
+          - /var/tmp/partsync
         {{- include "partsync.rcloneEnv" . | nindent 8 }}
+      # What the tool sent, for the metrics below (0 when the pod wrote nothing).
+      outputs:
+        parameters:
+          - name: sent-files
+            description: files the tool sent (its own statistics)
+            valueFrom: {path: /var/tmp/partsync/sent-files, default: "0"}
+          - name: sent-bytes
+            description: bytes the tool sent (its own statistics)
+            valueFrom: {path: /var/tmp/partsync/sent-bytes, default: "0"}
+      # Labelled by run and status, never by partition (docs/argo.md, "Metrics").
+      metrics:
+        prometheus:
+          - name: partsync_sent_bytes
+            help: Bytes the transfer tools sent, as they report it
+            labels:
+              - {key: run_id, value: {{`"{{workflow.name}}"`}}}
+              - {key: status, value: {{`"{{status}}"`}}}
+            counter: {value: {{`"{{outputs.parameters.sent-bytes}}"`}}}
+          - name: partsync_sent_files
+            help: Files the transfer tools sent, as they report it
+            labels:
+              - {key: run_id, value: {{`"{{workflow.name}}"`}}}
+              - {key: status, value: {{`"{{status}}"`}}}
+            counter: {value: {{`"{{outputs.parameters.sent-files}}"`}}}
+          - name: partsync_partitions
+            help: Transfer attempts ended, by status
+            labels:
+              - {key: run_id, value: {{`"{{workflow.name}}"`}}}
+              - {key: status, value: {{`"{{status}}"`}}}
+            counter: {value: "1"}
+          - name: partsync_partition_duration_seconds
+            help: Duration of a transfer attempt, seconds
+            labels:
+              - {key: run_id, value: {{`"{{workflow.name}}"`}}}
+              - {key: status, value: {{`"{{status}}"`}}}
+            histogram:
+              value: {{`"{{duration}}"`}}
+              buckets: [5, 60, 300, 1800, 7200, 28800, 86400]
 
     # The exit handler: writes outcome.json in the run directory.
     - name: record-outcome
@@ -424,7 +476,7 @@ creates it (generator/workflow childOf): given the WorkflowTemplate's spec, the
 transfer template with the container defaults merged in, its partition an
 expression of its own input, its requests and limits the parent's input, run
 withSequence over the parent's range; the spec's pods, volumes and knobs
-without the form, the mutex and the exit handler, which stay with the parent.
+without the form, the mutex, the run's metric and the exit handler, which stay with the parent.
 */ -}}
 {{- define "partsync.childWorkflow" -}}
 {{- $spec := . }}
@@ -443,7 +495,7 @@ without the form, the mutex and the exit handler, which stay with the parent.
 {{- $_ := set $transfer "podSpecPatch" "{{inputs.parameters.resources-patch}}" }}
 {{- $step := dict "name" "transfer" "template" "transfer" "arguments" (dict "parameters" (list (dict "name" "part" "value" "{{item}}"))) "withSequence" (dict "start" "{{inputs.parameters.first}}" "end" "{{inputs.parameters.last}}") }}
 {{- $main := dict "name" "main" "steps" (list (list $step)) }}
-{{- $childSpec := omit $spec "arguments" "synchronization" "workflowMetadata" "onExit" "templateDefaults" "templates" "podSpecPatch" }}
+{{- $childSpec := omit $spec "arguments" "synchronization" "workflowMetadata" "onExit" "templateDefaults" "templates" "podSpecPatch" "metrics" }}
 {{- $_ := set $childSpec "podSpecPatch" "{{inputs.parameters.pod-spec-patch}}" }}
 {{- $_ := set $childSpec "templates" (list $main $transfer) }}
 {{- $labels := dict "app.kubernetes.io/name" "partsync" "app.kubernetes.io/managed-by" "partsync" "partsync.io/parent" "{{workflow.name}}" "partsync.io/role" "child" "partsync.io/run-id" "{{workflow.name}}" "partsync.io/tool" "{{workflow.parameters.tool}}" }}

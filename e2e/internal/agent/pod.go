@@ -78,12 +78,15 @@ func (a *Agent) runPod(ctx context.Context, pod *corev1.Pod) error {
 	if err := cmd.Start(); err != nil {
 		return a.finish(ctx, pod, main, started, 128, "ContainerCannotRun", err.Error())
 	}
+	stopProgress := a.monitorProgress(ctx, pod, spec) // progress.go: the wait container's job
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
 	var werr error
 	select {
 	case werr = <-waited:
+		stopProgress()
 	case <-ctx.Done():
+		stopProgress()
 		// Pod deleted or agent stopping: end the process tree, as a kubelet
 		// kills the container.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -520,18 +523,12 @@ func (a *Agent) reportOutputs(ctx context.Context, pod *corev1.Pod, spec sandbox
 		}
 		result.Outputs = outs
 	}
-	var owners []metav1.OwnerReference
-	for _, o := range pod.OwnerReferences {
-		if o.Kind == "Workflow" {
-			owners = append(owners, metav1.OwnerReference{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Name, UID: o.UID})
-		}
-	}
 	tr := &wfv1.WorkflowTaskResult{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            nodeID,
 			Namespace:       pod.Namespace,
 			Labels:          map[string]string{argoWorkflowLabel: wfName, argoOutputsCompleted: "true"},
-			OwnerReferences: owners,
+			OwnerReferences: workflowOwners(pod),
 		},
 		NodeResult: result,
 	}
@@ -554,6 +551,17 @@ func (a *Agent) reportOutputs(ctx context.Context, pod *corev1.Pod, spec sandbox
 		return fmt.Errorf("task result %s: %w", nodeID, err)
 	}
 	return nil
+}
+
+// workflowOwners are the pod's Workflow owners, as a task result's owners.
+func workflowOwners(pod *corev1.Pod) []metav1.OwnerReference {
+	var owners []metav1.OwnerReference
+	for _, o := range pod.OwnerReferences {
+		if o.Kind == "Workflow" {
+			owners = append(owners, metav1.OwnerReference{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Name, UID: o.UID})
+		}
+	}
+	return owners
 }
 
 // podTemplate decodes the template Argo passes to its executor in the

@@ -49,6 +49,7 @@ const (
 	kcmPort        = 10257
 	kwokPort       = 10247
 	controllerPort = 6060
+	metricsPort    = 9090 // the controller's Prometheus metrics
 )
 
 // AgentNode is the name of the Node served by the test node agent.
@@ -182,6 +183,9 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 
 // LogDir is where each process writes its log.
 func (s *Stack) LogDir() string { return filepath.Join(s.cfg.WorkDir, "logs") }
+
+// MetricsURL is the workflow controller's Prometheus metrics endpoint.
+func (s *Stack) MetricsURL() string { return fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort) }
 
 // AgentWorkDir holds the node agent's per-pod directories and container logs.
 func (s *Stack) AgentWorkDir() string { return filepath.Join(s.cfg.WorkDir, "agent") }
@@ -493,8 +497,10 @@ func (s *Stack) startKCM(ctx context.Context) error {
 	return s.waitFor(ctx, p, "healthz", httpCheck(insecureClient(), fmt.Sprintf("https://127.0.0.1:%d/healthz", kcmPort), nil))
 }
 
-// controllerConfig is the workflow-controller ConfigMap: metrics and
-// telemetry servers off (they would listen on every interface too), and
+// controllerConfig is the workflow-controller ConfigMap: the Prometheus
+// metrics server on, plain HTTP on metricsPort (it listens on every
+// interface, which in the suite's private network namespace is loopback
+// alone), the telemetry server off, and
 // the executor's securityContext an operator sets so that Argo's own init
 // and wait containers pass Pod Security "restricted": Argo v3.7.18 gives
 // them Config.Executor.SecurityContext and nothing else
@@ -503,7 +509,7 @@ func (s *Stack) startKCM(ctx context.Context) error {
 // values of MinimalCtrSC, Argo's own locked-down executor context.
 func controllerConfig() map[string]string {
 	return map[string]string{
-		"metricsConfig":   "enabled: false\n",
+		"metricsConfig":   fmt.Sprintf("enabled: true\nsecure: false\nport: %d\npath: /metrics\n", metricsPort),
 		"telemetryConfig": "enabled: false\n",
 		"executor": `securityContext:
   runAsNonRoot: true
@@ -532,6 +538,11 @@ func (s *Stack) startController(ctx context.Context) error {
 			"LEADER_ELECTION_DISABLE=true",
 			// What Argo's own e2e suite uses: requeue after 1 s, not 10.
 			"DEFAULT_REQUEUE_TIME=1s",
+			// Pods report their progress file every second (Argo's
+			// default: every minute), read every 250 ms (3 s): the
+			// controller passes both to the pods' executor, the agent.
+			"ARGO_PROGRESS_PATCH_TICK_DURATION=1s",
+			"ARGO_PROGRESS_FILE_TICK_DURATION=250ms",
 		},
 		s.bin("workflow-controller"),
 		"--kubeconfig="+s.Kubeconfig,
