@@ -26,3 +26,24 @@ func TestWriterSplitsLines(t *testing.T) {
 		t.Errorf("lines %q, want %q", got, want)
 	}
 }
+
+// TestWriterCR: with CR, a '\r' ends a line too (rsync's progress lines),
+// handed on with it; without, it is part of the line.
+func TestWriterCR(t *testing.T) {
+	for _, c := range []struct {
+		cr   bool
+		want []string
+	}{
+		{true, []string{"\r", " 1 50%\r", " 2 100%\n", "Number: 2\n"}},
+		{false, []string{"\r 1 50%\r 2 100%\n", "Number: 2\n"}},
+	} {
+		var got []string
+		w := &Writer{Line: func(l []byte) { got = append(got, string(l)) }, CR: c.cr}
+		for _, p := range []string{"\r 1 5", "0%\r 2 100%\nNum", "ber: 2\n"} {
+			_, _ = w.Write([]byte(p))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("CR %v: lines %q, want %q", c.cr, got, c.want)
+		}
+	}
+}
