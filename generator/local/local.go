@@ -9,8 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
-	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -19,7 +17,6 @@ import (
 	"github.com/partsync/partsync/generator/finish"
 	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
-	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/transfer"
 	"github.com/partsync/partsync/generator/verify"
 )
@@ -276,8 +273,6 @@ func attempts(ctx context.Context, p *plan.Plan, part int, argv []string, o Opti
 		return nil, fmt.Errorf("%s: open log: %w", name, err)
 	}
 	defer func() { _ = logFile.Close() }()
-	// The -n workers' tools share this machine's processors (tool/cpushare.go).
-	env := slices.Concat(o.Env, tool.CPUShareEnv(p.Tool, runtime.GOMAXPROCS(0), o.Jobs, slices.Concat(os.Environ(), o.Env)))
 	var st *plan.Status
 	var seconds float64
 	for attempt := 0; attempt <= o.Retries; attempt++ {
@@ -285,7 +280,7 @@ func attempts(ctx context.Context, p *plan.Plan, part int, argv []string, o Opti
 			break
 		}
 		_, _ = fmt.Fprintf(logFile, "# partsync: %s attempt %d: %q\n", name, attempt+1, argv)
-		st, err = transfer.Run(ctx, p, transfer.Spec{Dir: p.Dir(), Part: part, Attempt: attempt, Argv: argv, Env: env, Executor: "local", Output: logFile})
+		st, err = transfer.Run(ctx, p, transfer.Spec{Dir: p.Dir(), Part: part, Attempt: attempt, Argv: argv, Env: o.Env, Executor: "local", Output: logFile})
 		final := err == nil || !errors.Is(err, transfer.ErrTransfer) || attempt == o.Retries || ctx.Err() != nil
 		if st != nil {
 			seconds += st.Seconds
