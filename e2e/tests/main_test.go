@@ -172,6 +172,7 @@ func TestE2E(t *testing.T) {
 		{"WorkflowTemplateFromUI", testWorkflowTemplateFromUI},
 		{"SplitWorkflowOfWorkflows", testSplitWorkflowOfWorkflows},
 		{"SplitFromTemplate", testSplitFromTemplate},
+		{"VerifyStep", testVerifyStep},
 		{"HelmChartApplies", testHelmChart},
 		{"KWOKFanOut1000", testKWOKFanOut},
 	}
