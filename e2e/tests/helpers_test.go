@@ -485,8 +485,14 @@ type podRecorder struct {
 // submitting.
 func (s *suite) recordPods(t *testing.T, name string) *podRecorder {
 	t.Helper()
+	return s.recordPodsWith(t, "workflows.argoproj.io/workflow="+name)
+}
+
+// recordPodsWith starts watching the pods the label selector selects.
+func (s *suite) recordPodsWith(t *testing.T, selector string) *podRecorder {
+	t.Helper()
 	w, err := s.stack.Kube.CoreV1().Pods(s.ns).Watch(context.Background(), metav1.ListOptions{
-		LabelSelector: "workflows.argoproj.io/workflow=" + name,
+		LabelSelector: selector,
 	})
 	if err != nil {
 		t.Fatalf("watch pods: %v", err)

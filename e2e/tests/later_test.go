@@ -6,7 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -22,16 +26,10 @@ import (
 // in the cluster and hands the partition count over an output parameter
 // (read from a file by the node agent, as Argo's wait container does).
 func testWorkflowTemplateFromUI(t *testing.T, s *suite) {
-	ctx := context.Background()
 	if !s.partsyncHas(t, "WorkflowTemplate", "template", "--help") {
 		t.Skip("pending: this partsync has no `template` command")
 	}
-	if s.imageUser == 0 {
-		t.Skip("the template's pods ask for runAsNonRoot, which an image without USER (" + envUser + "=0) cannot satisfy")
-	}
-	if err := s.stack.EnsureServiceAccount(ctx, s.ns, serviceAccount); err != nil {
-		t.Fatal(err)
-	}
+	s.needTemplatePods(t)
 	_, vols := s.volumes(t, "src", "dst", "shared")
 	makeTree(t, vols["src"].Local, 5, 8, 16<<10)
 	const jobs, name = 2, "partsync-e2e-template"
@@ -129,11 +127,38 @@ func (s *suite) submitFromTemplate(t *testing.T, name, src, dst string) string {
 			}},
 		},
 	}}
-	created, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(s.ns).Create(context.Background(), wf, metav1.CreateOptions{FieldValidation: "Strict"})
-	if err != nil {
-		t.Fatalf("submit from template: %v", err)
+	ctx := context.Background()
+	// The controller reads templates through its informer, which can lag
+	// the API server for a moment after the template was created (seen when
+	// a template scenario is the first after the stack starts): a workflow
+	// submitted then ends at once in Error "… not found". Submit again then,
+	// as a person would.
+	for try := 1; ; try++ {
+		created, err := s.stack.Dynamic.Resource(workflowGVR()).Namespace(s.ns).Create(ctx, wf, metav1.CreateOptions{FieldValidation: "Strict"})
+		if err != nil {
+			t.Fatalf("submit from template: %v", err)
+		}
+		got := s.waitStarted(t, created.GetName())
+		if try == 5 || got.Status.Phase != wfv1.WorkflowError || !strings.Contains(got.Status.Message, "workflowtemplates.argoproj.io \""+name+"\" not found") {
+			return created.GetName()
+		}
+		t.Logf("the controller did not know template %s yet (%s); submitting again", name, got.Status.Message)
+		time.Sleep(time.Second)
 	}
-	return created.GetName()
+}
+
+// waitStarted waits until the controller has given workflow name a phase.
+func (s *suite) waitStarted(t *testing.T, name string) *wfv1.Workflow {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		wf, err := s.stack.Argo.ArgoprojV1alpha1().Workflows(s.ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get workflow %s: %v", name, err)
+		}
+		if wf.Status.Phase != "" || time.Now().After(deadline) {
+			return wf
+		}
+	}
 }
 
 func decodeAll(t *testing.T, data []byte) []*unstructured.Unstructured {
@@ -143,4 +168,16 @@ func decodeAll(t *testing.T, data []byte) []*unstructured.Unstructured {
 		t.Fatalf("decode YAML: %v\n%s", err, data)
 	}
 	return objs
+}
+
+// needTemplatePods skips a scenario of the WorkflowTemplate's non-root pods
+// when the image runs as root, and makes the service account they name.
+func (s *suite) needTemplatePods(t *testing.T) {
+	t.Helper()
+	if s.imageUser == 0 {
+		t.Skip("the template's pods ask for runAsNonRoot, which an image without USER (" + envUser + "=0) cannot satisfy")
+	}
+	if err := s.stack.EnsureServiceAccount(context.Background(), s.ns, serviceAccount); err != nil {
+		t.Fatal(err)
+	}
 }

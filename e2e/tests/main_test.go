@@ -175,6 +175,7 @@ func TestE2E(t *testing.T) {
 		{"VerifyStep", testVerifyStep},
 		{"HelmChartApplies", testHelmChart},
 		{"KWOKFanOut1000", testKWOKFanOut},
+		{"KWOKSplitFromTemplate100k", testKWOKSplitFromTemplate},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

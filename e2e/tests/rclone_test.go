@@ -221,12 +221,7 @@ func testRcloneS3Workflow(t *testing.T, s *suite) {
 // restricted namespace: the scan and the uploads run as the image's
 // non-root user and every byte lands in the bucket.
 func testRcloneS3FromTemplate(t *testing.T, s *suite) {
-	if s.imageUser == 0 {
-		t.Skip("the template's pods ask for runAsNonRoot, which an image without USER (" + envUser + "=0) cannot satisfy")
-	}
-	if err := s.stack.EnsureServiceAccount(context.Background(), s.ns, serviceAccount); err != nil {
-		t.Fatal(err)
-	}
+	s.needTemplatePods(t)
 	const bucket, prefix = "partsync-tmpl", "copy/"
 	be, _ := s.s3Remote(t, bucket, "rclone-s3-tmpl")
 	_, vols := s.volumes(t, "src", "shared")

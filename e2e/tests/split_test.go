@@ -64,13 +64,7 @@ func testSplitWorkflowOfWorkflows(t *testing.T, s *suite) {
 // Workflows, each partition runs once across them, all children together
 // hold the parent's jobs semaphore, and the bytes arrive at DST.
 func testSplitFromTemplate(t *testing.T, s *suite) {
-	ctx := context.Background()
-	if s.imageUser == 0 {
-		t.Skip("the template's pods ask for runAsNonRoot, which an image without USER (" + envUser + "=0) cannot satisfy")
-	}
-	if err := s.stack.EnsureServiceAccount(ctx, s.ns, serviceAccount); err != nil {
-		t.Fatal(err)
-	}
+	s.needTemplatePods(t)
 	_, vols := s.volumes(t, "src", "dst", "shared")
 	makeTree(t, vols["src"].Local, 4, 6, 16<<10)
 	const jobs, maxParts, name = 2, 4, "partsync-e2e-split"
@@ -91,9 +85,7 @@ func testSplitFromTemplate(t *testing.T, s *suite) {
 	if children < 2 {
 		t.Fatalf("%d partitions make %d children; the test needs several", parts, children)
 	}
-	if own := transferAttempts(t, parent, transferTemplate); len(own) != 0 {
-		t.Errorf("the parent ran %d partitions itself; a split run runs them in its children", len(own))
-	}
+	checkNoOwnTransfers(t, parent)
 	all := s.childAttempts(t, parent, children)
 	for _, p := range seq(parts) {
 		if n := len(all[p]); n != 1 {
@@ -138,4 +130,25 @@ func (s *suite) childAttempts(t *testing.T, parent *wfv1.Workflow, want int) map
 		}
 	}
 	return all
+}
+
+// checkNoOwnTransfers checks that the parent of a split run runs no
+// partition itself and that its plain fan-out is at most one Skipped node.
+// Argo 3.7.18 resolves a step's `when` before expanding its items, so the
+// false `when` alone makes one node; controllers that expanded first (argo
+// issue 4784) made one Skipped node per item, 100,000 of them at 100k
+// partitions, which the fan-out's count of 0 when split prevents there.
+func checkNoOwnTransfers(t *testing.T, parent *wfv1.Workflow) {
+	t.Helper()
+	byType := map[wfv1.NodeType]int{}
+	total := 0
+	for _, n := range parent.Status.Nodes {
+		if n.TemplateName == transferTemplate {
+			byType[n.Type]++
+			total++
+		}
+	}
+	if byType[wfv1.NodeTypePod] != 0 || total > 1 {
+		t.Errorf("the parent has transfer nodes %v; a split run's parent runs no partition and its plain fan-out is at most one Skipped node", byType)
+	}
 }

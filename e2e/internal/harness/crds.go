@@ -46,7 +46,9 @@ func (s *Stack) applyCRDs(ctx context.Context) error {
 			names = append(names, o.GetName())
 		}
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	// Generous: on 2 loaded cores the API server took over a minute to
+	// establish Argo's full CRDs (a run at load 30 timed out at 60 s).
+	deadline := time.Now().Add(3 * time.Minute)
 	for _, n := range names {
 		for {
 			crd, err := s.APIExt.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, n, metav1.GetOptions{})
