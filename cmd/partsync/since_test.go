@@ -127,13 +127,14 @@ func TestIncrementalRun(t *testing.T) {
 				put := map[string]bool{}
 				for _, r := range cc.s3.RequestLog()[before:] {
 					method, path, _ := strings.Cut(strings.TrimSuffix(r, "?"), " ")
+					path, _, _ = strings.Cut(path, "?") // v1.76.0 PUTs with ?x-id=PutObject
 					switch {
 					case method == "GET" && strings.Contains(r, "?") && !strings.HasSuffix(r, "?"):
 						t.Errorf("the re-run listed the bucket: %s", r)
 					case method == "PUT":
 						put[path] = true
 					case method == "HEAD" && strings.HasPrefix(path, "/bucket/copy/") && !put[path]:
-						// (rclone 1.60 reads an object back after its upload: that is no check of DST)
+						// (rclone reads an object back after its upload: that is no check of DST)
 						t.Errorf("the re-run asked the bucket for an object before copying it: %s", r)
 					}
 				}
