@@ -214,6 +214,7 @@ func clusterOptions(c *cli.Context) (workflow.Options, error) {
 		Backoff:        c.Duration("backoff"),
 		MaxPartitions:  c.Int("max-partitions"), // 0 where the flag is absent (template): no split
 		Verify:         c.Bool("verify"),
+		VerifyChecksum: c.Bool(verifyChecksumName),
 	}
 	var errs []error
 	for _, v := range c.StringSlice("pvc") {

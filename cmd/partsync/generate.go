@@ -20,7 +20,7 @@ func generateCommand(s Streams) *cli.Command {
 		Name:      "generate",
 		Usage:     "scan SRC, write the run directory, and print an Argo Workflow that copies it to DST",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(append(planFlags(), sizingFlags()...), clusterFlags(version)...), append([]cli.Flag{summaryFlag(), bwLimitFlag(), generateVerifyFlag()}, deleteFlags()...)...),
+		Flags:     append(append(append(planFlags(), sizingFlags()...), clusterFlags(version)...), append([]cli.Flag{summaryFlag(), bwLimitFlag(), generateVerifyFlag(), verifyChecksumFlag()}, deleteFlags()...)...),
 		Action: func(c *cli.Context) error {
 			req, checked, err := request(c, version)
 			wopts, werr := clusterOptions(c)

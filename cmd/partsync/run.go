@@ -24,7 +24,7 @@ func runCommand(s Streams) *cli.Command {
 		Name:      "run",
 		Usage:     "scan SRC and copy it to DST on this machine with -n workers, running the argv a workflow pod runs",
 		ArgsUsage: "SRC DST",
-		Flags:     append(append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil), allowUnreadableFlag(), runVerifyFlag()), append(deleteFlags(), verbosityFlags()...)...),
+		Flags:     append(append(append(runPlanFlags(), sizingFlags()...), resumeFlag(), dryRunFlag(), bwLimitFlag(), outputFlag(nil), allowUnreadableFlag(), runVerifyFlag(), verifyChecksumFlag()), append(deleteFlags(), verbosityFlags()...)...),
 		Action: func(c *cli.Context) error {
 			format, err := outputFormat(c)
 			if err = errors.Join(err, checkVerbosity(c)); err != nil {
@@ -60,7 +60,7 @@ func runCommand(s Streams) *cli.Command {
 
 // poolOptions reads the local executor's flags.
 func poolOptions(c *cli.Context) local.Options {
-	o := local.Options{Jobs: c.Int("jobs"), Retries: c.Int("retries"), Backoff: c.Duration("backoff"), Verify: c.Bool("verify")}
+	o := local.Options{Jobs: c.Int("jobs"), Retries: c.Int("retries"), Backoff: c.Duration("backoff"), Verify: c.Bool("verify") || c.Bool(verifyChecksumName), Checksum: c.Bool(verifyChecksumName)}
 	if cfg := c.String("rclone-config"); cfg != "" {
 		o.Env = []string{"RCLONE_CONFIG=" + cfg}
 	}

@@ -85,6 +85,15 @@ func generateVerifyFlag() cli.Flag {
 		Usage: "after every partition and the directory step, compare DST with the run (size and mtime): one pod per partition, -n at once, then a step that writes verify.json and fails the workflow (exit 5) on any difference; a split run verifies in one pod of the parent"}
 }
 
+// verifyChecksumName is the flag of run and generate that verifies content.
+const verifyChecksumName = "verify-checksum"
+
+// verifyChecksumFlag is run's and generate's --verify-checksum.
+func verifyChecksumFlag() cli.Flag {
+	return &cli.BoolFlag{Name: verifyChecksumName, EnvVars: env(verifyChecksumName),
+		Usage: "--verify comparing content, as partsync verify --checksum does (rsync --checksum; rclone check with the hashes both sides keep): reads every byte on both sides; implies --verify"}
+}
+
 // verifyOptions reads the verify command's flags.
 func verifyOptions(c *cli.Context, checksum bool) verify.Options {
 	o := verify.Options{Jobs: c.Int("jobs"), Checksum: checksum}

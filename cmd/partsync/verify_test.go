@@ -213,3 +213,44 @@ func TestVerifyPodSteps(t *testing.T) {
 		t.Errorf("outcome.json verify %+v; want not ok, 1 differing", o.Verify)
 	}
 }
+
+// TestRunVerifyChecksum: a byte changed at DST with its size and mtime kept
+// passes run --verify (size and mtime, and rsync finds the file up to date)
+// and fails run --verify-checksum, which names it in verify.json and exits 5.
+func TestRunVerifyChecksum(t *testing.T) {
+	cc := newCopyCase(t, "rsync")
+	mustPartsync(t, append(append([]string{"run", "--run-id", "first"}, cc.args...), cc.src, cc.dst)...)
+	var spoiled string
+	for _, rel := range slices.Sorted(maps.Keys(manifest(t, cc.src))) {
+		if fi, err := os.Lstat(filepath.Join(cc.dst, rel)); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+			spoiled = rel
+			break
+		}
+	}
+	path := filepath.Join(cc.dst, spoiled)
+	fi, err := os.Stat(path)
+	must(t, err)
+	data, err := os.ReadFile(path)
+	must(t, err)
+	data[0] ^= 0xff
+	must(t, os.WriteFile(path, data, fi.Mode().Perm()))
+	must(t, os.Chtimes(path, fi.ModTime(), fi.ModTime()))
+
+	// --no-since: a full run, whose partitions list every file.
+	blind := partsync(context.Background(), append(append([]string{"run", "--no-since", "--verify", "--run-id", "size"}, cc.args...), cc.src, cc.dst)...)
+	if blind.code != ExitOK {
+		t.Fatalf("run --verify, size and mtime kept: %s", blind)
+	}
+	res := partsync(context.Background(), append(append([]string{"run", "--no-since", "--verify-checksum", "--run-id", "content"}, cc.args...), cc.src, cc.dst)...)
+	raw, err := os.ReadFile(filepath.Join(cc.shared, "content", "verify.json"))
+	must(t, err)
+	var v plan.Verify
+	must(t, json.Unmarshal(raw, &v))
+	if res.code != ExitFailed || !v.Checksum || !slices.Equal(v.Differing, []string{spoiled}) || len(v.Missing)+len(v.Failed) != 0 {
+		t.Errorf("run --verify-checksum after a byte of %q changed at DST: exit %d, verify.json checksum %v differing %q missing %q failed %+v\n%s",
+			spoiled, res.code, v.Checksum, v.Differing, v.Missing, v.Failed, res)
+	}
+	if !strings.Contains(res.stderr, "partsync: verify content (content): ") && !strings.Contains(res.stderr, "(content)") {
+		t.Errorf("run --verify-checksum does not say it compared content:\n%s", res.stderr)
+	}
+}

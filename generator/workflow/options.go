@@ -40,6 +40,9 @@ type Options struct {
 	// Verify adds the steps that compare DST with the run after the
 	// directory step (verify.go).
 	Verify bool
+	// VerifyChecksum makes the verify steps compare content (verify
+	// --checksum), not only size and mtime; it implies Verify.
+	VerifyChecksum bool
 }
 
 // PVC, SecretRef and Identity are the parsed cluster flags

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"slices"
 	"strconv"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
@@ -35,22 +36,26 @@ const (
 // addVerifySteps appends the verify steps to spec's entry point, after the
 // steps it has; split says p runs in child workflows.
 func (o Options) addVerifySteps(spec *wfv1.WorkflowSpec, p *plan.Plan, mounts []corev1.VolumeMount, split bool) {
-	if !o.Verify {
+	if !o.Verify && !o.VerifyChecksum {
 		return
+	}
+	var checksum []string
+	if o.VerifyChecksum {
+		checksum = []string{"--checksum"}
 	}
 	rclone := p.Tool == "rclone"
 	retry := retryStrategy(intstr.FromInt32(int32(o.Retries)), o.Backoff.String())
 	dir := string(p.Dir())
 	main := &spec.Templates[0]
-	sumArgv := []string{"partsync", "verify", "--collect", dir}
+	sumArgv := slices.Concat([]string{"partsync", "verify", "--collect"}, checksum, []string{dir})
 	if split {
-		sumArgv = []string{"partsync", "verify", "-n", strconv.Itoa(o.Jobs), dir}
+		sumArgv = slices.Concat([]string{"partsync", "verify", "-n", strconv.Itoa(o.Jobs)}, checksum, []string{dir})
 	} else {
 		count := intstr.FromString(strconv.Itoa(p.Count()))
 		step := fanOut(count)
 		step.Name, step.Template = verifyName, verifyName
 		main.Steps = append(main.Steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{step}})
-		spec.Templates = append(spec.Templates, o.verifyTemplate(p.RunID, dir, mounts, rclone, retry))
+		spec.Templates = append(spec.Templates, o.verifyTemplate(p.RunID, dir, mounts, rclone, retry, checksum))
 	}
 	main = &spec.Templates[0]
 	main.Steps = append(main.Steps, wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: verifySumName, Template: verifySumName}}})
@@ -68,9 +73,9 @@ func (o Options) addVerifySteps(spec *wfv1.WorkflowSpec, p *plan.Plan, mounts []
 }
 
 // verifyTemplate compares one partition with DST: a transfer pod in all
-// but its argv and role.
-func (o Options) verifyTemplate(runID, dir string, mounts []corev1.VolumeMount, rclone bool, retry *wfv1.RetryStrategy) wfv1.Template {
-	t := o.transferTemplate(runID, []string{"partsync", "verify", "--part", partExpr, dir}, mounts, rclone, retry)
+// but its argv (with the flags in checksum) and role.
+func (o Options) verifyTemplate(runID, dir string, mounts []corev1.VolumeMount, rclone bool, retry *wfv1.RetryStrategy, checksum []string) wfv1.Template {
+	t := o.transferTemplate(runID, slices.Concat([]string{"partsync", "verify", "--part", partExpr}, checksum, []string{dir}), mounts, rclone, retry)
 	t.Name = verifyName
 	t.Metadata.Labels[LabelRole] = verifyName
 	return t

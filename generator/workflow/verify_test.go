@@ -72,6 +72,24 @@ func TestVerifySteps(t *testing.T) {
 	if sum.RetryStrategy == nil || sum.RetryStrategy.RetryPolicy != wfv1.RetryPolicyOnError {
 		t.Errorf("verify sum retry %+v: its exit code 5 must not be retried (OnError)", sum.RetryStrategy)
 	}
+
+	// --verify-checksum: the same steps, comparing content.
+	o.Verify, o.VerifyChecksum = false, true
+	wf, err = Build(p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stepNames(wf.GetTemplateByName(entrypoint)); !slices.Equal(got, []string{transferName, dirsName, verifyName, verifySumName}) {
+		t.Fatalf("steps with --verify-checksum: %q", got)
+	}
+	v, sum = mergedTemplate(t, wf.Spec, verifyName), mergedTemplate(t, wf.Spec, verifySumName)
+	if got, want := append(slices.Clone(v.Container.Command), v.Container.Args...), []string{"partsync", "verify", "--part", partExpr, "--checksum", p.RunDir}; !slices.Equal(got, want) {
+		t.Errorf("verify pod with --verify-checksum runs %q; want %q", got, want)
+	}
+	if got, want := append(slices.Clone(sum.Container.Command), sum.Container.Args...), []string{"partsync", "verify", "--collect", "--checksum", p.RunDir}; !slices.Equal(got, want) {
+		t.Errorf("verify sum with --verify-checksum runs %q; want %q", got, want)
+	}
+	lintDoc(t, "verify-checksum", buildDoc(t, p, o))
 }
 
 // TestVerifyStepSplitRun: a split run verifies in one pod of the parent,
