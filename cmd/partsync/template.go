@@ -29,7 +29,7 @@ func templateCommand(s Streams) *cli.Command {
 	flags = append(flags, slices.DeleteFunc(sizingFlags(), func(f cli.Flag) bool {
 		return !slices.Contains([]string{"auto", "max-partitions"}, f.Names()[0]) // the form's; the cost model keeps its defaults
 	})...)
-	flags = append(append(flags, bwLimitFlag()), deleteFlags()...)
+	flags = append(append(flags, bwLimitFlag(), generateVerifyFlag(), verifyChecksumFlag()), deleteFlags()...) // the form's defaults
 	flags = append(flags, clusterFlags(version)...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "name", Value: "partsync", EnvVars: env("template-name"), Usage: "name of the WorkflowTemplate"},

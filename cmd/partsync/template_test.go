@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,7 +64,9 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 	tree := buildSampleTree(t, src, 6, 20)
 	// --bwlimit: the form's default budget, 3 MiB/s, split over its 3 jobs by the scan.
 	// --delete: the form's delete is delete, and the dirs pod deletes an extra at DST.
-	args := []string{"template", "-n", "3", "--bwlimit", "3M", "--delete", "--max-delete", "9", "-f", "40", "-s", "256KiB", "--retries", "1", "--backoff", "1s",
+	// --verify-checksum: the form's verify is checksum; the verify pods and
+	// verify-sum compare content after the directory step.
+	args := []string{"template", "-n", "3", "--bwlimit", "3M", "--delete", "--max-delete", "9", "--verify-checksum", "-f", "40", "-s", "256KiB", "--retries", "1", "--backoff", "1s",
 		"--pvc", "src:" + srcMount, "--pvc", "dst:" + dstMount, "--pvc", "shared:" + sharedMount, "-d", filepath.Join(sharedMount, "runs")}
 	for _, x := range sampleExcludes {
 		args = append(args, "-x", x)
@@ -165,6 +168,25 @@ func TestTemplateRunsLikeArgo(t *testing.T) {
 	}
 	if _, err := os.Stat(extra); !os.IsNotExist(err) {
 		t.Errorf("the extra at DST after the mirror's dirs pod: %v", err)
+	}
+	// The form's verify: one pod per partition, then the sum.
+	if vars["workflow.parameters.verify"] != "checksum" {
+		t.Errorf("the form's verify defaults to %v; want checksum (--verify-checksum)", vars["workflow.parameters.verify"])
+	}
+	for i := range n {
+		podVars := map[string]any{"inputs.parameters.part": strconv.Itoa(i), "retries": "0"}
+		maps.Copy(podVars, vars)
+		if r := argoPod(t, tmpl("verify"), podVars, scratch); r.code != ExitOK {
+			t.Fatalf("verify pod %d: %s", i, r)
+		}
+	}
+	sumVars := map[string]any{"inputs.parameters.split": "false", "retries": "0"}
+	maps.Copy(sumVars, vars)
+	if r := argoPod(t, tmpl("verify-sum"), sumVars, scratch); r.code != ExitOK {
+		t.Fatalf("verify-sum pod: %s", r)
+	}
+	if v, ok, err := plan.LoadVerify(runDir); err != nil || !ok || !v.Checksum || v.Checked == 0 || v.Mismatches() != 0 {
+		t.Errorf("verify.json after the form's verify: %+v, %v, %v; want content compared, no mismatch", v, ok, err)
 	}
 	exitVars := map[string]any{"workflow.status": "Succeeded", "workflow.failures": "[]"}
 	for k, v := range vars {

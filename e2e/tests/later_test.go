@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/partsync/partsync/e2e/internal/harness"
+	runplan "github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/testtree"
 )
 
@@ -33,7 +34,9 @@ func testWorkflowTemplateFromUI(t *testing.T, s *suite) {
 	_, vols := s.volumes(t, "src", "dst", "shared")
 	makeTree(t, vols["src"].Local, 5, 8, 16<<10)
 	const jobs, name = 2, "partsync-e2e-template"
-	tmpl := s.templateFromPartsync(t, vols, vols["src"].Mount, vols["dst"].Mount, s.templateFlags(name, vols, jobs)...)
+	// --verify: the form's verify defaults to size-mtime, so the run ends
+	// with a verify pod per partition and their sum.
+	tmpl := s.templateFromPartsync(t, vols, vols["src"].Mount, vols["dst"].Mount, append(s.templateFlags(name, vols, jobs), "--verify")...)
 	// The template's pods scan and copy as the image's non-root user
 	// (runAsNonRoot): like an operator, give that user the volumes they
 	// write (hostPath and NFS volumes ignore fsGroup).
@@ -43,8 +46,21 @@ func testWorkflowTemplateFromUI(t *testing.T, s *suite) {
 		}
 	}
 	s.createTemplate(t, tmpl)
-	s.runFromTemplate(t, name, vols, vols["dst"].Mount, jobs)
+	runDir := runplan.Dir(s.runFromTemplate(t, name, vols, vols["dst"].Mount, jobs))
 	sameFiles(t, testtree.Files(t, vols["src"].Local), testtree.Files(t, vols["dst"].Local))
+	p, err := runplan.Load(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range p.Count() { // written by the verify pod of partition i
+		if v, ok, err := runplan.LoadVerifyPart(runDir, i); err != nil || !ok || v.Checked == 0 {
+			t.Errorf("verify/%d.json: %+v, %v, %v; want the form's verify pod's comparison", i, v, ok, err)
+		}
+	}
+	v, ok, err := runplan.LoadVerify(runDir)
+	if err != nil || !ok || v.Checksum || v.Mismatches() != 0 || v.Checked < int64(p.Totals.Files) {
+		t.Errorf("verify.json: %+v, %v, %v; want size and mtime compared for every file, no mismatch", v, ok, err)
+	}
 }
 
 // templateFromPartsync runs `partsync template` with argv's flags (the

@@ -69,6 +69,15 @@ const (
 	ParamMaxParts    = "max-partitions"
 	ParamDelete      = "delete"
 	ParamMaxDelete   = "max-delete"
+	ParamVerify      = "verify"
+)
+
+// Values of the form's verify: no verification, size and mtime
+// (--verify), content (--verify-checksum).
+const (
+	VerifySkip     = "skip"
+	VerifySize     = "size-mtime"
+	VerifyChecksum = "checksum"
 )
 
 // Values of the form's delete: DST's extras stay, or the run is a mirror
@@ -195,15 +204,18 @@ func BuildTemplate(o Options, t TemplateOptions) (metav1.Object, error) {
 			{Steps: []wfv1.WorkflowStep{{Name: jobsLimitName, Template: jobsLimitName}}},
 			{Steps: []wfv1.WorkflowStep{oneWorkflowStep(), splitStep()}},
 			dirsStep(),
+			{Steps: []wfv1.WorkflowStep{formVerifyStep()}},
+			{Steps: []wfv1.WorkflowStep{formVerifySumStep()}},
 		},
 	}
+	verifyTmpl, verifySum := o.formVerifyTemplates(dir, mounts, rclone, retry, transferTmpl)
 	podFlags, err := o.Pods.flags()
 	if err != nil {
 		return nil, err
 	}
 	spec := o.spec(main, o.scanTemplate(t, mounts, rclone, podFlags), jobsLimit, transferTmpl,
 		o.outcomeTemplate(workflowNameExpr, dir, mounts), o.dirsTemplate(workflowNameExpr, dir, mounts, rclone, retry),
-		childrenTemplate(), childTmpl) // the split branch last: the chart appends it
+		verifyTmpl, verifySum, childrenTemplate(), childTmpl) // the split branch last: the chart appends it
 	spec.Arguments = wfv1.Arguments{Parameters: t.parameters(o)}
 	spec.Metrics = runMetrics(workflowNameExpr) // metrics.go
 	spec.Synchronization = formMutex(t.SharedDir)
@@ -290,6 +302,63 @@ func splitStep() wfv1.WorkflowStep {
 			{Name: ParamPodPatch, Value: wfv1.AnyStringPtr(childPodSpecPatch())},
 		}},
 	}
+}
+
+// verifyOnExpr and checksumExpr read the form's verify.
+var (
+	verifyOnExpr = "workflow.parameters." + ParamVerify + " != '" + VerifySkip + "'"
+	checksumExpr = "workflow.parameters." + ParamVerify + " == '" + VerifyChecksum + "'"
+)
+
+// formVerifyStep is the verify fan-out of a run that is not split, when the
+// form asks for a verification: one pod per partition, as generate
+// --verify's. Its count is 0 otherwise, as the plain fan-out's.
+func formVerifyStep() wfv1.WorkflowStep {
+	on := verifyOnExpr + " && !(" + splitExpr + ")"
+	step := fanOut(intstr.FromString("{{=" + on + " ? " + summaryExpr("$.partitions") + " : 0}}"))
+	step.Name, step.Template = verifyName, verifyName
+	step.When = "{{=" + on + "}}"
+	return step
+}
+
+// splitParam tells verify-sum whether the run was split.
+const splitParam = "split"
+
+// formVerifySumStep sums the verify pods' results, or verifies a split run
+// in one pod, when the form asks for a verification.
+func formVerifySumStep() wfv1.WorkflowStep {
+	return wfv1.WorkflowStep{
+		Name: verifySumName, Template: verifySumName, When: "{{=" + verifyOnExpr + "}}",
+		Arguments: wfv1.Arguments{Parameters: []wfv1.Parameter{{Name: splitParam, Value: wfv1.AnyStringPtr("{{=" + splitExpr + "}}")}}},
+	}
+}
+
+// formVerifyTemplates are the form's verify steps, as generate --verify's
+// (verify.go): each verify pod is the form's transfer pod (its semaphore,
+// requests, limits and retries) but for its argv and role, without the
+// transfer's outputs and metrics; verify-sum runs `partsync verify
+// --collect` after them, or for a split run `partsync verify -n JOBS`, and
+// exits 5 on any mismatch, retried only when its pod is lost.
+func (o Options) formVerifyTemplates(dir plan.Dir, mounts []corev1.VolumeMount, rclone bool, retry *wfv1.RetryStrategy, transferTmpl wfv1.Template) (wfv1.Template, wfv1.Template) {
+	checksum := "--checksum={{=" + checksumExpr + "}}"
+	v := transferTmpl
+	v.Name = verifyName
+	v.Metadata = wfv1.Metadata{Labels: map[string]string{LabelRunID: workflowNameExpr, LabelRole: verifyName}}
+	c := *transferTmpl.Container
+	c.Args = []string{"verify", "--part", partExpr, checksum, string(dir)}
+	v.Container = &c
+	v.Outputs, v.Metrics = wfv1.Outputs{}, nil
+	sumRetry := *retry
+	sumRetry.RetryPolicy = wfv1.RetryPolicyOnError
+	sum := wfv1.Template{
+		Name:          verifySumName,
+		Inputs:        wfv1.Inputs{Parameters: []wfv1.Parameter{{Name: splitParam}}},
+		Metadata:      wfv1.Metadata{Labels: map[string]string{LabelRunID: workflowNameExpr, LabelRole: verifySumName}},
+		RetryStrategy: &sumRetry,
+		Container: o.container([]string{"partsync", "verify", "--collect={{=inputs.parameters." + splitParam + " != 'true'}}",
+			"-n", param(ParamJobs), checksum, string(dir)}, mounts, rclone),
+	}
+	return v, sum
 }
 
 // resourcesParam is the transfer pods' podSpecPatch of the form's requests
@@ -433,6 +502,15 @@ func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
 	}
 	deleteParam := p(ParamDelete, del, fmt.Sprintf("%s leaves at DST what the source does not have; %s makes DST a mirror (partsync --delete): after every partition succeeded, the step after them deletes it, refused when the scan could not read some entries; excluded entries stay.", DeleteKeep, DeleteExtras))
 	deleteParam.Enum = []wfv1.AnyString{DeleteKeep, DeleteExtras}
+	ver := VerifySkip
+	switch {
+	case o.VerifyChecksum:
+		ver = VerifyChecksum
+	case o.Verify:
+		ver = VerifySize
+	}
+	verifyParam := p(ParamVerify, ver, fmt.Sprintf("After the copy, compare DST with the run (partsync --verify): %s does not; %s compares size and mtime; %s compares content, reading every byte on both sides. A difference fails the workflow (exit 5); verify.json in the run directory names every entry missing, differing or extra at DST.", VerifySkip, VerifySize, VerifyChecksum))
+	verifyParam.Enum = []wfv1.AnyString{VerifySkip, VerifySize, VerifyChecksum}
 	return []wfv1.Parameter{
 		p(ParamSource, d.Source, "Directory to copy (SRC): an absolute path under one of the mounted volumes ("+t.mountList(o)+"). It is scanned once, in the cluster."),
 		p(ParamDestination, d.Destination, "Where to copy it (DST): an absolute path under a mounted volume, or with rclone a remote:bucket/prefix defined in the rclone config Secret."),
@@ -449,6 +527,7 @@ func (t TemplateOptions) parameters(o Options) []wfv1.Parameter {
 		p(ParamExclude, strings.Join(d.Excludes, "\n"), "Globs to exclude (partsync -x), one per line: *.tmp matches a name at any depth, a pattern with / the path from SRC, a trailing / directories only. Blank excludes nothing."),
 		deleteParam,
 		p(ParamMaxDelete, fmt.Sprint(d.MaxDelete), "With delete: refuse the whole deletion when more than this many entries would go (partsync --max-delete); 0 sets no limit."),
+		verifyParam,
 		p(ParamScanWorkers, fmt.Sprint(d.ScanWorkers), "Directories the scan reads at once (raise it on Lustre or NFS)."),
 		p(ParamRetries, fmt.Sprint(o.Retries), "Further attempts at a failed partition."),
 		p(ParamBackoff, o.Backoff.String(), "Delay before a partition's first retry, doubled for each further one (capped at 30m)."),

@@ -163,7 +163,7 @@ func TestTemplateForm(t *testing.T) {
 			t.Errorf("parameter %s=%v is a YAML 1.1 boolean", p.Name, p.Value)
 		}
 	}
-	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamBwLimit, ParamFiles, ParamSize, ParamSizing, ParamMaxParts, ParamToolOptions, ParamExclude, ParamDelete, ParamMaxDelete, ParamScanWorkers, ParamRetries, ParamBackoff,
+	want := []string{ParamSource, ParamDestination, ParamTool, ParamJobs, ParamBwLimit, ParamFiles, ParamSize, ParamSizing, ParamMaxParts, ParamToolOptions, ParamExclude, ParamDelete, ParamMaxDelete, ParamVerify, ParamScanWorkers, ParamRetries, ParamBackoff,
 		ParamRequests, ParamLimits, ParamPodPatch}
 	if !slices.Equal(names, want) {
 		t.Errorf("parameters %q; want %q", names, want)
@@ -288,12 +288,13 @@ func TestJobsSemaphore(t *testing.T) {
 		t.Errorf("semaphore %s/%s does not read the ConfigMap the jobs-limit step creates: %+v", ref.Name, ref.Key, cm)
 	}
 	// The steps run in order: scan (which checks jobs and the tool), the
-	// limit, the fan-out, and the directory step (for both tools).
+	// limit, the fan-out, the directory step (for both tools), and the
+	// form's verify (verify-sum's sum, or all of a split run's).
 	var order []string
 	for _, g := range main.Steps {
 		order = append(order, g.Steps[0].Name)
 	}
-	if !slices.Equal(order, []string{scanName, jobsLimitName, transferName, dirsName}) {
+	if !slices.Equal(order, []string{scanName, jobsLimitName, transferName, dirsName, verifyName, verifySumName}) {
 		t.Errorf("steps %q", order)
 	}
 	if when := main.Steps[3].Steps[0].When; when != "" { // the recheck runs for both tools

@@ -2,7 +2,10 @@ package workflow
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,12 +19,7 @@ import (
 // ranges and the template creates generate's child workflows from them, each
 // under this workflow's semaphore and run directory, with the form's values.
 func TestTemplateSplitsLikeGenerate(t *testing.T) {
-	o, to := templateOptions()
-	spec, _ := buildTemplateDoc(t, o, to)
-	templates := map[string]wfv1.Template{}
-	for _, tmpl := range spec.Templates {
-		templates[tmpl.Name] = tmpl
-	}
+	to, templates := formTemplates(t)
 	group := templates[entrypoint].Steps[2].Steps
 	if len(group) != 2 || group[0].Name != transferName || group[1].Name != childrenName {
 		t.Fatalf("fan-out steps %+v; want the transfer and the children side by side", group)
@@ -167,4 +165,77 @@ func mustBool(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// TestTemplateFormVerify: the form's verify, through Argo's own
+// substitution. skip runs neither verify step; size-mtime and checksum run,
+// for a run in one workflow, one verify pod per partition and then
+// `verify --collect`, and for a split run no verify pod in the parent and
+// one pod `verify -n JOBS`; checksum adds --checksum=true to both.
+func TestTemplateFormVerify(t *testing.T) {
+	to, templates := formTemplates(t)
+	main := templates[entrypoint]
+	n := len(main.Steps)
+	fan, sum := main.Steps[n-2].Steps[0], main.Steps[n-1].Steps[0]
+	if fan.Name != verifyName || sum.Name != verifySumName {
+		t.Fatalf("the last steps are %s and %s; want the form's verify and verify-sum", fan.Name, sum.Name)
+	}
+	summaryVar := "steps." + scanName + ".outputs.parameters." + summaryParam
+	for _, verify := range []string{VerifySkip, VerifySize, VerifyChecksum} {
+		for _, split := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/split=%v", verify, split), func(t *testing.T) {
+				ranges := []Range{}
+				if split {
+					ranges = ChildRanges(5000, 2000)
+				}
+				data, err := json.Marshal(map[string]any{"partitions": 5000, "children": ranges})
+				if err != nil {
+					t.Fatal(err)
+				}
+				vars := map[string]any{summaryVar: string(data), "workflow.parameters." + ParamVerify: verify,
+					"workflow.parameters." + ParamJobs: "7", "workflow.name": "partsync-v1"}
+				on := verify != VerifySkip
+				var gotFan, gotSum wfv1.WorkflowStep
+				argoEval(t, fan, vars, true, &gotFan)
+				argoEval(t, sum, vars, true, &gotSum)
+				wantCount := "0"
+				if on && !split {
+					wantCount = "5000"
+				}
+				if gotFan.When != mustBool(on && !split) || gotFan.WithSequence.Count.String() != wantCount {
+					t.Errorf("verify fan-out: when %q count %s; want %v, %s", gotFan.When, gotFan.WithSequence.Count.String(), on && !split, wantCount)
+				}
+				if gotSum.When != mustBool(on) || gotSum.Arguments.Parameters[0].Value.String() != mustBool(split) {
+					t.Errorf("verify-sum: when %q split %s; want %v, %v", gotSum.When, gotSum.Arguments.Parameters[0].Value, on, split)
+				}
+				sumVars := map[string]any{"inputs.parameters." + splitParam: mustBool(split)}
+				maps.Copy(sumVars, vars)
+				var sumTmpl, podTmpl wfv1.Template
+				argoEval(t, templates[verifySumName], sumVars, true, &sumTmpl)
+				argoEval(t, templates[verifyName], vars, true, &podTmpl)
+				checksum := "--checksum=" + mustBool(verify == VerifyChecksum)
+				// (the command, partsync, is the templates' default)
+				wantSum := []string{"verify", "--collect=" + mustBool(!split), "-n", "7", checksum, to.SharedDir + "/partsync-v1"}
+				if got := sumTmpl.Container.Args; !slices.Equal(got, wantSum) {
+					t.Errorf("verify-sum runs %q; want %q", got, wantSum)
+				}
+				if !slices.Contains(podTmpl.Container.Args, checksum) || podTmpl.Synchronization == nil {
+					t.Errorf("verify pod %q, synchronization %+v: want %s under the jobs semaphore", podTmpl.Container.Args, podTmpl.Synchronization, checksum)
+				}
+			})
+		}
+	}
+}
+
+// formTemplates builds the test's WorkflowTemplate and returns its options
+// and its templates by name.
+func formTemplates(t *testing.T) (TemplateOptions, map[string]wfv1.Template) {
+	t.Helper()
+	o, to := templateOptions()
+	spec, _ := buildTemplateDoc(t, o, to)
+	templates := map[string]wfv1.Template{}
+	for _, tmpl := range spec.Templates {
+		templates[tmpl.Name] = tmpl
+	}
+	return to, templates
 }

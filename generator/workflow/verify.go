@@ -78,5 +78,8 @@ func (o Options) verifyTemplate(runID, dir string, mounts []corev1.VolumeMount, 
 	t := o.transferTemplate(runID, slices.Concat([]string{"partsync", "verify", "--part", partExpr}, checksum, []string{dir}), mounts, rclone, retry)
 	t.Name = verifyName
 	t.Metadata.Labels[LabelRole] = verifyName
+	// What a verify pod finds is no transfer: none of the transfer's
+	// outputs, nor its metrics (sent bytes, partition attempts).
+	t.Outputs, t.Metrics = wfv1.Outputs{}, nil
 	return t
 }

@@ -56,8 +56,12 @@ func TestVerifySteps(t *testing.T) {
 	if v.Metadata.Labels[LabelRole] != verifyName || tr.Metadata.Labels[LabelRole] != transferName {
 		t.Errorf("roles: verify %q, transfer %q", v.Metadata.Labels[LabelRole], tr.Metadata.Labels[LabelRole])
 	}
-	// Apart from argv and role, the verify pod is the transfer pod.
-	v.Name, v.Container.Args, v.Metadata = tr.Name, tr.Container.Args, tr.Metadata
+	// Apart from argv and role, the verify pod is the transfer pod, without
+	// the transfer's outputs and metrics.
+	if len(v.Outputs.Parameters) != 0 || v.Metrics != nil {
+		t.Errorf("verify pod outputs %+v, metrics %+v: a comparison is no transfer", v.Outputs, v.Metrics)
+	}
+	v.Name, v.Container.Args, v.Metadata, v.Outputs, v.Metrics = tr.Name, tr.Container.Args, tr.Metadata, tr.Outputs, tr.Metrics
 	if a, b := mustJSON(t, v), mustJSON(t, tr); a != b {
 		t.Errorf("verify pod differs from the transfer pod:\n%s\nwant\n%s", a, b)
 	}

@@ -83,6 +83,10 @@ spec:
       - name: max-delete
         value: {{ $d.maxDelete | int64 | quote }}
         description: "With delete: refuse the whole deletion when more than this many entries would go (partsync --max-delete); 0 sets no limit."
+      - name: verify
+        value: {{ $d.verify | quote }}
+        enum: [skip, size-mtime, checksum]
+        description: "After the copy, compare DST with the run (partsync --verify): skip does not; size-mtime compares size and mtime; checksum compares content, reading every byte on both sides. A difference fails the workflow (exit 5); verify.json in the run directory names every entry missing, differing or extra at DST."
       - name: scan-workers
         value: {{ $d.scanWorkers | int64 | quote }}
         description: "Directories the scan reads at once (raise it on Lustre or NFS)."
@@ -247,6 +251,24 @@ spec:
                   value: {{ $childPodSpecPatch }}
         - - name: dirs
             template: dirs
+        # The form's verify: one pod per partition then their sum, or for a split
+        # run one pod comparing jobs partitions at once (partsync verify).
+        - - name: verify
+            template: verify
+            when: {{`"{{=workflow.parameters.verify != 'skip' && !(len(jsonpath(steps.scan.outputs.parameters.summary, '$.children')) > 0)}}"`}}
+            withSequence:
+              count: {{`"{{=workflow.parameters.verify != 'skip' && !(len(jsonpath(steps.scan.outputs.parameters.summary, '$.children')) > 0) ? jsonpath(steps.scan.outputs.parameters.summary, '$.partitions') : 0}}"`}}
+            arguments:
+              parameters:
+                - name: part
+                  value: {{`"{{item}}"`}}
+        - - name: verify-sum
+            template: verify-sum
+            when: {{`"{{=workflow.parameters.verify != 'skip'}}"`}}
+            arguments:
+              parameters:
+                - name: split
+                  value: {{`"{{=len(jsonpath(steps.scan.outputs.parameters.summary, '$.children')) > 0}}"`}}
 
     # Runs `partsync generate` with the form's values: scans the source into
     # <shared dir>/<workflow name>, checks everything generate checks, and outputs the
@@ -464,6 +486,76 @@ spec:
           - {{ $runDir | quote }}
           - --attempt
           - {{`"{{retries}}"`}}
+        {{- with $stepResources }}
+        resources:
+          {{- . | nindent 10 }}
+        {{- end }}
+    # Compares one partition with DST (the form's verify): the transfer pod but for
+    # its argv and role, without the transfer's outputs and metrics.
+    - name: verify
+      inputs:
+        parameters:
+          - name: part
+      metadata:
+        labels:
+          partsync.io/role: verify
+          partsync.io/run-id: {{`"{{workflow.name}}"`}}
+      podSpecPatch: {{ $resourcesPatch }}
+      synchronization:
+        semaphores:
+          - configMapKeyRef:
+              name: {{`"{{workflow.name}}-jobs"`}}
+              key: jobs
+      retryStrategy:
+        limit: {{`"{{workflow.parameters.retries}}"`}}
+        retryPolicy: Always
+        backoff:
+          duration: {{`"{{workflow.parameters.backoff}}"`}}
+          factor: 2
+          cap: 30m
+      affinity:
+        {{- include "partsync.transferAffinity" . | nindent 8 }}
+      container:
+        {{- if .Values.workflowTemplate.cluster }}
+        image: {{ $image }}
+        {{- end }}
+        args:
+          - verify
+          - --part
+          - {{`"{{inputs.parameters.part}}"`}}
+          - {{`"--checksum={{=workflow.parameters.verify == 'checksum'}}"`}}
+          - {{ $runDir | quote }}
+        {{- include "partsync.rcloneEnv" . | nindent 8 }}
+
+    # Sums the verify pods' results into verify.json, or verifies a split run in one
+    # pod; exit 5 on any mismatch fails the workflow, retried only when its pod is lost.
+    - name: verify-sum
+      inputs:
+        parameters:
+          - name: split
+      metadata:
+        labels:
+          partsync.io/role: verify-sum
+          partsync.io/run-id: {{`"{{workflow.name}}"`}}
+      retryStrategy:
+        limit: {{`"{{workflow.parameters.retries}}"`}}
+        retryPolicy: OnError
+        backoff:
+          duration: {{`"{{workflow.parameters.backoff}}"`}}
+          factor: 2
+          cap: 30m
+      container:
+        {{- if .Values.workflowTemplate.cluster }}
+        image: {{ $image }}
+        {{- end }}
+        {{- include "partsync.rcloneEnv" . | nindent 8 }}
+        args:
+          - verify
+          - {{`"--collect={{=inputs.parameters.split != 'true'}}"`}}
+          - -n
+          - {{`"{{workflow.parameters.jobs}}"`}}
+          - {{`"--checksum={{=workflow.parameters.verify == 'checksum'}}"`}}
+          - {{ $runDir | quote }}
         {{- with $stepResources }}
         resources:
           {{- . | nindent 10 }}

@@ -260,6 +260,7 @@ defaults:
   bwlimit: 1G
   delete: delete
   maxDelete: 500
+  verify: checksum
   files: 1000000
   size: 512MiB
   sizing: auto
@@ -309,7 +310,7 @@ nodeAffinity:
 				"--service-account", "mover",
 				"--pvc", "lustre:/mnt/lustre", "--pvc", "fss:/data/fss", "--pvc", "scratch:/mnt/scratch",
 				"--shared-dir", "/mnt/scratch/partsync/runs", "--rclone-config-secret", "oci-rclone:config",
-				"-m", "rsync", "-n", "64", "--bwlimit", "1G", "--delete", "--max-delete", "500", "-f", "1000000", "-s", "512MiB", "--auto", "-o", "-a --numeric-ids -H",
+				"-m", "rsync", "-n", "64", "--bwlimit", "1G", "--delete", "--max-delete", "500", "--verify-checksum", "-f", "1000000", "-s", "512MiB", "--auto", "-o", "-a --numeric-ids -H",
 				"-x", "*.tmp", "-x", "cache/", "-x", "/scratch/**", "--scan-workers", "128", "--retries", "0", "--backoff", "1m30s",
 				"--requests", "cpu=500m,memory=1Gi", "--limits", "memory=4Gi",
 				"--step-requests", "cpu=100m", "--step-limits", "cpu=2,memory=512Mi",
@@ -515,8 +516,8 @@ func TestImageVersionsAgree(t *testing.T) {
 				pods++
 			}
 		}
-		if pods != 4 || strings.Count(doc, "--image="+image+"\n") != 1 {
-			t.Errorf("templates/%s runs %s in %d pods; want four (scan, transfer, dirs, exit handler), and --image once", e.Name(), image, pods)
+		if pods != 6 || strings.Count(doc, "--image="+image+"\n") != 1 {
+			t.Errorf("templates/%s runs %s in %d pods; want six (scan, transfer, dirs, verify, verify-sum, exit handler), and --image once", e.Name(), image, pods)
 		}
 	}
 }
