@@ -46,7 +46,10 @@ func TestHostileOverlapAliases(t *testing.T) {
 	src := filepath.Join(base, "src")
 	writeFile(t, filepath.Join(src, "sub", "f"), []byte("source file\n"), 0o644, fixedTime)
 	writeFile(t, filepath.Join(src, "top"), []byte("top\n"), 0o644, fixedTime)
-	for link, target := range map[string]string{"alias": "src/sub", "srcalias": "src", "runsalias": "src/sub"} {
+	if err := os.Mkdir(filepath.Join(base, "dst"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"alias": "src/sub", "srcalias": "src", "runsalias": "src/sub", "dstalias": "dst"} {
 		if err := os.Symlink(target, filepath.Join(base, link)); err != nil {
 			t.Fatal(err)
 		}
@@ -61,6 +64,10 @@ func TestHostileOverlapAliases(t *testing.T) {
 		{"source through a link", []string{"run", "-d", "runs", "srcalias", "src/sub/c2"}, "DST src/sub/c2 and SRC srcalias overlap"},
 		{"run dir through a link into the source", []string{"run", "-d", "runsalias/runs", "src", "dst"}, "inside SRC"},
 		{"generate: dst through a link", []string{"generate", "-d", "runs", "--pvc", "data:" + base, "src", "alias/copy"}, "DST alias/copy and SRC src overlap"},
+		// The run's own files at DST would be extra entries there: verify
+		// would fail, and --delete would delete the run directory.
+		{"run dir inside DST", []string{"run", "-d", "out/.runs", "src", "out"}, "run directory out/.runs is inside DST out"},
+		{"run dir through a link into DST", []string{"run", "-d", "dstalias/runs", "src", "dst"}, "inside DST dst through a symbolic link"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -146,13 +146,16 @@ func checkOverlap(src, dst, runDir string, mounts []*mountinfo.Info) error {
 	if err != nil {
 		return fmt.Errorf("%w: SRC %s: %v", ErrPaths, src, err)
 	}
+	var d *place
 	if dst != "" {
-		d, err := locate(dst, mounts)
+		dp, err := locate(dst, mounts)
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("%w: DST %s: %v", ErrPaths, dst, err))
-		case inside(d, s) || inside(s, d):
-			errs = append(errs, fmt.Errorf("%w: DST %s and SRC %s overlap%s; copy to a directory outside the source", ErrPaths, dst, src, really(d, s)))
+		case inside(dp, s) || inside(s, dp):
+			errs = append(errs, fmt.Errorf("%w: DST %s and SRC %s overlap%s; copy to a directory outside the source", ErrPaths, dst, src, really(dp, s)))
+		default:
+			d = &dp
 		}
 	}
 	r, err := locate(runDir, mounts)
@@ -161,6 +164,8 @@ func checkOverlap(src, dst, runDir string, mounts []*mountinfo.Info) error {
 		errs = append(errs, fmt.Errorf("%w: run directory %s: %v", ErrPaths, runDir, err))
 	case inside(r, s):
 		errs = append(errs, fmt.Errorf("%w: run directory %s is inside SRC %s%s; the run's own files would be copied: choose -d outside the source", ErrPaths, runDir, src, really(r, s)))
+	case d != nil && inside(r, *d):
+		errs = append(errs, fmt.Errorf("%w: run directory %s is inside DST %s%s; the run's own files would be extra entries at DST (verify, --delete): choose -d outside the destination", ErrPaths, runDir, dst, really(r, *d)))
 	}
 	return errors.Join(errs...)
 }

@@ -14,8 +14,9 @@ import (
 // directory spelled by the fuzzer. Whenever it lets them pass, the test
 // makes DST and the run directory, drops a marker file in each and in
 // SRC, and walks SRC and DST the way the scan and rsync -a do (no link
-// followed): no marker may be seen from the other side. A refusal must be
-// true too: the names nest as given, or a marker crosses.
+// followed): no marker may be seen from the other side (nor the run
+// directory's below DST). A refusal must be true too: the names nest as
+// given, or a marker crosses.
 func FuzzCheckOverlap(f *testing.F) {
 	f.Add("src", "alias/copy", "runs", "alias", "src/sub")     // the probe's DST through a link
 	f.Add("srcalias", "src/sub/c2", "runs", "srcalias", "src") // the probe's SRC through a link
@@ -58,7 +59,7 @@ func FuzzCheckOverlap(f *testing.F) {
 		if err != nil && !errors.Is(err, ErrPaths) {
 			t.Fatalf("checkOverlap(%q, %q, %q): %v, not ErrPaths", src, dst, run, err)
 		}
-		lexical := within(abs(dst), abs(src)) || within(abs(src), abs(dst)) || within(abs(run), abs(src))
+		lexical := within(abs(dst), abs(src)) || within(abs(src), abs(dst)) || within(abs(run), abs(src)) || within(abs(run), abs(dst))
 		crossed, made := markersCross(t, abs(src), abs(dst), abs(run))
 		switch {
 		case err == nil && crossed != "":
@@ -99,6 +100,8 @@ func markersCross(t *testing.T, src, dst, run string) (crossed string, made bool
 	}
 	inSrc, inDst := found(src), found(dst)
 	switch {
+	case inDst[".marker-run-dir"]:
+		return "the run dir's marker is below DST", true
 	case inSrc[".marker-DST"]:
 		return "DST's marker is below SRC", true
 	case inSrc[".marker-run-dir"]:
