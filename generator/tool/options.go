@@ -17,6 +17,11 @@ var ErrOptions = errors.New("bad tool options")
 // as ; | & are rejected instead of being passed on in a form the user did not
 // mean.
 func SplitOptions(s string) ([]string, error) {
+	// The parser reads CR LF as a line break, also inside quotes, so an
+	// option holding a carriage return would reach the tool changed.
+	if strings.ContainsRune(s, '\r') {
+		return nil, fmt.Errorf("%w: -o %q holds a carriage return, which partsync cannot pass on unchanged; remove it (text pasted from Windows?)", ErrOptions, s)
+	}
 	words := []string{}
 	parser := syntax.NewParser(syntax.Variant(syntax.LangPOSIX))
 	for w, err := range parser.WordsSeq(strings.NewReader(s)) {

@@ -32,7 +32,7 @@ func TestSplitOptions(t *testing.T) {
 }
 
 func TestSplitOptionsRejectsShell(t *testing.T) {
-	for _, in := range []string{`$HOME`, `--x=$(id)`, "`id`", `-a; rm -rf /`, `-a | cat`, `-a && b`, `"$X"`, `~/x`, `--x=${A}`, `-a > f`, `'unterminated`, `$'\n'`} {
+	for _, in := range []string{`$HOME`, `--x=$(id)`, "`id`", `-a; rm -rf /`, `-a | cat`, `-a && b`, `"$X"`, `~/x`, `--x=${A}`, `-a > f`, `'unterminated`, `$'\n'`, "-a\r\n", "--x=\"a\r\nb\""} {
 		if got, err := SplitOptions(in); !errors.Is(err, ErrOptions) {
 			t.Errorf("SplitOptions(%q) = %q, %v; want ErrOptions", in, got, err)
 		}
