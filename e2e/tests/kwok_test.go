@@ -28,6 +28,7 @@ func testKWOKFanOut(t *testing.T, s *suite) {
 		t.Fatalf("partsync planned %d partitions for %d files at -f 1, want %d", r.Parts, parts, parts)
 	}
 	u := decodeWorkflow(t, r.YAML)
+	withoutOutputs(u.Object)
 	// Send every pod to the KWOK node: select it and tolerate its taint.
 	if err := unstructuredSet(u.Object, map[string]any{"type": "kwok"}, "spec", "nodeSelector"); err != nil {
 		t.Fatal(err)
