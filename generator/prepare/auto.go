@@ -47,18 +47,9 @@ func fillAuto(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.
 	if err != nil {
 		return nil, err
 	}
-	diff, err := newDiff(hdr, c, parts.Add, parts.Skip, false)
-	if err != nil {
-		parts.Abort()
-		return nil, err
-	}
-	if err := manifest.Replay(ctx, dir.ManifestFile(), diff.add, diff.skip); err != nil {
-		diff.abort()
-		parts.Abort()
-		return nil, err
-	}
-	if err := diff.close(hdr); err != nil {
-		parts.Abort()
+	if err := partitionThroughDiff(hdr, c, parts, func(visit func(scan.Entry) error, skip func(scan.Skip) error) error {
+		return manifest.Replay(ctx, dir.ManifestFile(), visit, skip)
+	}); err != nil {
 		return nil, err
 	}
 	partitions, totals, err := parts.Close()

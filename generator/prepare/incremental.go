@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/partsync/partsync/generator/partition"
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/scan"
 	"github.com/partsync/partsync/generator/since"
@@ -108,6 +109,27 @@ func (f *diff) close(hdr *plan.Plan) error {
 	counts.BaseRunID, counts.BaseRunDir, counts.Chosen = hdr.Incremental.BaseRunID, hdr.Incremental.BaseRunDir, hdr.Incremental.Chosen
 	counts.NoCheckDest, counts.Why = hdr.Incremental.NoCheckDest, hdr.Incremental.Why
 	*hdr.Incremental = counts
+	return nil
+}
+
+// partitionThroughDiff hands every entry and skip feed produces to parts,
+// through the run's comparison with its base when it is incremental, and
+// records the comparison's counts in hdr. On an error parts is aborted.
+func partitionThroughDiff(hdr *plan.Plan, c Checked, parts *partition.Partitioner, feed func(visit func(scan.Entry) error, skip func(scan.Skip) error) error) error {
+	diff, err := newDiff(hdr, c, parts.Add, parts.Skip, false)
+	if err != nil {
+		parts.Abort()
+		return err
+	}
+	if err := feed(diff.add, diff.skip); err != nil {
+		diff.abort()
+		parts.Abort()
+		return err
+	}
+	if err := diff.close(hdr); err != nil {
+		parts.Abort()
+		return err
+	}
 	return nil
 }
 

@@ -253,19 +253,11 @@ func fill(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan
 	if err != nil {
 		return nil, err
 	}
-	diff, err := newDiff(hdr, c, parts.Add, parts.Skip, false)
-	if err != nil {
-		parts.Abort()
-		return nil, err
-	}
-	stats, err := scanRecorded(ctx, hdr.Dir(), r, c, diff.add, diff.skip)
-	if err != nil {
-		diff.abort()
-		parts.Abort()
-		return nil, err
-	}
-	if err := diff.close(hdr); err != nil {
-		parts.Abort()
+	var stats scan.Stats
+	if err := partitionThroughDiff(hdr, c, parts, func(visit func(scan.Entry) error, skip func(scan.Skip) error) (err error) {
+		stats, err = scanRecorded(ctx, hdr.Dir(), r, c, visit, skip)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	partitions, totals, err := parts.Close()
