@@ -135,9 +135,17 @@ func testKWOKSplitFromTemplate(t *testing.T, s *suite) {
 		}
 	}
 	checkParallelism(t, all, jobs)
-	pods := rec.list()
+	// The watch also lists pods other scenarios left behind (failed pods
+	// are kept): count only the parent's and its children's.
+	ours := map[string]bool{parentName: true}
+	for name := range seen {
+		ours[name] = true
+	}
 	scanned, onKWOK := 0, 0
-	for _, p := range pods {
+	for _, p := range rec.list() {
+		if !ours[p.Labels["workflows.argoproj.io/workflow"]] {
+			continue
+		}
 		switch p.Labels["partsync.io/role"] {
 		case "scan":
 			scanned++
