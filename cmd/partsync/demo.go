@@ -45,8 +45,8 @@ func demoCommand(s Streams) *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(s.Err, "partsync demo: sample tree %s: %d files, %d directories, %d symlink, %s\n",
-				src, made.Files, made.Dirs, made.Symlinks, bytesize.Format(made.Bytes))
+			fmt.Fprintf(s.Err, "partsync demo: sample tree %s: %s, %s, %s, %s\n",
+				src, plural.Count(made.Files, "file"), plural.Count(made.Dirs, "directory"), plural.Count(made.Symlinks, "symlink"), bytesize.Format(made.Bytes))
 			req := prepare.Request{
 				Source: src, Destination: dst, Tool: c.String("tool"), MaxFiles: c.Int64("files"), MaxBytes: 4 << 30,
 				SharedDir: runs, ScanWorkers: 16, Version: version, Getenv: os.Getenv, Now: time.Now,
@@ -60,8 +60,8 @@ func demoCommand(s Streams) *cli.Command {
 			if err != nil {
 				return fmt.Errorf("demo: %w", err)
 			}
-			fmt.Fprintf(s.Err, "partsync demo: verified %d files (%s), %d directories, %d symlinks at %s: same bytes%s as the source\n",
-				report.Files, bytesize.Format(report.Bytes), report.Dirs, report.Symlinks, dst, map[bool]string{true: ", modes and mtimes", false: " and mtimes"}[rsync])
+			fmt.Fprintf(s.Err, "partsync demo: verified %s (%s), %s, %s at %s: same bytes%s as the source\n",
+				plural.Count(report.Files, "file"), bytesize.Format(report.Bytes), plural.Count(report.Dirs, "directory"), plural.Count(report.Symlinks, "symlink"), dst, map[bool]string{true: ", modes and mtimes", false: " and mtimes"}[rsync])
 			fmt.Fprintf(s.Err, "partsync demo: run directory %s (plan.json, parts/, status/, logs/); %s in %s\n",
 				filepath.Join(runs, sum.RunID), plural.Count(sum.Partitions, "partition"), sum.Elapsed.Round(time.Millisecond))
 			return nil

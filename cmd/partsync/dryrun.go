@@ -11,6 +11,7 @@ import (
 	"github.com/partsync/partsync/generator/local"
 	"github.com/partsync/partsync/generator/mirror"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/tool"
 )
@@ -49,7 +50,7 @@ func dryRun(c *cli.Context, s Streams, req prepare.Request, o local.Options) err
 // partition's dry run failed.
 func dryRunExit(r *plan.DryRunReport) error {
 	if r.Failed > 0 {
-		return &toolExit{code: ExitFailed, err: fmt.Errorf("dry run %s: the dry run of %d partitions failed (dryrun.json)", r.RunID, r.Failed)}
+		return &toolExit{code: ExitFailed, err: fmt.Errorf("dry run %s: the dry run of %s failed (dryrun.json)", r.RunID, plural.Count(r.Failed, "partition"))}
 	}
 	return nil
 }
@@ -61,10 +62,10 @@ func printDryRun(w io.Writer, p *plan.Plan, r *plan.DryRunReport) {
 			fmt.Fprintf(w, "partsync: part %d: dry run FAILED, exit code %d: %s\n", e.Part, e.ExitCode, e.Error)
 			continue
 		}
-		fmt.Fprintf(w, "partsync: part %d: would send %d of its %d files, %s of %s\n", e.Part,
-			e.WouldSend.Files, e.Listed.Files, bytesize.Format(e.WouldSend.Bytes), bytesize.Format(e.Listed.Bytes))
+		fmt.Fprintf(w, "partsync: part %d: would send %d of its %s, %s of %s\n", e.Part,
+			e.WouldSend.Files, plural.Count(e.Listed.Files, "file"), bytesize.Format(e.WouldSend.Bytes), bytesize.Format(e.Listed.Bytes))
 	}
-	fmt.Fprintf(w, "partsync: dry run %s: would send %d of the %d files listed, %s of %s, in %d partitions (%d failed); nothing was written to %s; %s\n",
-		r.RunID, r.WouldSend.Files, r.Listed.Files, bytesize.Format(r.WouldSend.Bytes), bytesize.Format(r.Listed.Bytes),
-		p.Count(), r.Failed, p.Destination, p.Dir().DryRunFile())
+	fmt.Fprintf(w, "partsync: dry run %s: would send %d of the %s listed, %s of %s, in %s (%d failed); nothing was written to %s; %s\n",
+		r.RunID, r.WouldSend.Files, plural.Count(r.Listed.Files, "file"), bytesize.Format(r.WouldSend.Bytes), bytesize.Format(r.Listed.Bytes),
+		plural.Count(p.Count(), "partition"), r.Failed, p.Destination, p.Dir().DryRunFile())
 }

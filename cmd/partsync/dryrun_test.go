@@ -94,3 +94,33 @@ func TestRunDryRun(t *testing.T) {
 		})
 	}
 }
+
+// TestDryRunSummaryCounts: the dry run's lines count in English: one
+// partition of one file is "1 partition", "1 file", never "1 partitions".
+func TestDryRunSummaryCounts(t *testing.T) {
+	for _, tc := range []struct {
+		parts, files int64
+		want, never  []string
+	}{
+		{1, 1, []string{"of its 1 file,", "of the 1 file listed", "in 1 partition (0 failed)"}, []string{"1 files", "1 partitions"}},
+		{2, 3, []string{"of its 3 files,", "of the 6 files listed", "in 2 partitions (0 failed)"}, nil},
+	} {
+		p := &plan.Plan{RunID: "r", Destination: "/dst", RunDir: "/runs/r", Partitions: make([]plan.Partition, tc.parts)}
+		r := &plan.DryRunReport{RunID: "r", Listed: plan.Sent{Files: tc.parts * tc.files}, WouldSend: plan.Sent{Files: 1}}
+		for i := range tc.parts {
+			r.Partitions = append(r.Partitions, plan.DryRunEntry{Part: int(i), Listed: plan.Sent{Files: tc.files}, WouldSend: &plan.Sent{}})
+		}
+		var out strings.Builder
+		printDryRun(&out, p, r)
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%d partitions of %d files: no %q in:\n%s", tc.parts, tc.files, w, out.String())
+			}
+		}
+		for _, n := range tc.never {
+			if strings.Contains(out.String(), n) {
+				t.Errorf("%d partitions of %d files: %q in:\n%s", tc.parts, tc.files, n, out.String())
+			}
+		}
+	}
+}

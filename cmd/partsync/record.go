@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 )
 
 // recordCommand is the workflow's exit handler: it writes outcome.json.
@@ -48,8 +49,8 @@ func recordCommand(s Streams) *cli.Command {
 			if err := plan.SaveOutcome(dir, o); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.Out, "partsync: run %s %s: %d partitions, %d succeeded, %d failed %v, %d without status %v\n",
-				p.RunID, o.WorkflowStatus, pr.Partitions, len(pr.Succeeded), len(pr.Failed), pr.Failed, len(pr.Missing), pr.Missing)
+			fmt.Fprintf(s.Out, "partsync: run %s %s: %s, %d succeeded, %d failed %v, %d without status %v\n",
+				p.RunID, o.WorkflowStatus, plural.Count(pr.Partitions, "partition"), len(pr.Succeeded), len(pr.Failed), pr.Failed, len(pr.Missing), pr.Missing)
 			if verified {
 				printVerify(s.Out, p, v)
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 )
 
 // ErrScanFailed is the cause with which a live run stops its transfers when
@@ -158,7 +159,7 @@ func (l *Live) Wait() (Summary, error) {
 	defer l.unlock() // after the directory step
 	l.cancel(nil)
 	if errors.Is(context.Cause(l.ctx), ErrScanFailed) {
-		return l.sum, fmt.Errorf("run %s: %w after %d partitions were queued; their transfers were stopped", l.sum.RunID, ErrScanFailed, l.sum.Partitions)
+		return l.sum, fmt.Errorf("run %s: %w after %s queued; their transfers were stopped", l.sum.RunID, ErrScanFailed, plural.Count(l.sum.Partitions, "partition")+" "+plural.Form(l.sum.Partitions, "was", "were"))
 	}
 	l.mu.Lock()
 	final := l.final

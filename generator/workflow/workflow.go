@@ -20,6 +20,7 @@ import (
 
 	"github.com/partsync/partsync/generator/bytesize"
 	"github.com/partsync/partsync/generator/plan"
+	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/transfer"
 )
 
@@ -334,8 +335,8 @@ func runMeta(p *plan.Plan, o Options, extra string) metav1.ObjectMeta {
 		Annotations: map[string]string{
 			"workflows.argoproj.io/title": fmt.Sprintf("partsync %s: %s → %s", p.RunID, p.Source, p.Destination),
 			"workflows.argoproj.io/description": fmt.Sprintf(
-				"Copies %s to %s with %s in %d partitions of at most %d entries / %s, %d at once%s. Plan: %s",
-				p.Source, p.Destination, p.Tool, p.Count(), p.MaxFiles, bytesize.Format(p.MaxBytes), o.Jobs, extra, p.Dir().PlanFile()),
+				"Copies %s to %s with %s in %s of at most %s / %s, %d at once%s. Plan: %s",
+				p.Source, p.Destination, p.Tool, plural.Count(p.Count(), "partition"), plural.Count(p.MaxFiles, "entry"), bytesize.Format(p.MaxBytes), o.Jobs, extra, p.Dir().PlanFile()),
 		},
 	}
 }
