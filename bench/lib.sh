@@ -111,3 +111,67 @@ bench_timed() {
 	e=$(date +%s.%N)
 	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'
 }
+
+# bench_rclone: the rclone every side of an S3 benchmark runs, in $rclone
+# ($RCLONE, default the one on PATH), put first on PATH so that partsync runs
+# the same binary. rclone 1.60 (Debian) cannot open an S3 remote at all when
+# AWS_CA_BUNDLE is set ("LoadCustomCABundleError"); the server here is plain
+# http, so it is unset.
+bench_rclone() {
+	unset AWS_CA_BUNDLE
+	rclone=$(command -v "${RCLONE:-rclone}") || { echo "$(basename "$0"): no rclone ${RCLONE:-on PATH}" >&2; exit 1; }
+	PATH=$(dirname "$rclone"):$PATH
+}
+
+# bench_mkset SET SCALE: build (once) bench/copy/mkset's SET at SCALE in
+# $dir/SET/src with $bin/mkset, flushed to disk.
+bench_mkset() {
+	local set=$1 scale=$2
+	if [ ! -e "$dir/$set/.complete-$scale" ]; then
+		echo "building the $set set (scale $scale) in $dir/$set/src ..." >&2
+		rm -rf "${dir:?}/$set"
+		mkdir -p "$dir/$set"
+		"$bin/mkset" -set "$set" -scale "$scale" "$dir/$set/src" >&2
+		sync # writeback running during the timings would slow every side
+		touch "$dir/$set/.complete-$scale"
+	fi
+}
+
+# bench_s3_start BUCKET LOG: start bench/s3/server ($bin/s3server) on
+# 127.0.0.1 with its objects as files under BUCKET (kept: a server started
+# again on it serves the same objects), its output appended to LOG, and
+# write $bin/rclone.conf, remote "bench:", for it. The caller stops it with
+# bench_s3_stop (also in its EXIT trap): $bench_s3_pid is its process.
+bench_s3_start() {
+	local bucket=$1 log=$2
+	rm -f "$bin/url" "$bin/counts"
+	"$bin/s3server" -addr 127.0.0.1:0 -url-file "$bin/url" -dir "$bucket" -count-file "$bin/counts" >>"$log" 2>&1 &
+	bench_s3_pid=$!
+	for _ in $(seq 100); do [ -s "$bin/url" ] && break; sleep 0.05; done
+	[ -s "$bin/url" ] || { echo "$(basename "$0"): the S3 server did not start; see $log" >&2; exit 1; }
+	# Throwaway keys of a server that checks none; the file is the only place they are.
+	cat >"$bin/rclone.conf" <<CONF
+[bench]
+type = s3
+provider = Other
+endpoint = $(cat "$bin/url")
+access_key_id = bench
+secret_access_key = bench
+region = us-east-1
+force_path_style = true
+CONF
+}
+
+# bench_s3_stop: stop the server bench_s3_start started, if any.
+bench_s3_stop() {
+	[ -n "${bench_s3_pid:-}" ] || return 0
+	kill "$bench_s3_pid" 2>/dev/null && wait "$bench_s3_pid" 2>/dev/null || true
+	bench_s3_pid=
+}
+
+# bench_drop_caches: write back dirty pages and drop the page, dentry and
+# inode caches (root only), so that the next command meets a cold metadata
+# cache; fails when this machine does not allow it.
+bench_drop_caches() {
+	sync && echo 3 >/proc/sys/vm/drop_caches
+}

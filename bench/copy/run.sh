@@ -32,14 +32,7 @@ trap 'rm -rf "$bin"' EXIT
 (cd "$repo" && go build -o "$bin/partsync" ./cmd/partsync && go build -o "$bin/mkset" ./bench/copy/mkset)
 
 for set in $sets; do
-	if [ ! -e "$dir/$set/.complete-$scale" ]; then
-		echo "building the $set set (scale $scale) in $dir/$set/src ..." >&2
-		rm -rf "$dir/$set"
-		mkdir -p "$dir/$set"
-		"$bin/mkset" -set "$set" -scale "$scale" "$dir/$set/src" >&2
-		sync
-		touch "$dir/$set/.complete-$scale"
-	fi
+	bench_mkset "$set" "$scale"
 done
 
 tools=(rsync)

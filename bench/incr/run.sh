@@ -6,14 +6,21 @@
 #     rclone-16     rclone copy --transfers 16 --checkers 16 SRC bench:bucket/r
 #     partsync      partsync run -m rclone SRC bench:bucket/p   (its base: the last run)
 #     scan          partsync's own scan of SRC alone (bench/scan/scanrate)
+#     floor         rclone copy --transfers 16 --no-check-dest --no-traverse
+#                   --files-from-raw CHANGED SRC bench:bucket/f: exactly the
+#                   changed files uploaded, nothing listed (the floor of any re-run)
 #   Each tool copies the same change onto its own prefix of one S3 server on
-#   127.0.0.1 (bench/s3/server, objects as files); afterwards both prefixes
-#   must hold every file of SRC with its bytes (`rclone size`), or the script
-#   stops.
+#   127.0.0.1 (bench/s3/server, objects as files); afterwards r/ and p/ must
+#   hold every file of SRC with its bytes (`rclone size`), or the script stops.
+#
+#   With COLD=1 (root: the caches are dropped before each command), the same
+#   change again, cold: scan-cold, partsync-cold (partsync run --since the
+#   run before the warm one: the same 1% listed and uploaded) and floor-cold.
 #
 #   FS, unchanged: after complete copies, nothing changes; then
 #     rsync-a       rsync -a SRC/ DST-r/
 #     partsync-fs   partsync run SRC DST-p        (its base: the last run)
+#   and with COLD=1 the two again, each after the caches are dropped.
 #
 # The set is bench/copy/mkset's small set (200,010 files of 1–16 KiB at
 # SCALE=1; SCALE=0.25 by default: 49,980 files). Each command is timed with
@@ -21,75 +28,58 @@
 # printed with each figure. Prints medians and ratios; raw figures in
 # DIR/results.tsv, the commands' output in DIR/log.
 #
-# Environment: SCALE (0.25), RCLONE (the rclone binary, default the one on
-# PATH; partsync runs the same one).
+# The first copies (untimed, long at SCALE=1) are kept in DIR: a second
+# run.sh on the same DIR and SCALE starts from them (KEEP=0 makes them again).
+#
+# Environment: SCALE (0.25), COLD (0), KEEP (1), RCLONE (the rclone binary,
+# default the one on PATH; partsync runs the same one).
 set -euo pipefail
-unset AWS_CA_BUNDLE # rclone 1.60 cannot open an S3 remote with it set
 
 dir=${1:?usage: run.sh DIR [REPS]}
 reps=${2:-3}
 scale=${SCALE:-0.25}
-rclone=$(command -v "${RCLONE:-rclone}") || { echo "run.sh: no rclone ${RCLONE:-on PATH}" >&2; exit 1; }
-PATH=$(dirname "$rclone"):$PATH
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
-bin=$(mktemp -d)
-server_pid=
-cleanup() {
-	[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
-	rm -rf "$bin"
-}
-trap cleanup EXIT
-
+cold=${COLD:-0}
 # shellcheck source=../lib.sh
-source "$repo/bench/lib.sh"
+source "$(dirname "$0")/../lib.sh"
+bench_rclone
+bench_setup
+trap 'bench_s3_stop; rm -rf "$bin"' EXIT
 bench_build "$bin" # partsync, scanrate
-(cd "$repo" && go build -o "$bin/mkset" ./bench/copy/mkset && go build -o "$bin/s3server" ./bench/s3/server)
+(cd "$bench_repo" && go build -o "$bin/mkset" ./bench/copy/mkset && go build -o "$bin/s3server" ./bench/s3/server)
 
+bench_mkset small "$scale"
 src=$dir/small/src
-if [ ! -e "$dir/small/.complete-$scale" ]; then
-	echo "building the small set (scale $scale) in $src ..." >&2
-	rm -rf "${dir:?}/small"
-	mkdir -p "$dir/small"
-	"$bin/mkset" -set small -scale "$scale" "$src" >&2
-	touch "$dir/small/.complete-$scale"
+copied=$dir/.first-copies-$scale
+if [ "${KEEP:-1}" = 0 ] || [ ! -e "$copied" ]; then
+	rm -f "$dir"/.first-copies-*
+	rm -rf "$dir/bucket" "$dir/runs-s3" "$dir/runs-fs" "$dir/dst-r" "$dir/dst-p"
 fi
-
-rm -f "$bin/url" "$bin/counts"
-rm -rf "$dir/bucket" "$dir/runs-s3" "$dir/runs-fs" "$dir/dst-r" "$dir/dst-p"
-"$bin/s3server" -addr 127.0.0.1:0 -url-file "$bin/url" -dir "$dir/bucket" -count-file "$bin/counts" >>"$dir/log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do [ -s "$bin/url" ] && break; sleep 0.05; done
-[ -s "$bin/url" ] || { echo "run.sh: the S3 server did not start; see $dir/log" >&2; exit 1; }
-mkdir -p "$dir/bucket/r" "$dir/bucket/p" # the server answers 500 to a listing of a prefix it has no directory for
-cat >"$bin/rclone.conf" <<CONF
-[bench]
-type = s3
-provider = Other
-endpoint = $(cat "$bin/url")
-access_key_id = bench
-secret_access_key = bench
-region = us-east-1
-force_path_style = true
-CONF
+mkdir -p "$dir/bucket/r" "$dir/bucket/p" "$dir/bucket/f" # the server answers 500 to a listing of a prefix it has no directory for
+bench_s3_start "$dir/bucket" "$dir/log"
+if [ "$cold" = 1 ] && ! bench_drop_caches; then
+	echo "run.sh: COLD=1 needs root (echo 3 > /proc/sys/vm/drop_caches)" >&2
+	exit 1
+fi
 
 cmd() {
 	case $1 in
 	rclone-16) "$rclone" --config "$bin/rclone.conf" copy --transfers 16 --checkers 16 "$src" bench:bucket/r ;;
-	partsync) "$bin/partsync" run -m rclone --rclone-config "$bin/rclone.conf" -d "$dir/runs-s3" "$src" bench:bucket/p ;;
-	scan) "$bin/scanrate" "$src" ;;
-	rsync-a) rsync -a "$src/" "$dir/dst-r/" ;;
-	partsync-fs) "$bin/partsync" run -d "$dir/runs-fs" "$src" "$dir/dst-p" ;;
+	partsync | partsync-cold) "$bin/partsync" run -m rclone --rclone-config "$bin/rclone.conf" -d "$dir/runs-s3" ${since:+--since "$since"} "$src" bench:bucket/p ;;
+	scan | scan-cold) "$bin/scanrate" "$src" ;;
+	floor | floor-cold) "$rclone" --config "$bin/rclone.conf" copy --transfers 16 --checkers 16 --no-check-dest --no-traverse --files-from-raw "$bin/changed" "$src" bench:bucket/f ;;
+	rsync-a | rsync-a-cold) rsync -a "$src/" "$dir/dst-r/" ;;
+	partsync-fs | partsync-fs-cold) "$bin/partsync" run -d "$dir/runs-fs" "$src" "$dir/dst-p" ;;
 	*) echo "run.sh: unknown command $1" >&2; exit 1 ;;
 	esac
 }
 export -f cmd
-export bin rclone dir src
+export bin rclone dir src since=
 
 # timed NAME: prints "wall cpu rss" (seconds, seconds, MiB: the largest
 # resident set of one process of the tree, as /usr/bin/time reports it).
+# A NAME ending in -cold runs after the caches are dropped.
 timed() {
+	case $1 in *-cold) bench_drop_caches ;; esac
 	if ! /usr/bin/time -f '%e %U %S %M' -o "$bin/time" bash -c 'cmd "$@"' cmd "$1" >>"$dir/log" 2>&1; then
 		echo "run.sh: $1 failed; see $dir/log" >&2
 		exit 1
@@ -103,10 +93,22 @@ check() { # check PREFIX: the prefix holds every file of SRC with its bytes
 	got=$("$rclone" --config "$bin/rclone.conf" size --json "bench:bucket/$1" | sed -n 's/.*"count":\([0-9]*\).*"bytes":\([0-9]*\).*/\1 \2/p')
 	[ "$got" = "$(want)" ] || { echo "run.sh: bucket/$1 holds $got (files bytes), SRC $(want)" >&2; exit 1; }
 }
+# change OFFSET: 1% of the files change, every 100th from OFFSET; their
+# paths, relative to SRC, are in $bin/changed.
+change() {
+	(cd "$src" && find . -type f -printf '%P\n' | sort | awk -v off="$1" 'NR % 100 == off') >"$bin/changed"
+	while IFS= read -r f; do printf 'x' >>"$src/$f"; done <"$bin/changed"
+	echo "rep $rep: $(wc -l <"$bin/changed") of $nfiles files changed (offset $1)" >&2
+}
+# newest_run RUNS: the id of the newest run in RUNS.
+newest_run() { find "$1" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tail -1; }
 
-echo "machine: $(nproc) cores, $(uname -sr); $("$rclone" version | head -1); $(date -u '+%Y-%m-%d %H:%M UTC'); $(uptime)" >&2
-echo "first copies (not timed) ..." >&2
-for c in rclone-16 partsync rsync-a partsync-fs; do cmd "$c" >>"$dir/log" 2>&1; done
+echo "machine: $(bench_machine); $("$rclone" version | head -1); $(uptime)" >&2
+if [ ! -e "$copied" ]; then
+	echo "first copies (not timed) ..." >&2
+	for c in rclone-16 partsync rsync-a partsync-fs; do cmd "$c" >>"$dir/log" 2>&1; done
+	touch "$copied"
+fi
 check r
 check p
 
@@ -118,25 +120,29 @@ side_by_side() {
 	local tools=("$@")
 	k=$(((rep - 1) % ${#tools[@]}))
 	for tool in "${tools[@]:k}" "${tools[@]:0:k}"; do
-		load=$(cut -d' ' -f1 /proc/loadavg)
+		load=$(bench_load)
 		read -r w c m <<<"$(timed "$tool")"
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$cs" "$tool" "$w" "$c" "$m" "$load" >>"$results"
-		printf 'rep %d %-13s %-12s %7.2f s wall  %7.2f s cpu  %5d MiB rss  load %s\n' "$rep" "$cs" "$tool" "$w" "$c" "$m" "$load" >&2
+		printf 'rep %d %-13s %-16s %7.2f s wall  %7.2f s cpu  %5d MiB rss  load %s\n' "$rep" "$cs" "$tool" "$w" "$c" "$m" "$load" >&2
 	done
 }
 printf 'rep\tcase\ttool\twall\tcpu\trss_mib\tload1\n' >"$results"
 nfiles=$(want | cut -d' ' -f1)
 for rep in $(seq "$reps"); do
-	# 1% of the files change: every 100th, from an offset that moves each repetition.
-	find "$src" -type f | sort | awk -v off=$((rep * 37 % 100)) 'NR % 100 == off' >"$bin/changed"
-	while IFS= read -r f; do printf 'x' >>"$f"; done <"$bin/changed"
-	echo "rep $rep: $(wc -l <"$bin/changed") of $nfiles files changed" >&2
-	side_by_side changed-1% rclone-16 partsync scan
+	change $((rep * 37 % 100))
+	base=$(newest_run "$dir/runs-s3")
+	side_by_side changed-1% rclone-16 partsync scan floor
 	check r
 	check p
+	if [ "$cold" = 1 ]; then
+		# partsync-cold takes the run before the warm one as its base: the same change.
+		since=$base side_by_side changed-1%-cold scan-cold partsync-cold floor-cold
+		check p
+	fi
 	cmd rsync-a >>"$dir/log" 2>&1 # both FS copies take this change, untimed:
 	cmd partsync-fs >>"$dir/log" 2>&1 # what follows is a re-run with nothing changed
 	side_by_side unchanged-fs rsync-a partsync-fs
+	[ "$cold" = 1 ] && side_by_side unchanged-fs-cold rsync-a-cold partsync-fs-cold
 done
 echo "end: $(uptime)" >&2
 grep -h "since run" "$dir/log" | tail -2 >&2 || true
@@ -148,11 +154,22 @@ function median(list,   a, n, i, j, x) {
 	for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
 	return n == 0 ? 0 : n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
+function ratio(a, b) { return b == 0 ? "   -" : sprintf("%5.2f", a / b) }
 function row(cs, t, anchor) {
-	printf "%-14s %-12s %8.2f s wall (%5.2fx %s)  %8.2f s cpu (%5.2fx)  %5d MiB rss\n", cs, t, median(w[cs, t]), median(w[cs, t]) / median(w[cs, anchor]), anchor, median(c[cs, t]), median(c[cs, t]) / median(c[cs, anchor]), median(m[cs, t])
+	if (median(w[cs, anchor]) == 0) return
+	printf "%-17s %-16s %8.2f s wall (%sx %s)  %8.2f s cpu (%sx)  %5d MiB rss\n", cs, t, median(w[cs, t]), ratio(median(w[cs, t]), median(w[cs, anchor])), anchor, median(c[cs, t]), ratio(median(c[cs, t]), median(c[cs, anchor])), median(m[cs, t])
+}
+function floor_row(cs, t, s, f,   lb) { # the re-run against the scan plus the floor of its uploads
+	lb = median(w[cs, s]) + median(w[cs, f])
+	if (lb == 0) return
+	printf "%-17s %-16s %8.2f s wall (%5.2fx %s + %s = %.2f s)\n", cs, t, median(w[cs, t]), median(w[cs, t]) / lb, s, f, lb
 }
 END {
 	print "\nmedians (ratio to the anchor named)"
-	row("changed-1%", "rclone-16", "rclone-16"); row("changed-1%", "partsync", "rclone-16"); row("changed-1%", "partsync", "scan"); row("changed-1%", "scan", "scan")
+	row("changed-1%", "rclone-16", "rclone-16"); row("changed-1%", "partsync", "rclone-16"); row("changed-1%", "partsync", "scan"); row("changed-1%", "scan", "scan"); row("changed-1%", "floor", "scan")
+	floor_row("changed-1%", "partsync", "scan", "floor")
+	row("changed-1%-cold", "partsync-cold", "scan-cold"); row("changed-1%-cold", "scan-cold", "scan-cold"); row("changed-1%-cold", "floor-cold", "scan-cold")
+	floor_row("changed-1%-cold", "partsync-cold", "scan-cold", "floor-cold")
 	row("unchanged-fs", "rsync-a", "rsync-a"); row("unchanged-fs", "partsync-fs", "rsync-a")
+	row("unchanged-fs-cold", "rsync-a-cold", "rsync-a-cold"); row("unchanged-fs-cold", "partsync-fs-cold", "rsync-a-cold")
 }' "$results"

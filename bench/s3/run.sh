@@ -26,74 +26,35 @@
 # RCLONE (the rclone binary every side runs, default the one on PATH; e.g.
 # RCLONE=$(bash .ci/rclone.sh) for the version the image pins).
 set -euo pipefail
-# rclone 1.60 (Debian) cannot open an S3 remote at all when AWS_CA_BUNDLE is
-# set ("LoadCustomCABundleError"); the server here is plain http.
-unset AWS_CA_BUNDLE
 
 dir=${1:?usage: run.sh DIR [REPS]}
 reps=${2:-3}
 scale=${SCALE:-1}
 read -r -a sets <<<"${SETS:-small mixed}"
 read -r -a tools <<<"${TOOLS:-rclone-16 partsync}"
-rclone=$(command -v "${RCLONE:-rclone}") || { echo "run.sh: no rclone ${RCLONE:-on PATH}" >&2; exit 1; }
-# partsync runs the rclone first on PATH: the same binary as the anchor.
-PATH=$(dirname "$rclone"):$PATH
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
-bin=$(mktemp -d)
-server_pid=
-cleanup() {
-	[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
-	rm -rf "$bin"
-}
-trap cleanup EXIT
-
-(cd "$repo" && go build -o "$bin/partsync" ./cmd/partsync && go build -o "$bin/mkset" ./bench/copy/mkset &&
+# shellcheck source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
+bench_rclone # partsync runs the same rclone as the anchor
+bench_setup
+trap 'bench_s3_stop; rm -rf "$bin"' EXIT
+(cd "$bench_repo" && go build -o "$bin/partsync" ./cmd/partsync && go build -o "$bin/mkset" ./bench/copy/mkset &&
 	go build -o "$bin/s3server" ./bench/s3/server)
 
 declare -A want_files want_bytes
 for set in "${sets[@]}"; do
-	if [ ! -e "$dir/$set/.complete-$scale" ]; then
-		echo "building the $set set (scale $scale) in $dir/$set/src ..." >&2
-		rm -rf "${dir:?}/$set"
-		mkdir -p "$dir/$set"
-		"$bin/mkset" -set "$set" -scale "$scale" "$dir/$set/src" >&2
-		sync
-		touch "$dir/$set/.complete-$scale"
-	fi
+	bench_mkset "$set" "$scale"
 	want_files[$set]=$(find "$dir/$set/src" -type f | wc -l) # also warms the cache
 	want_bytes[$set]=$(find "$dir/$set/src" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s}')
 done
 
-# start_server: a fresh, empty S3 server; writes the rclone config for it.
+# start_server: a fresh, empty S3 server and the rclone config for it.
 start_server() {
-	rm -f "$bin/url" "$bin/counts"
 	rm -rf "$dir/bucket"
-	"$bin/s3server" -addr 127.0.0.1:0 -url-file "$bin/url" -dir "$dir/bucket" -count-file "$bin/counts" >>"$dir/log" 2>&1 &
-	server_pid=$!
-	for _ in $(seq 100); do [ -s "$bin/url" ] && break; sleep 0.05; done
-	[ -s "$bin/url" ] || { echo "run.sh: the S3 server did not start; see $dir/log" >&2; exit 1; }
-	# Throwaway keys of a server that checks none; the file is the only place they are.
-	cat >"$bin/rclone.conf" <<CONF
-[bench]
-type = s3
-provider = Other
-endpoint = $(cat "$bin/url")
-access_key_id = bench
-secret_access_key = bench
-region = us-east-1
-force_path_style = true
-CONF
-}
-
-stop_server() {
-	kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
-	server_pid=
+	bench_s3_start "$dir/bucket" "$dir/log"
 }
 
 # server_cpu: the server's CPU seconds so far (user + system).
-server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$bench_s3_pid/stat"; }
 
 # copy TOOL SRC: one copy of SRC to the bucket.
 copy() {
@@ -151,7 +112,7 @@ for rep in $(seq "$reps"); do
 			fi
 			rm -rf "$bin/runs"
 			read -r rw rc rs <<<"$(timed "$tool" "$dir/$set/src")"
-			stop_server
+			bench_s3_stop
 			printf '%s %s rep %s (first copy, then re-run): %s\n' "$set" "$tool" "$rep" "$(tr '\n' ' ' <"$bin/counts")" >>"$dir/requests.log"
 			printf '%s\t%s\t%s\tfirst\t%s\t%s\t%s\t%s\n%s\t%s\t%s\trerun\t%s\t%s\t%s\t%s\n' \
 				"$set" "$rep" "$tool" "$fw" "$fc" "$fs" "$load" "$set" "$rep" "$tool" "$rw" "$rc" "$rs" "$load" >>"$results"
