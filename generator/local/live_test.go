@@ -200,3 +200,117 @@ func TestLiveScanFailure(t *testing.T) {
 		t.Errorf("summary: %d partitions, %d ok, %d failed; want every started one stopped", sum.Partitions, sum.OK, sum.Failed)
 	}
 }
+
+// liveRun prepares and runs r live to its end.
+func liveRun(t *testing.T, r prepare.Request) (*plan.Plan, local.Summary) {
+	t.Helper()
+	live, err := local.NewLive(context.Background(), local.Options{Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &firstClosed{Sink: live, closed: make(chan struct{})}
+	r.Sink = sink
+	p, err := prepare.Prepare(context.Background(), r)
+	if err != nil {
+		t.Fatalf("prepare %s: %v", r.RunID, err)
+	}
+	sum, err := live.Wait()
+	if err != nil {
+		t.Fatalf("live run %s: %v", r.RunID, err)
+	}
+	return p, sum
+}
+
+// TestLiveIncrementalStartsBeforeScanEnds: an incremental re-run lists two
+// changed files, one early in the walk and one at its end, fewer than -f:
+// by -f alone their one partition would close at the scan's end. The walk
+// pauses past the partition's OpenFor after the first changed file, then
+// holds once partition 0 has closed until its status file exists: the
+// upload ran while the scan was held, before plan.json. The run then ends
+// with both files copied.
+func TestLiveIncrementalStartsBeforeScanEnds(t *testing.T) {
+	if _, err := exec.LookPath("rsync"); err != nil {
+		t.Skip("rsync is not installed")
+	}
+	base := t.TempDir()
+	r := liveRequest(t, base)
+	r.MaxFiles = 1000
+	if _, err := sample.Build(r.Source, sample.Spec{Seed: 7, Dirs: 6, FilesPerDir: 12, MaxSize: 4096}); err != nil {
+		t.Fatal(err)
+	}
+	liveRun(t, r) // the base
+	var files []string
+	if _, err := scan.Walk(context.Background(), r.Source, scan.Options{}, func(e scan.Entry) error {
+		if e.Type == scan.File {
+			files = append(files, e.Path)
+		}
+		return nil
+	}, func(scan.Skip) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	first, last := files[1], files[len(files)-1]
+	for _, f := range []string{first, last} {
+		if err := os.WriteFile(filepath.Join(r.Source, f), []byte("changed since the base run"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r.RunID = "again"
+	runDir := plan.Dir(filepath.Join(r.SharedDir, r.RunID))
+	live, err := local.NewLive(context.Background(), local.Options{Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &firstClosed{Sink: live, closed: make(chan struct{})}
+	r.Sink = sink
+	held := false
+	var planDuringHold error
+	r.Walk = func(ctx context.Context, root string, o scan.Options, visit func(scan.Entry) error, skip func(scan.Skip) error) (scan.Stats, error) {
+		return scan.Walk(ctx, root, o, func(e scan.Entry) error {
+			if err := visit(e); err != nil {
+				return err
+			}
+			if e.Path == first {
+				time.Sleep(prepare.LiveIncrementalOpenFor + 200*time.Millisecond)
+			}
+			select {
+			case <-sink.closed:
+				if !held {
+					held = true
+					if err := waitFile(t, runDir.StatusFile(0)); err != nil {
+						return err
+					}
+					_, planDuringHold = os.Stat(runDir.PlanFile())
+				}
+			default:
+			}
+			return nil
+		}, skip)
+	}
+	p, err := prepare.Prepare(context.Background(), r)
+	if err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	sum, err := live.Wait()
+	if err != nil {
+		t.Fatalf("live run: %v", err)
+	}
+	if p.Incremental == nil || p.Incremental.Changed != 2 {
+		t.Fatalf("plan.json incremental: %+v, want 2 changed", p.Incremental)
+	}
+	if !held {
+		t.Fatalf("partition 0 closed only at the scan's end (%d partitions): the upload waited for the whole scan", p.Count())
+	}
+	if !errors.Is(planDuringHold, os.ErrNotExist) {
+		t.Errorf("plan.json while the scan was held: stat error %v, want not-exist", planDuringHold)
+	}
+	if p.Count() != 2 || sum.OK != 2 || sum.Files != 2 {
+		t.Errorf("%d partitions, %d ok, %d files copied; want 2, 2, 2", p.Count(), sum.OK, sum.Files)
+	}
+	for _, f := range []string{first, last} {
+		got, err := os.ReadFile(filepath.Join(r.Destination, f))
+		if err != nil || string(got) != "changed since the base run" {
+			t.Errorf("%s at DST: %q, %v", f, got, err)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/scan"
@@ -39,6 +40,13 @@ type Options struct {
 	// directory and all are in one partition, as the tool's one-line form
 	// (tool.WholeDirs); the tool must implement it. See wholedir.go.
 	WholeDirs bool
+	// OpenFor, when positive, also closes a partition that holds an entry
+	// and has been open that long, at the next Tick: a live incremental run
+	// lists few entries in a long scan, and its transfers start while the
+	// scan goes on instead of after it (-f and -s would close the first
+	// partition only at the scan's end). Now is the clock (nil: time.Now).
+	OpenFor time.Duration
+	Now     func() time.Time
 }
 
 // Partitioner receives entries in scan order. It is not safe for concurrent use.
@@ -66,11 +74,12 @@ type impliedDir struct {
 
 // openPart is the partition being filled.
 type openPart struct {
-	stats plan.Partition
-	tmp   *os.File
-	w     *bufio.Writer
-	size  int64    // bytes written to w
-	whole *dirList // the sidecar of its whole-directory lines, once it has one (wholedir.go)
+	stats  plan.Partition
+	tmp    *os.File
+	w      *bufio.Writer
+	size   int64     // bytes written to w
+	whole  *dirList  // the sidecar of its whole-directory lines, once it has one (wholedir.go)
+	opened time.Time // when it was opened, for Options.OpenFor
 }
 
 // New starts partitioning into the run directory dir.
@@ -242,7 +251,28 @@ func (p *Partitioner) openPart() error {
 		return fmt.Errorf("create part %d: %w", len(p.parts), err)
 	}
 	p.open = &openPart{tmp: tmp, w: bufio.NewWriterSize(tmp, 256*1024)}
+	if p.opts.OpenFor > 0 {
+		p.open.opened = p.now()
+	}
 	return nil
+}
+
+// Tick closes the open partition when Options.OpenFor says it has been
+// open long enough; the caller calls it between entries, as the scan goes
+// on (entries the partitioner never sees, an incremental run's unchanged
+// ones, included), and the partition's transfer can start.
+func (p *Partitioner) Tick() error {
+	if p.opts.OpenFor <= 0 || p.open == nil || p.open.stats.Entries == 0 || p.now().Sub(p.open.opened) < p.opts.OpenFor {
+		return nil
+	}
+	return p.closePart()
+}
+
+func (p *Partitioner) now() time.Time {
+	if p.opts.Now != nil {
+		return p.opts.Now()
+	}
+	return time.Now()
 }
 
 // closePart flushes the open partition and renames it into place.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/scan"
@@ -210,5 +211,62 @@ func TestManyPartitionsStream(t *testing.T) {
 	ents, _ := os.ReadDir(dir.PartsDir())
 	if len(ents) != len(parts) {
 		t.Errorf("parts dir holds %d files; want %d (no temporary files)", len(ents), len(parts))
+	}
+}
+
+// TestTickClosesAfterOpenFor: with OpenFor, Tick closes a partition that
+// holds an entry once it has been open that long, and nothing else: not an
+// empty one, not a young one, and never without OpenFor.
+func TestTickClosesAfterOpenFor(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var closed []int
+	opts := Options{MaxFiles: 100, MaxBytes: 1 << 30, Tool: tool.Rsync{}, OpenFor: time.Second, Now: func() time.Time { return now },
+		Closed: func(i int, _ plan.Partition) error { closed = append(closed, i); return nil }}
+	p, err := New(newDir(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := func() {
+		t.Helper()
+		if err := p.Tick(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick() // nothing open
+	now = now.Add(5 * time.Second)
+	tick()
+	for _, step := range []struct {
+		path  string
+		after time.Duration
+	}{{"a", 0}, {"b", 900 * time.Millisecond}, {"c", 200 * time.Millisecond}, {"d", 0}} {
+		now = now.Add(step.after)
+		tick()
+		if err := p.Add(file(step.path, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(closed) != 1 {
+		t.Fatalf("closed %v after a and b (1.1 s), want [0]", closed)
+	}
+	parts, _, err := p.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts) != 2 || parts[0].Entries != 2 || parts[1].Entries != 2 {
+		t.Errorf("partitions %+v, want a,b then c,d", parts)
+	}
+
+	opts.OpenFor, closed = 0, nil
+	p, err = New(newDir(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Add(file("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	tick()
+	if len(closed) != 0 {
+		t.Errorf("closed %v without OpenFor", closed)
 	}
 }

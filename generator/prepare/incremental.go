@@ -121,7 +121,16 @@ func partitionThroughDiff(hdr *plan.Plan, c Checked, parts *partition.Partitione
 		parts.Abort()
 		return err
 	}
-	if err := feed(diff.add, diff.skip); err != nil {
+	add := diff.add
+	if diff.d != nil { // few entries are listed: a live partition may close on time (Options.OpenFor)
+		add = func(e scan.Entry) error {
+			if err := parts.Tick(); err != nil {
+				return err
+			}
+			return diff.add(e)
+		}
+	}
+	if err := feed(add, diff.skip); err != nil {
 		diff.abort()
 		parts.Abort()
 		return err

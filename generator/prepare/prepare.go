@@ -240,6 +240,15 @@ func Prepare(ctx context.Context, r Request) (*plan.Plan, error) {
 	return p, nil
 }
 
+// LiveIncrementalOpenFor is how long a partition of a live incremental run
+// stays open once it holds an entry (partition.Options.OpenFor). Such a run
+// lists a few entries spread over a whole scan: by -f and -s alone its one
+// partition would close, and its transfer start, only when the scan ends.
+// With it the uploads run while the scan goes on (a cold scan of 200k files
+// takes seconds), at the price of at most one more tool start per second of
+// scan. bench/BENCHMARKS.md, "Incremental re-runs", has the figures.
+const LiveIncrementalOpenFor = time.Second
+
 // fill scans and partitions into the run directory of hdr.
 func fill(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan, error) {
 	if r.Auto != nil {
@@ -248,6 +257,9 @@ func fill(ctx context.Context, hdr *plan.Plan, r Request, c Checked) (*plan.Plan
 	po := partitionOptions(r, c)
 	if r.Sink != nil {
 		po.Closed = r.Sink.Partition
+		if hdr.Incremental != nil {
+			po.OpenFor = LiveIncrementalOpenFor
+		}
 	}
 	parts, err := partition.New(hdr.Dir(), po)
 	if err != nil {
