@@ -30,15 +30,22 @@ bench_build() {
 # 30 sparse files of 1–16 KiB in DIR, flush it to disk, and print its file count.
 bench_make_tree() {
 	local tree=$1 dirs=$2
-	if [ ! -e "$tree.complete" ]; then
-		echo "building $tree: $dirs directories × 30 files ..." >&2
-		rm -rf "$tree"
-		mkdir -p "$tree"
-		"$bin/scanrate" -make -dirs "$dirs" "$tree"
-		sync # writeback running during the timings would slow every side
-		touch "$tree.complete"
-	fi
+	bench_once "$tree" "$tree.complete" "$dirs directories × 30 files" "$bin/scanrate" -make -dirs "$dirs" "$tree"
 	find "$tree" -type f | wc -l # also warms the cache
+}
+
+# bench_once DIR MARKER WHAT CMD...: unless MARKER exists, make DIR afresh
+# with CMD, flush it to disk and create MARKER.
+bench_once() {
+	local d=$1 marker=$2 what=$3
+	shift 3
+	[ ! -e "$marker" ] || return 0
+	echo "building $d: $what ..." >&2
+	rm -rf "${d:?}"
+	mkdir -p "$d"
+	"$@" >&2
+	sync # writeback running during the timings would slow every side
+	touch "$marker"
 }
 
 # bench_time CMD...: run CMD with its output discarded; print its wall seconds.
@@ -127,14 +134,7 @@ bench_rclone() {
 # $dir/SET/src with $bin/mkset, flushed to disk.
 bench_mkset() {
 	local set=$1 scale=$2
-	if [ ! -e "$dir/$set/.complete-$scale" ]; then
-		echo "building the $set set (scale $scale) in $dir/$set/src ..." >&2
-		rm -rf "${dir:?}/$set"
-		mkdir -p "$dir/$set"
-		"$bin/mkset" -set "$set" -scale "$scale" "$dir/$set/src" >&2
-		sync # writeback running during the timings would slow every side
-		touch "$dir/$set/.complete-$scale"
-	fi
+	bench_once "$dir/$set" "$dir/$set/.complete-$scale" "the $set set, scale $scale" "$bin/mkset" -set "$set" -scale "$scale" "$dir/$set/src"
 }
 
 # bench_s3_start BUCKET LOG: start bench/s3/server ($bin/s3server) on

@@ -112,14 +112,7 @@ func TestLiveStartsBeforeScanEnds(t *testing.T) {
 		return nil
 	})
 
-	p, err := prepare.Prepare(context.Background(), r)
-	if err != nil {
-		t.Fatalf("prepare: %v", err)
-	}
-	sum, err := live.Wait()
-	if err != nil {
-		t.Fatalf("live run: %v", err)
-	}
+	p, sum := prepareAndWait(t, r, live)
 	if !errors.Is(lockDuringHold, plan.ErrLocked) {
 		t.Errorf("the run directory's lock while the live run ran: %v, want ErrLocked", lockDuringHold)
 	}
@@ -201,15 +194,9 @@ func TestLiveScanFailure(t *testing.T) {
 	}
 }
 
-// liveRun prepares and runs r live to its end.
-func liveRun(t *testing.T, r prepare.Request) (*plan.Plan, local.Summary) {
+// prepareAndWait prepares r, whose Sink feeds live, and waits for the run's end.
+func prepareAndWait(t *testing.T, r prepare.Request, live *local.Live) (*plan.Plan, local.Summary) {
 	t.Helper()
-	live, err := local.NewLive(context.Background(), local.Options{Jobs: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := &firstClosed{Sink: live, closed: make(chan struct{})}
-	r.Sink = sink
 	p, err := prepare.Prepare(context.Background(), r)
 	if err != nil {
 		t.Fatalf("prepare %s: %v", r.RunID, err)
@@ -219,6 +206,17 @@ func liveRun(t *testing.T, r prepare.Request) (*plan.Plan, local.Summary) {
 		t.Fatalf("live run %s: %v", r.RunID, err)
 	}
 	return p, sum
+}
+
+// liveRun prepares and runs r live to its end.
+func liveRun(t *testing.T, r prepare.Request) (*plan.Plan, local.Summary) {
+	t.Helper()
+	live, err := local.NewLive(context.Background(), local.Options{Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Sink = live
+	return prepareAndWait(t, r, live)
 }
 
 // TestLiveIncrementalStartsBeforeScanEnds: an incremental re-run lists two
@@ -287,14 +285,7 @@ func TestLiveIncrementalStartsBeforeScanEnds(t *testing.T) {
 			return nil
 		}, skip)
 	}
-	p, err := prepare.Prepare(context.Background(), r)
-	if err != nil {
-		t.Fatalf("prepare: %v", err)
-	}
-	sum, err := live.Wait()
-	if err != nil {
-		t.Fatalf("live run: %v", err)
-	}
+	p, sum := prepareAndWait(t, r, live)
 	if p.Incremental == nil || p.Incremental.Changed != 2 {
 		t.Fatalf("plan.json incremental: %+v, want 2 changed", p.Incremental)
 	}
