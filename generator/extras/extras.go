@@ -19,7 +19,7 @@
 //     walk comes in the manifest's order, so the comparison is a merge of
 //     two streams (manifest.Cursor);
 //   - an rclone remote is listed with `rclone lsf -R --files-only`
-//     (tool.RcloneListArgv) in the environment given (RCLONE_CONFIG=… names
+//     (tool.RcloneListArgv, with -o's options of the remote) in the environment given (RCLONE_CONFIG=… names
 //     the config file; no credential is in argv), the listing sorted in walk
 //     order and merged the same way. Object storage has no directories.
 //
@@ -171,7 +171,7 @@ func (c *comparer) walk(ctx context.Context, dst string, workers int) error {
 
 // remote lists an rclone DST.
 func (c *comparer) remote(ctx context.Context, env []string) error {
-	argv := tool.RcloneListArgv(c.p.Destination)
+	argv := tool.RcloneListArgv(c.p.Destination, c.p.ToolOptions)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errOut bytes.Buffer

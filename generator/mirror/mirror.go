@@ -332,7 +332,7 @@ func removeLocal(dst string, part []extras.Entry) (done []extras.Entry, errs []s
 
 // removeRemote runs rclone delete over one partition's list.
 func removeRemote(ctx context.Context, p *plan.Plan, i int, part []extras.Entry, env []string) (done []extras.Entry, errs []string) {
-	argv := tool.RcloneDeleteArgv(p.Dir().DeleteListFile(i), p.Destination)
+	argv := tool.RcloneDeleteArgv(p.Dir().DeleteListFile(i), p.Destination, p.ToolOptions)
 	log, err := os.OpenFile(p.Dir().DeleteLogFile(i), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, []string{fmt.Sprintf("delete partition %d: %v", i, err)}

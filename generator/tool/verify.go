@@ -19,6 +19,8 @@ import (
 //     --checksum): each itemized line is an entry rsync would change, by
 //     its default test, size and mtime; "+++++++++" in its flags means it is
 //     missing at DST.
+//   - rclone takes the remote's options of -o (RcloneRemoteOptions), not
+//     the copy's (--size-only would make rclone check compare sizes only).
 //   - rclone, by default: `rclone lsjson` of the partition's files at SRC
 //     and at DST (--files-from-raw, so rclone reads each listed object and
 //     no other): an entry is missing when DST does not list it, and differs
@@ -54,12 +56,13 @@ func VerifyCommands(name string, j VerifyJob) [][]string {
 		}
 		return [][]string{Rsync{}.Argv(job)}
 	}
+	remote := RcloneRemoteOptions(j.Options)
 	if j.Checksum {
-		return [][]string{append(append([]string{"rclone", "check"}, j.Options...), "--one-way", "--files-from-raw", j.PartFile,
+		return [][]string{append(append([]string{"rclone", "check"}, remote...), "--one-way", "--files-from-raw", j.PartFile,
 			"--missing-on-dst", j.Missing, "--differ", j.Differ, j.Source, j.Destination)}
 	}
 	list := func(root string) []string {
-		return append(append([]string{"rclone", "lsjson"}, j.Options...), "-R", "--files-only", "--no-mimetype", "--files-from-raw", j.PartFile, root)
+		return append(append([]string{"rclone", "lsjson"}, remote...), "-R", "--files-only", "--no-mimetype", "--files-from-raw", j.PartFile, root)
 	}
 	return [][]string{list(j.Source), list(j.Destination)}
 }
