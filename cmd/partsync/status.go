@@ -24,7 +24,7 @@ const ExitPending = 7
 func statusCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:      "status",
-		Usage:     "show a run's phase, progress and failed partitions from its run directory (local runs and workflows alike); exit 0 done, 5 failed, 7 pending. Without a run: list the runs in -d, the most recent first",
+		Usage:     "show a run's phase, progress and failed partitions from its run directory (local runs and workflows alike); exit 0 done, 5 failed (a partition, or verify found DST differing), 7 pending. Without a run: list the runs in -d, the most recent first",
 		ArgsUsage: "[RUN_ID|RUN_DIR]",
 		Flags: []cli.Flag{
 			runsDirFlag(),
@@ -58,7 +58,8 @@ func statusCommand(s Streams) *cli.Command {
 }
 
 // reportExit is the documented exit of `status`: nil when every partition
-// succeeded, ExitFailed when one failed, ExitPending when some have not finished.
+// succeeded, ExitFailed when one failed or verify found DST differing (the
+// run exited 5 for it), ExitPending when some have not finished.
 func reportExit(r *plan.Report) error {
 	if r.DryRun != nil { // a finished dry run: nothing was to be copied
 		return dryRunExit(r.DryRun)
@@ -66,6 +67,10 @@ func reportExit(r *plan.Report) error {
 	switch {
 	case len(r.Failed) > 0:
 		return &toolExit{code: ExitFailed, err: fmt.Errorf("run %s: %d of %d partitions failed: %s", r.RunID, len(r.Failed), r.Partitions, ranges(r.Failed))}
+	case r.Verify != nil && !r.Verify.OK:
+		v := r.Verify
+		return &toolExit{code: ExitFailed, err: fmt.Errorf("run %s: verify found DST differing from the source: %d missing, %d differing, %d extra, %d partitions not compared (%s)",
+			r.RunID, v.Missing, v.Differing, v.Extra, v.Failed, v.File)}
 	case len(r.Missing) > 0:
 		return &toolExit{code: ExitPending, err: fmt.Errorf("run %s: %d of %d partitions have not finished: %s", r.RunID, len(r.Missing), r.Partitions, ranges(r.Missing))}
 	case r.Phase == plan.PhaseRunning: // its partitions are done; the steps after them are not
@@ -106,6 +111,9 @@ func printReport(w io.Writer, r *plan.Report) {
 	if d := r.Delete; d != nil {
 		fmt.Fprintf(w, "delete: %s\n", deletionLine(d, plan.Dir(r.RunDir)))
 	}
+	if v := r.Verify; v != nil {
+		printVerifySummary(w, v)
+	}
 	if r.Skipped > 0 {
 		fmt.Fprintf(w, "skipped: %s in no partition; reasons in %s\n", plural.Count(r.Skipped, "entry"), plan.Dir(r.RunDir).SkippedFile())
 	}
@@ -130,6 +138,37 @@ func printReport(w io.Writer, r *plan.Report) {
 	}
 	if len(r.Failed)+len(r.Missing) > 0 {
 		fmt.Fprintf(w, "resume: partsync run --resume %s -d %s   (a workflow: argo retry WORKFLOW)\n", r.RunID, filepath.Dir(r.RunDir))
+	}
+}
+
+// printVerifySummary writes what verify.json says, and what it meant for
+// the run's exit code.
+func printVerifySummary(w io.Writer, v *plan.VerifySummary) {
+	mode := "size and mtime"
+	if v.Checksum {
+		mode = "content"
+	}
+	fmt.Fprintf(w, "verify (%s, %s): %d entries checked: %d missing, %d differing, %d extra at DST, %d partitions not compared; %s\n",
+		mode, v.Finished, v.Checked, v.Missing, v.Differing, v.Extra, v.Failed, v.File)
+	if v.OK {
+		fmt.Fprintf(w, "verify: DST matches the source\n")
+		return
+	}
+	fmt.Fprintf(w, "verify: DST differs from the source: the run exited %d (so does status)\n", ExitFailed)
+	for _, m := range v.FirstMissing {
+		fmt.Fprintf(w, "  missing at DST: %q\n", m)
+	}
+	for _, d := range v.FirstDiffering {
+		fmt.Fprintf(w, "  differs at DST: %q\n", d)
+	}
+	for _, e := range v.FirstExtra {
+		fmt.Fprintf(w, "  extra at DST (not in the source): %q\n", e)
+	}
+	if v.ExtraError != "" {
+		fmt.Fprintf(w, "  DST not listed for extra entries: %s\n", v.ExtraError)
+	}
+	for _, f := range v.FirstFailed {
+		fmt.Fprintf(w, "  part %d not compared, exit code %d: %s\n", f.Part, f.ExitCode, f.Error)
 	}
 }
 

@@ -52,6 +52,9 @@ func TestVerify(t *testing.T) {
 			if v, res := verifyRun(false); res.code != ExitOK || v.Mismatches() != 0 || v.Checked < 40 {
 				t.Fatalf("verify of a complete copy: exit %d, %+v\n%s", res.code, v, res)
 			}
+			if st := partsync(context.Background(), "status", "-d", cc.shared, "v"); st.code != ExitOK || !strings.Contains(st.stdout, "verify: DST matches the source") {
+				t.Errorf("status after a verify that matched: want exit 0 saying so\n%s", st)
+			}
 
 			var picked []string // four regular files of 2 bytes or more, sorted
 			for _, rel := range slices.Sorted(maps.Keys(manifest(t, cc.src))) {
@@ -106,6 +109,19 @@ func TestVerify(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 
 			v, res := verifyRun(false)
+			// status shows verify.json: the counts, the first entries, exit 5.
+			st := partsync(context.Background(), "status", "-d", cc.shared, "v")
+			if st.code != ExitFailed || !strings.Contains(st.stdout, "verify (size and mtime, ") ||
+				!strings.Contains(st.stdout, "1 missing, ") || !strings.Contains(st.stdout, strconv.Quote(removed)) ||
+				!strings.Contains(st.stdout, "the run exited 5") || st.err == nil || !strings.Contains(st.err.Error(), "verify found DST differing") {
+				t.Errorf("status after a failed verify: want exit 5 naming %s\n%s", removed, st)
+			}
+			st = partsync(context.Background(), "status", "-d", cc.shared, "-o", "json", "v")
+			var rep plan.Report
+			if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil || rep.Verify == nil || rep.Verify.OK || rep.Verify.Missing != 1 ||
+				!slices.Equal(rep.Verify.FirstMissing, []string{removed}) || !slices.Equal(rep.Verify.FirstExtra, []string{"zz-extra"}) || st.code != ExitFailed {
+				t.Errorf("status -o json after a failed verify: exit %d, verify %+v (%v)\n%s", st.code, rep.Verify, err, st)
+			}
 			if res.code != ExitFailed || !slices.Equal(v.Missing, []string{removed}) || !slices.Contains(v.Differing, shortened) || !slices.Contains(v.Differing, touched) || len(v.Failed) != 0 ||
 				!slices.Equal(v.Extra, []string{"zz-extra"}) || v.ExtraError != "" {
 				t.Errorf("verify by size and mtime: exit %d, missing %q, differing %q, extra %q (%s), failed %+v; want 5, [%s], with %s and %s, [zz-extra]\n%s",

@@ -42,6 +42,9 @@ type Report struct {
 	// Delete is delete.json: the mirror's delete pass (run --delete); nil
 	// until it ran.
 	Delete *Deletion `json:"delete,omitempty"`
+	// Verify is verify.json summed up (counts, the first entries of each
+	// kind); nil until a verify ran.
+	Verify *VerifySummary `json:"verify,omitempty"`
 	// Skipped counts the entries of the skipped file (in no partition).
 	Skipped int64 `json:"skipped"`
 	// Incremental is plan.json's: what a run against a base compared, and
@@ -132,6 +135,12 @@ func ReadReport(dir Dir) (*Report, error) {
 	}
 	if r.Recheck, _, err = LoadRecheck(dir); err != nil {
 		return nil, err
+	}
+	switch v, ok, err := LoadVerify(dir); {
+	case err != nil:
+		return nil, err
+	case ok:
+		r.Verify = v.Summary(dir)
 	}
 	data, err := os.ReadFile(dir.OutcomeFile())
 	switch {

@@ -44,6 +44,39 @@ func (v *Verify) Outcome(dir Dir) *VerifyOutcome {
 		Extra: len(v.Extra), Failed: len(v.Failed), File: dir.VerifyFile()}
 }
 
+// VerifySummary is verify.json as a run's report (`partsync status`)
+// shows it: the counts, and the first entries of each kind (ShownPaths);
+// verify.json (File) names them all.
+type VerifySummary struct {
+	Checksum       bool            `json:"checksum"`
+	Finished       string          `json:"finished"`
+	Checked        int64           `json:"checked"`
+	Missing        int             `json:"missing"`
+	Differing      int             `json:"differing"`
+	Extra          int             `json:"extra"`
+	Failed         int             `json:"failed"` // partitions not compared
+	ExtraError     string          `json:"extra_error,omitempty"`
+	FirstMissing   []string        `json:"first_missing"`
+	FirstDiffering []string        `json:"first_differing"`
+	FirstExtra     []string        `json:"first_extra"`
+	FirstFailed    []VerifyFailure `json:"first_failed"`
+	// OK is true when DST matched; otherwise the run (or the workflow's
+	// verify-sum step) exited 5, and so does `partsync status`.
+	OK   bool   `json:"ok"`
+	File string `json:"file"`
+}
+
+// Summary is what a report shows of v.
+func (v *Verify) Summary(dir Dir) *VerifySummary {
+	return &VerifySummary{Checksum: v.Checksum, Finished: v.Finished, Checked: v.Checked,
+		Missing: len(v.Missing), Differing: len(v.Differing), Extra: len(v.Extra), Failed: len(v.Failed), ExtraError: v.ExtraError,
+		FirstMissing: firstOf(v.Missing), FirstDiffering: firstOf(v.Differing), FirstExtra: firstOf(v.Extra), FirstFailed: firstOf(v.Failed),
+		OK: v.Mismatches() == 0, File: dir.VerifyFile()}
+}
+
+// firstOf is the first ShownPaths elements of s, never nil.
+func firstOf[T any](s []T) []T { return append([]T{}, s[:min(len(s), ShownPaths)]...) }
+
 // VerifyFailure is a partition whose comparison failed.
 type VerifyFailure struct {
 	Part     int    `json:"part"`
