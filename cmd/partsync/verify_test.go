@@ -270,3 +270,39 @@ func TestRunVerifyChecksum(t *testing.T) {
 		t.Errorf("run --verify-checksum does not say it compared content:\n%s", res.stderr)
 	}
 }
+
+// TestVerifyAfterIncrementalRun, with real rsync and rclone (to the S3
+// server): after a first run, a file the source still has, unchanged, is
+// removed at DST; an incremental re-run (one file changed in the source)
+// with --verify lists only the changed file, yet its verify compares DST
+// with the whole source: it exits 5 naming the removed file missing, and
+// verify.json counts the unchanged entries it compared.
+func TestVerifyAfterIncrementalRun(t *testing.T) {
+	for _, toolName := range []string{"rsync", "rclone"} {
+		t.Run(toolName, func(t *testing.T) {
+			mc := newMirrorCase(t, toolName) // first run done; some files gone from SRC since
+			const lost = "a/b/3"
+			if mc.s3 != nil {
+				if _, err := mc.s3.Backend.DeleteObject("bucket", "copy/"+lost); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				dir := filepath.Join(mc.dst, filepath.Dir(lost)) // its mtime stays as copied
+				fi, err := os.Stat(dir)
+				must(t, err)
+				must(t, os.Remove(filepath.Join(mc.dst, lost)))
+				must(t, os.Chtimes(dir, fi.ModTime(), fi.ModTime()))
+			}
+			writeFile(t, filepath.Join(mc.src, "a/1"), []byte("changed since"), 0o644, time.Date(2021, 1, 2, 3, 4, 5, 0, time.UTC))
+			res := partsync(t.Context(), append(append([]string{"run", "--verify", "--run-id", "again"}, mc.args...), mc.src, mc.dst)...)
+			p, err := plan.Load(plan.Dir(filepath.Join(mc.shared, "again")))
+			if err != nil || p.Incremental == nil {
+				t.Fatalf("the re-run is not incremental (%v)\n%s", err, res)
+			}
+			v, ok, err := plan.LoadVerify(p.Dir())
+			if res.code != ExitFailed || err != nil || !ok || !slices.Equal(v.Missing, []string{lost}) || len(v.Differing) != 0 || v.Unchanged < 4 {
+				t.Errorf("incremental run --verify: exit %d, verify.json %+v (%v, %v); want exit 5, %s missing, the unchanged entries compared\n%s", res.code, v, ok, err, lost, res)
+			}
+		})
+	}
+}

@@ -13,7 +13,12 @@ type Verify struct {
 	Checksum bool   `json:"checksum"` // content compared, not only size and mtime
 	Finished string `json:"finished"`
 	// Checked counts the entries listed in the partitions compared.
-	Checked   int64    `json:"checked"`
+	Checked int64 `json:"checked"`
+	// Unchanged counts, of Checked, the entries of an incremental run that
+	// no partition listed (unchanged since its base, copied by it): verify
+	// compares them too, so that DST is checked against the whole source
+	// (package verify, compareUnchanged).
+	Unchanged int64    `json:"unchanged,omitempty"`
 	Missing   []string `json:"missing"`   // listed, not at DST
 	Differing []string `json:"differing"` // at DST, not as in the source
 	// Extra are the entries at DST that the source does not have (package

@@ -78,7 +78,8 @@ func Part(ctx context.Context, p *plan.Plan, i int, o Options) (*plan.VerifyPart
 		return nil, fmt.Errorf("verify: part %d: run %s has partitions 0 to %d", i, p.RunID, p.Count()-1)
 	}
 	v := &plan.VerifyPart{Part: i, Checksum: o.Checksum, Checked: p.Partitions[i].Entries}
-	missing, differing, fail := compare(ctx, p, i, o)
+	index := strconv.Itoa(i)
+	missing, differing, fail := compare(ctx, p, i, index, p.Dir().PartFile(index), o)
 	v.Missing, v.Differing, v.Failure = nonNil(missing), nonNil(differing), fail
 	if err := plan.SaveVerifyPart(p.Dir(), v); err != nil {
 		return v, fmt.Errorf("verify of part %d: %w", i, err)
@@ -125,6 +126,16 @@ func Collect(ctx context.Context, p *plan.Plan, o Options) (*plan.Verify, error)
 		v.Missing = append(v.Missing, part.Missing...)
 		v.Differing = append(v.Differing, part.Differing...)
 	}
+	if p.Incremental != nil {
+		checked, missing, differing, failed, err := compareUnchanged(ctx, p, o)
+		if err != nil {
+			return nil, err
+		}
+		v.Unchanged = checked
+		v.Checked += checked
+		v.Missing, v.Differing = append(v.Missing, missing...), append(v.Differing, differing...)
+		v.Failed = append(v.Failed, failed...)
+	}
 	slices.Sort(v.Missing) // a directory listed in two partitions is named once
 	v.Missing = slices.Compact(v.Missing)
 	slices.Sort(v.Differing)
@@ -148,8 +159,10 @@ func extraErrorNote(v *plan.Verify) string {
 	return "; DST not listed for extras: " + v.ExtraError
 }
 
-// compare runs the tool's commands for partition i and reads their findings.
-func compare(ctx context.Context, p *plan.Plan, i int, o Options) (missing, differing []string, fail *plan.VerifyFailure) {
+// compare runs the tool's commands for the list partFile (partition i's,
+// or one of the unchanged entries, named index in the logs) and reads
+// their findings.
+func compare(ctx context.Context, p *plan.Plan, i int, index, partFile string, o Options) (missing, differing []string, fail *plan.VerifyFailure) {
 	failed := func(code int, err error) (_, _ []string, _ *plan.VerifyFailure) {
 		return nil, nil, &plan.VerifyFailure{Part: i, ExitCode: code, Error: err.Error()}
 	}
@@ -158,9 +171,8 @@ func compare(ctx context.Context, p *plan.Plan, i int, o Options) (missing, diff
 		return failed(-1, fmt.Errorf("verify: %w", err))
 	}
 	defer func() { _ = os.RemoveAll(scratch) }()
-	index := strconv.Itoa(i)
 	j := tool.VerifyJob{
-		Job:      tool.Job{Source: p.Source, Destination: p.Destination, PartFile: p.Dir().PartFile(index), Options: p.ToolOptions},
+		Job:      tool.Job{Source: p.Source, Destination: p.Destination, PartFile: partFile, Options: p.ToolOptions},
 		Checksum: o.Checksum,
 		Missing:  filepath.Join(scratch, "missing"),
 		Differ:   filepath.Join(scratch, "differ"),
@@ -178,7 +190,7 @@ func compare(ctx context.Context, p *plan.Plan, i int, o Options) (missing, diff
 	var outs []io.Reader
 	var stderrs strings.Builder
 	for k, argv := range tool.VerifyCommands(p.Tool, j) {
-		_, _ = fmt.Fprintf(log, "# partsync: verify part %d: %q\n", i, argv)
+		_, _ = fmt.Fprintf(log, "# partsync: verify %s: %q\n", logLabel(index), argv)
 		out, err := os.Create(filepath.Join(scratch, "out."+strconv.Itoa(k)))
 		if err != nil {
 			return failed(-1, err)
@@ -213,6 +225,14 @@ func compare(ctx context.Context, p *plan.Plan, i int, o Options) (missing, diff
 		return failed(0, err)
 	}
 	return missing, differing, nil
+}
+
+// logLabel names a list in the log: "part N", or "unchanged.K".
+func logLabel(index string) string {
+	if _, err := strconv.Atoi(index); err == nil {
+		return "part " + index
+	}
+	return index
 }
 
 // exitCode is the exit code of a command that ended with err; -1 when it
