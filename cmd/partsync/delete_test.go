@@ -204,3 +204,49 @@ func TestRunDeleteSinceBase(t *testing.T) {
 		t.Errorf("--no-since mirror: %+v, want the foreign file deleted after a listing", d)
 	}
 }
+
+// TestRunDeleteVerifyListsDSTOnce, with real rclone and the S3 server's
+// request log: run --delete --verify lists the whole of DST (rclone lsf
+// -R: one recursive listing, "delimiter=" empty) once, as run --verify
+// alone does: the delete pass's listing, minus what it deleted, is
+// verify's extras. Before, verify listed DST again after the pass. The
+// verify still finds DST a mirror (exit 0, nothing extra). (rclone delete
+// --files-from-raw lists the directories of the files it deletes; those
+// per-directory listings are rclone's, counted apart.)
+func TestRunDeleteVerifyListsDSTOnce(t *testing.T) {
+	// listings counts the recursive listings of DST and the per-directory ones.
+	listings := func(s *S3Server, from int) (whole, perDir int) {
+		for _, r := range s.RequestLog()[from:] {
+			method, target, _ := strings.Cut(r, " ")
+			_, query, _ := strings.Cut(target, "?")
+			switch {
+			case method != "GET" || !strings.Contains(query, "prefix=copy%2F"):
+			case strings.Contains(query, "delimiter=&") || !strings.Contains(query, "delimiter="):
+				whole++
+			default:
+				perDir++
+			}
+		}
+		return whole, perDir
+	}
+	verifyOnly := newMirrorCase(t, "rclone")
+	from := len(verifyOnly.s3.RequestLog())
+	partsync(t.Context(), append(append([]string{"run", "--verify", "--no-since"}, verifyOnly.args...), verifyOnly.src, verifyOnly.dst)...)
+	alone, aloneDirs := listings(verifyOnly.s3, from)
+
+	mirror := newMirrorCase(t, "rclone")
+	from = len(mirror.s3.RequestLog())
+	res := partsync(t.Context(), append(append([]string{"run", "--delete", "--verify", "--no-since", "--run-id", "mv"}, mirror.args...), mirror.src, mirror.dst)...)
+	both, bothDirs := listings(mirror.s3, from)
+	if res.code != ExitOK {
+		t.Fatalf("run --delete --verify: want exit 0\n%s", res)
+	}
+	v, ok, err := plan.LoadVerify(plan.Dir(filepath.Join(mirror.shared, "mv")))
+	if err != nil || !ok || v.Mismatches() != 0 {
+		t.Errorf("verify.json after the mirror: %+v (%v, %v), want no mismatch", v, ok, err)
+	}
+	t.Logf("recursive listings of DST: run --verify %d, run --delete --verify %d; per-directory listings %d and %d", alone, both, aloneDirs, bothDirs)
+	if alone != 1 || both != 1 {
+		t.Errorf("recursive listings of DST: run --verify %d, run --delete --verify %d; want 1 each: the delete pass and verify share one", alone, both)
+	}
+}

@@ -121,7 +121,15 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (Result, error) {
 	// mtimes they change; a refusal or failure does not stop that step.
 	var delErr error
 	if p.Delete {
-		res.Delete, delErr = mirror.Run(ctx, p, o.mirror())
+		mo := o.mirror()
+		if o.Verify != nil { // one listing of DST serves both
+			mo.Left = func(extras []string) {
+				v := *o.Verify
+				v.Extras = extras
+				o.Verify = &v
+			}
+		}
+		res.Delete, delErr = mirror.Run(ctx, p, mo)
 		if res.Delete == nil {
 			return res, delErr
 		}

@@ -61,6 +61,12 @@ type Options struct {
 	Workers int      // directories of a local DST read at once (0: the scan's default)
 	Env     []string // added to rclone's environment (RCLONE_CONFIG=…)
 	DryRun  bool     // list the extras, delete nothing
+	// Left, when not nil, receives what the pass leaves of the extras of
+	// its listing of DST: those it found, minus those it deleted (a verify
+	// right after the pass takes them as DST's extras instead of listing
+	// DST again). It is not called when DST was not listed (an incremental
+	// run's deleted-since, or a refusal before the listing).
+	Left func(extras []string)
 }
 
 // Run finds the extras at DST and deletes them (Delete). An incremental
@@ -82,7 +88,40 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*plan.Deletion, error) {
 	if err != nil {
 		return nil, fmt.Errorf("delete pass of run %s: %w", p.RunID, err)
 	}
-	return deleteExtras(ctx, p, list, o, start, from)
+	found := list
+	d, err := deleteExtras(ctx, p, list, o, start, from)
+	if o.Left != nil && from == "listing of DST" && d != nil {
+		left, lerr := leftOf(p, d, found)
+		if lerr != nil {
+			return d, errors.Join(err, lerr)
+		}
+		o.Left(left)
+	}
+	return d, err
+}
+
+// leftOf is found (in walk order) without the entries the pass deleted
+// (the run's deleted file).
+func leftOf(p *plan.Plan, d *plan.Deletion, found []extras.Entry) ([]string, error) {
+	var data []byte
+	var err error
+	if d.Refused == "" && !d.DryRun { // else it deleted nothing
+		data, err = os.ReadFile(p.Dir().DeletedFile())
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("delete pass of run %s: %w", p.RunID, err)
+	}
+	deleted := map[string]bool{}
+	for e := range bytes.SplitSeq(data, []byte{0}) { // NUL-terminated, relative to DST
+		deleted[string(e)] = true
+	}
+	left := []string{}
+	for _, e := range found {
+		if !deleted[e.Path] {
+			left = append(left, e.Path)
+		}
+	}
+	return left, nil
 }
 
 // sinceBase returns the deletion list of an incremental run whose base was

@@ -40,6 +40,10 @@ type Options struct {
 	// Workers is the number of directories of a local DST read at once
 	// when it is listed for extras (0: the scan's default).
 	Workers int
+	// Extras, when not nil, are DST's extra entries as the mirror's delete
+	// pass just before left them (its listing minus what it deleted):
+	// Collect takes them instead of listing DST a second time.
+	Extras []string
 	// Output, when not nil, receives the tool's output (a pod's stderr);
 	// otherwise it goes to logs/verify.<N>.log in the run directory.
 	Output io.Writer
@@ -96,7 +100,9 @@ func Part(ctx context.Context, p *plan.Plan, i int, o Options) (*plan.VerifyPart
 func Collect(ctx context.Context, p *plan.Plan, o Options) (*plan.Verify, error) {
 	checksum := o.Checksum
 	v := &plan.Verify{RunID: p.RunID, Checksum: checksum, Missing: []string{}, Differing: []string{}, Extra: []string{}, Failed: []plan.VerifyFailure{}}
-	if l, err := extras.List(ctx, p, extras.Options{Workers: o.Workers, Env: o.Env}); err != nil {
+	if o.Extras != nil {
+		v.Extra = append(v.Extra, o.Extras...)
+	} else if l, err := extras.List(ctx, p, extras.Options{Workers: o.Workers, Env: o.Env}); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("verify %s interrupted: %w", p.RunID, ctx.Err())
 		}
