@@ -15,7 +15,9 @@
 #
 #   With COLD=1 (root: the caches are dropped before each command), the same
 #   change again, cold: scan-cold, partsync-cold (partsync run --since the
-#   run before the warm one: the same 1% listed and uploaded) and floor-cold.
+#   run before the warm one: the same 1% listed and uploaded), the same with
+#   --live=false (nolive-cold: the scan ends before the uploads start, as an
+#   incremental run did before its partitions closed on time) and floor-cold.
 #
 #   FS, unchanged: after complete copies, nothing changes; then
 #     rsync-a       rsync -a SRC/ DST-r/
@@ -37,7 +39,8 @@
 # run.sh on the same DIR and SCALE starts from them (KEEP=0 makes them again).
 #
 # Environment: SCALE (0.25), COLD (0), KEEP (1), FSCOPY (copy; link at
-# SCALE=1), RCLONE (the rclone binary, default the one on PATH; partsync runs
+# SCALE=1), CASES (the cases timed: "s3 fs", and "s3-cold fs-cold" with
+# COLD=1; s3-cold alone still changes 1% each repetition), RCLONE (the rclone binary, default the one on PATH; partsync runs
 # the same one).
 set -euo pipefail
 
@@ -45,6 +48,8 @@ dir=${1:?usage: run.sh DIR [REPS]}
 reps=${2:-3}
 scale=${SCALE:-0.25}
 cold=${COLD:-0}
+cases=${CASES:-s3 fs}
+[ "$cold" != 1 ] || cases=${CASES:-s3 s3-cold fs fs-cold}
 fscopy=${FSCOPY:-copy}
 [ "$scale" != 1 ] || fscopy=${FSCOPY:-link}
 # shellcheck source=../lib.sh
@@ -65,7 +70,7 @@ if [ "${KEEP:-1}" = 0 ] || [ ! -e "$copied" ]; then
 fi
 mkdir -p "$dir/bucket/r" "$dir/bucket/p" "$dir/bucket/f" # the server answers 500 to a listing of a prefix it has no directory for
 bench_s3_start "$dir/bucket" "$dir/log"
-if [ "$cold" = 1 ] && ! bench_drop_caches; then
+if [[ $cases == *cold* ]] && ! bench_drop_caches; then
 	echo "run.sh: COLD=1 needs root (echo 3 > /proc/sys/vm/drop_caches)" >&2
 	exit 1
 fi
@@ -74,6 +79,7 @@ cmd() {
 	case $1 in
 	rclone-16) "$rclone" --config "$bin/rclone.conf" copy --transfers 16 --checkers 16 "$src" bench:bucket/r ;;
 	partsync | partsync-cold) "$bin/partsync" run -m rclone --rclone-config "$bin/rclone.conf" -d "$dir/runs-s3" ${since:+--since "$since"} "$src" bench:bucket/p ;;
+	nolive-cold) "$bin/partsync" run -m rclone --live=false --rclone-config "$bin/rclone.conf" -d "$dir/runs-s3" --since "$since" "$src" bench:bucket/p ;;
 	scan | scan-cold) "$bin/scanrate" "$src" ;;
 	floor | floor-cold) "$rclone" --config "$bin/rclone.conf" copy --transfers 16 --checkers 16 --no-check-dest --no-traverse --files-from-raw "$bin/changed" "$src" bench:bucket/f ;;
 	rsync-a | rsync-a-cold) rsync -a "$src/" "$dir/dst-r/" ;;
@@ -109,6 +115,8 @@ change() {
 	while IFS= read -r f; do printf 'x' >>"$src/$f"; done <"$bin/changed"
 	echo "rep $rep: $(wc -l <"$bin/changed") of $nfiles files changed (offset $1)" >&2
 }
+# has CASE: CASE is timed.
+has() { [[ " $cases " == *" $1 "* ]]; }
 # newest_run RUNS: the id of the newest run in RUNS.
 newest_run() { find "$1" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tail -1; }
 
@@ -150,18 +158,22 @@ nfiles=$(want | cut -d' ' -f1)
 for rep in $(seq "$reps"); do
 	change $((rep * 37 % 100))
 	base=$(newest_run "$dir/runs-s3")
-	side_by_side changed-1% rclone-16 partsync scan floor
-	check r
-	check p
-	if [ "$cold" = 1 ]; then
-		# partsync-cold takes the run before the warm one as its base: the same change.
-		since=$base side_by_side changed-1%-cold scan-cold partsync-cold floor-cold
+	if has s3; then
+		side_by_side changed-1% rclone-16 partsync scan floor
+		check r
 		check p
 	fi
-	cmd rsync-a >>"$dir/log" 2>&1 # both FS copies take this change, untimed:
-	cmd partsync-fs >>"$dir/log" 2>&1 # what follows is a re-run with nothing changed
-	side_by_side unchanged-fs rsync-a partsync-fs
-	[ "$cold" = 1 ] && side_by_side unchanged-fs-cold rsync-a-cold partsync-fs-cold
+	if has s3-cold; then
+		# partsync-cold and nolive-cold take the run before the warm one as their base: the same change.
+		since=$base side_by_side changed-1%-cold scan-cold partsync-cold nolive-cold floor-cold
+		check p
+	fi
+	if has fs || has fs-cold; then
+		cmd rsync-a >>"$dir/log" 2>&1 # both FS copies take this change, untimed:
+		cmd partsync-fs >>"$dir/log" 2>&1 # what follows is a re-run with nothing changed
+	fi
+	! has fs || side_by_side unchanged-fs rsync-a partsync-fs
+	! has fs-cold || side_by_side unchanged-fs-cold rsync-a-cold partsync-fs-cold
 done
 echo "end: $(uptime)" >&2
 grep -h "since run" "$dir/log" | tail -2 >&2 || true
@@ -187,7 +199,8 @@ END {
 	print "\nmedians (ratio to the anchor named)"
 	row("changed-1%", "rclone-16", "rclone-16"); row("changed-1%", "partsync", "rclone-16"); row("changed-1%", "partsync", "scan"); row("changed-1%", "scan", "scan"); row("changed-1%", "floor", "scan")
 	floor_row("changed-1%", "partsync", "scan", "floor")
-	row("changed-1%-cold", "partsync-cold", "scan-cold"); row("changed-1%-cold", "scan-cold", "scan-cold"); row("changed-1%-cold", "floor-cold", "scan-cold")
+	row("changed-1%-cold", "partsync-cold", "scan-cold"); row("changed-1%-cold", "nolive-cold", "scan-cold"); row("changed-1%-cold", "partsync-cold", "nolive-cold")
+	row("changed-1%-cold", "scan-cold", "scan-cold"); row("changed-1%-cold", "floor-cold", "scan-cold")
 	floor_row("changed-1%-cold", "partsync-cold", "scan-cold", "floor-cold")
 	row("unchanged-fs", "rsync-a", "rsync-a"); row("unchanged-fs", "partsync-fs", "rsync-a")
 	row("unchanged-fs-cold", "rsync-a-cold", "rsync-a-cold"); row("unchanged-fs-cold", "partsync-fs-cold", "rsync-a-cold")
