@@ -35,8 +35,11 @@
 # printed with each figure. Prints medians and ratios; raw figures in
 # DIR/results.tsv, the commands' output in DIR/log.
 #
-# The first copies (untimed, long at SCALE=1) are kept in DIR: a second
-# run.sh on the same DIR and SCALE starts from them (KEEP=0 makes them again).
+# The local first copies (untimed) are kept in DIR: a second run.sh on the
+# same DIR and SCALE starts from them (KEEP=0 makes them again). The S3 ones
+# are made again each time: the server keeps its objects' metadata in memory,
+# and rclone, finding none after a restart, "sets" each object's mtime with a
+# copy onto itself, which the server's file backend truncates.
 #
 # Environment: SCALE (0.25), COLD (0), KEEP (1), FSCOPY (copy; link at
 # SCALE=1), CASES (the cases timed: "s3 fs", and "s3-cold fs-cold" with
@@ -68,6 +71,8 @@ if [ "${KEEP:-1}" = 0 ] || [ ! -e "$copied" ]; then
 	rm -rf "$dir/bucket" "$dir/runs-s3" "$dir/runs-fs" "$dir/dst-r" "$dir/dst-p"
 	touch "$copied"
 fi
+rm -rf "$dir/bucket" "$dir/runs-s3"
+sed -i '/^rclone-16$/d; /^partsync$/d' "$copied"
 mkdir -p "$dir/bucket/r" "$dir/bucket/p" "$dir/bucket/f" # the server answers 500 to a listing of a prefix it has no directory for
 bench_s3_start "$dir/bucket" "$dir/log"
 if [[ $cases == *cold* ]] && ! bench_drop_caches; then
