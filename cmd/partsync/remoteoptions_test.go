@@ -14,8 +14,8 @@ import (
 
 // TestRcloneRemoteOptionsReachDST, with the real rclone and the S3 server
 // on 127.0.0.1: a remote that rclone reaches only with a backend option of
-// -o (its rclone.conf asks for virtual-host addressing, which 127.0.0.1
-// cannot serve; -o '--s3-force-path-style=true' fixes it) is copied, listed
+// -o (its rclone.conf names another region, so the server refuses every
+// signed request; -o '--s3-region us-east-1' fixes it) is copied, listed
 // for the mirror's extras, cleaned by rclone delete and verified (each
 // partition's listings and the listing for extra entries): run --delete
 // --verify exits 0, the file removed from the source is gone at DST and
@@ -25,7 +25,7 @@ func TestRcloneRemoteOptionsReachDST(t *testing.T) {
 	base := t.TempDir()
 	s3 := StartS3(t, "bucket")
 	cfg := filepath.Join(base, "rclone.conf")
-	text := strings.Replace(s3.RcloneConfig("s3test"), "force_path_style = true", "force_path_style = false", 1)
+	text := strings.Replace(s3.RcloneConfig("s3test"), "region = "+s3Region, "region = eu-west-3", 1)
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -35,14 +35,15 @@ func TestRcloneRemoteOptionsReachDST(t *testing.T) {
 		cmd.Env = append(os.Environ(), "RCLONE_CONFIG="+cfg)
 		return cmd.Run()
 	}
-	if ls() == nil || ls("--s3-force-path-style=true") != nil {
-		t.Fatalf("rclone lsf: want a failure without --s3-force-path-style and a listing with it (%v, %v)", ls(), ls("--s3-force-path-style=true"))
+	fix := "--s3-region=" + s3Region
+	if ls() == nil || ls(fix) != nil {
+		t.Fatalf("rclone lsf: want a failure without %s and a listing with it (%v, %v)", fix, ls(), ls(fix))
 	}
 	src, shared, dst := filepath.Join(base, "src"), filepath.Join(base, "runs"), "s3test:bucket/copy"
 	for _, f := range []string{"a/1", "a/2", "b/3", "old.txt"} {
 		writeFile(t, filepath.Join(src, f), []byte("content of "+f), 0o644, time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC))
 	}
-	args := []string{"-m", "rclone", "-n", "2", "-f", "2", "-d", shared, "--rclone-config", cfg, "-o", "--s3-force-path-style=true --low-level-retries 1"}
+	args := []string{"-m", "rclone", "-n", "2", "-f", "2", "-d", shared, "--rclone-config", cfg, "-o", fix + " --low-level-retries 1"}
 	mustPartsync(t, append(append([]string{"run"}, args...), src, dst)...)
 	if err := os.Remove(filepath.Join(src, "old.txt")); err != nil {
 		t.Fatal(err)

@@ -199,6 +199,9 @@ func checkSigV4(r *http.Request) error {
 		return fmt.Errorf("unknown access key %q", cred[0])
 	}
 	date, region, service := cred[1], cred[2], cred[3]
+	if region != s3Region { // as AWS does (AuthorizationHeaderMalformed)
+		return fmt.Errorf("credential scope region %q, the server's is %q", region, s3Region)
+	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	if !strings.HasPrefix(amzDate, date) {
 		return fmt.Errorf("x-amz-date %q does not match the scope date %q", amzDate, date)
