@@ -21,7 +21,9 @@
 # quicker try), TOOLS (the sides, default "rclone-16 partsync"; also
 # "partsync-live" — run's fixed sizing given explicitly, -f 10000 -s 512MiB
 # with partitions copied while the scan goes on, the same as partsync's
-# defaults as long as those stay — and "fpart-rclone-8": fpart + 8
+# defaults as long as those stay — "partsync-n1": one rclone at a time with
+# 16 transfers, -n 1 -o "--retries=1 --transfers=16 --checkers=16" — and
+# "fpart-rclone-8": fpart + 8
 # `rclone copy --files-from`),
 # RCLONE (the rclone binary every side runs, default the one on PATH; e.g.
 # RCLONE=$(bash .ci/rclone.sh) for the version the image pins).
@@ -71,6 +73,7 @@ copy() {
 			xargs -0 -P "${1#fpart-rclone-}" -I{} "$rclone" --config "$bin/rclone.conf" copy --files-from {} "$src" bench:bucket
 		;;
 	partsync) "$bin/partsync" run -m rclone --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
+	partsync-n1) "$bin/partsync" run -m rclone -n 1 -o "--retries=1 --transfers=16 --checkers=16" --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
 	partsync-live) "$bin/partsync" run -m rclone -f 10000 -s 512MiB --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
 	*) echo "run.sh: unknown tool $1" >&2; exit 1 ;;
 	esac
