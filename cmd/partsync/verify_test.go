@@ -306,3 +306,47 @@ func TestVerifyAfterIncrementalRun(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyModifyWindow: verify compares mtimes as the copy did, with the
+// --modify-window of -o (rsync: seconds; rclone: a duration). After the
+// copy one source file's mtime moves 1 s, another's 5 s: with a window of
+// 2 s verify names only the second; the same copy without a window names
+// both (rsync and rclone to S3 alike).
+func TestVerifyModifyWindow(t *testing.T) {
+	for _, c := range []struct{ tool, window string }{{"rsync", "-a --numeric-ids -H --modify-window=2"}, {"rclone", "--retries=1 --modify-window=2s"}} {
+		t.Run(c.tool, func(t *testing.T) {
+			cc := newCopyCase(t, c.tool)
+			mustPartsync(t, append(append([]string{"run", "--run-id", "w", "-o", c.window}, cc.args...), cc.src, cc.dst)...)
+			mustPartsync(t, append(append([]string{"run", "--run-id", "exact"}, cc.args...), cc.src, cc.dst)...)
+			var files []string
+			for _, rel := range slices.Sorted(maps.Keys(manifest(t, cc.src))) {
+				if fi, err := os.Lstat(filepath.Join(cc.src, rel)); err == nil && fi.Mode().IsRegular() && strings.HasPrefix(rel, "group-") {
+					files = append(files, rel)
+				}
+			}
+			near, far := files[0], files[len(files)-1]
+			for rel, by := range map[string]time.Duration{near: time.Second, far: 5 * time.Second} {
+				path := filepath.Join(cc.src, rel)
+				fi, err := os.Stat(path)
+				must(t, err)
+				must(t, os.Chtimes(path, fi.ModTime().Add(by), fi.ModTime().Add(by)))
+			}
+			extra := []string{}
+			if cc.s3 != nil {
+				extra = cc.args[len(cc.args)-2:] // --rclone-config FILE
+			}
+			for run, want := range map[string][]string{"w": {far}, "exact": {near, far}} {
+				res := partsync(context.Background(), append(append([]string{"verify", "-d", cc.shared}, extra...), run)...)
+				var v plan.Verify
+				data, err := os.ReadFile(filepath.Join(cc.shared, run, "verify.json"))
+				if err == nil {
+					err = json.Unmarshal(data, &v)
+				}
+				slices.Sort(v.Differing)
+				if err != nil || res.code != ExitFailed || !slices.Equal(v.Differing, want) || len(v.Missing) != 0 || len(v.Failed) != 0 {
+					t.Errorf("verify %s: exit %d, differing %q, missing %q, failed %+v (%v); want 5 and %q\n%s", run, res.code, v.Differing, v.Missing, v.Failed, err, want, res)
+				}
+			}
+		})
+	}
+}

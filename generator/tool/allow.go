@@ -41,6 +41,9 @@ type option struct {
 	value  bool     // takes a value: --name=V, --name V, or -xV / -x V
 	refuse string   // not empty: the option is refused, and this is why
 	path   pathRule // the value is a path the tool writes to
+	// parse, when not nil, checks a value partsync itself reads (the
+	// error says what the value should look like).
+	parse func(v string) error
 }
 
 // options is a tool's allow-list: its long options by name (with the
@@ -107,6 +110,12 @@ func (a options) check(opts []string) ([]OptionPath, error) {
 	}
 	// value checks a value given to name, which option o describes.
 	value := func(name, v string, o option) {
+		if o.parse != nil {
+			if err := o.parse(v); err != nil {
+				bad("%s %q: %v", name, v, err)
+				return
+			}
+		}
 		switch o.path {
 		case absoluteOnly:
 			if !filepath.IsAbs(v) {

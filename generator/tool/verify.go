@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -92,7 +94,11 @@ func VerifyFindings(name string, j VerifyJob, outs []io.Reader, stderr string) (
 		differing, err = readLines(j.Differ)
 		return missing, differing, err
 	case name == "rclone":
-		return compareListings(outs[0], outs[1])
+		window, err := RcloneModifyWindow(j.Options)
+		if err != nil {
+			return nil, nil, err
+		}
+		return compareListings(outs[0], outs[1], window)
 	}
 	sc := bufio.NewScanner(outs[0])
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -123,9 +129,10 @@ type listed struct {
 }
 
 // compareListings names the entries of the SRC listing src that the DST
-// listing dst lacks, or holds with another size or mtime. An entry gone
-// from SRC since the copy is not compared.
-func compareListings(src, dst io.Reader) (missing, differing []string, err error) {
+// listing dst lacks, or holds with another size or with an mtime more than
+// window away (rclone copy's test). An entry gone from SRC since the copy
+// is not compared.
+func compareListings(src, dst io.Reader, window time.Duration) (missing, differing []string, err error) {
 	at := map[string]listed{}
 	if err := eachListed(dst, func(l listed) { at[l.Path] = l }); err != nil {
 		return nil, nil, fmt.Errorf("DST listing: %w", err)
@@ -135,7 +142,7 @@ func compareListings(src, dst io.Reader) (missing, differing []string, err error
 		switch {
 		case !ok:
 			missing = append(missing, l.Path)
-		case d.Size != l.Size || !d.ModTime.Equal(l.ModTime):
+		case d.Size != l.Size || !withinWindow(d.ModTime, l.ModTime, window):
 			differing = append(differing, l.Path)
 		}
 	})
@@ -143,6 +150,63 @@ func compareListings(src, dst io.Reader) (missing, differing []string, err error
 		return nil, nil, fmt.Errorf("SRC listing: %w", err)
 	}
 	return missing, differing, nil
+}
+
+// withinWindow reports whether a and b are at most window apart.
+func withinWindow(a, b time.Time, window time.Duration) bool {
+	d := a.Sub(b)
+	return d <= window && -d <= window
+}
+
+// RcloneModifyWindow is the --modify-window of rclone options opts, the
+// last one given (0 without one): mtimes at most this far apart are equal
+// to rclone copy, and so to verify.
+func RcloneModifyWindow(opts []string) (time.Duration, error) {
+	var window time.Duration
+	for i := 0; i < len(opts); i++ {
+		name, v, hasValue := strings.Cut(opts[i], "=")
+		if name != "--modify-window" {
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(opts) {
+				return 0, fmt.Errorf("%w: --modify-window needs a value", ErrOptions)
+			}
+			i++
+			v = opts[i]
+		}
+		d, err := parseRcloneDuration(v)
+		if err != nil {
+			return 0, fmt.Errorf("%w: --modify-window %q: %v", ErrOptions, v, err)
+		}
+		window = d
+	}
+	return window, nil
+}
+
+// rcloneDurationUnits are the suffixes rclone takes on a duration besides
+// Go's (a number alone is seconds).
+var rcloneDurationUnits = map[string]time.Duration{
+	"": time.Second, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "M": 30 * 24 * time.Hour, "y": 365 * 24 * time.Hour,
+}
+
+// parseRcloneDuration reads a duration as rclone's options take it: Go's
+// form (2s, 1h30m), a number of seconds, or a number with d, w, M or y;
+// "off" is the longest duration.
+func parseRcloneDuration(v string) (time.Duration, error) {
+	if v == "off" {
+		return time.Duration(math.MaxInt64), nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return d, nil
+	}
+	number := strings.TrimRight(v, "dwMy")
+	unit, ok := rcloneDurationUnits[v[len(number):]]
+	f, err := strconv.ParseFloat(number, 64)
+	if !ok || err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) || f*float64(unit) > math.MaxInt64 {
+		return 0, errors.New("give a duration as rclone reads it: 2s, 1h30m, 1.5d or off")
+	}
+	return time.Duration(f * float64(unit)), nil
 }
 
 // eachListed decodes the JSON array of `rclone lsjson` one object at a time.
