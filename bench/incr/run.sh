@@ -124,7 +124,7 @@ change() {
 # has CASE: CASE is timed.
 has() { [[ " $cases " == *" $1 "* ]]; }
 # newest_run RUNS: the id of the newest run in RUNS.
-newest_run() { find "$1" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tail -1; }
+newest_run() { [ -d "$1" ] || return 0; find "$1" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tail -1; }
 
 echo "machine: $(bench_machine); $("$rclone" version | head -1); $(uptime)" >&2
 s3=0 # the S3 first copies are made (and checked) only when an S3 case is timed

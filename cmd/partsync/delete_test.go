@@ -74,8 +74,8 @@ func TestRunDelete(t *testing.T) {
 			mc := newMirrorCase(t, toolName)
 			before := mc.files(t)
 			refused := partsync(t.Context(), append(append([]string{"run", "--delete", "--max-delete", "2", "-x", "*.tmp"}, mc.args...), mc.src, mc.dst)...)
-			if refused.code != ExitFailed || !strings.Contains(refused.stderr, "more than --max-delete 2") {
-				t.Fatalf("past --max-delete: want exit 5 naming the flag\n%s", refused)
+			if refused.code != ExitRefused || !strings.Contains(refused.stderr, "more than --max-delete 2") {
+				t.Fatalf("past --max-delete: want exit 9 naming the flag\n%s", refused)
 			}
 			if got := mc.files(t); !maps.Equal(got, before) {
 				t.Fatalf("a refused pass changed DST: %v", got)

@@ -23,15 +23,16 @@ import (
 // Exit codes, documented in README.md. Only main exits; this is the one
 // place that maps errors to codes.
 const (
-	ExitOK          = 0   // success
-	ExitError       = 1   // any other error (I/O, internal)
-	ExitUsage       = 2   // a bad flag, argument or value: the message names it and the fix
-	ExitSource      = 3   // SRC is missing, not a directory or unreadable
-	ExitRunDir      = 4   // the shared dir or a local DST is not writable, the shared dir is full, the run id exists, the run is incomplete or in use
-	ExitFailed      = 5   // run: one or more partitions failed after their retries, or --delete refused or failed
-	ExitInvalid     = 6   // lint: a document failed Argo's validation
-	ExitUnreadable  = 8   // run: every partition ok, but the scan could not read some entries (7 is status's ExitPending)
-	ExitInterrupted = 130 // interrupted by SIGINT or SIGTERM
+	ExitOK          = 0                    // success
+	ExitError       = 1                    // any other error (I/O, internal)
+	ExitUsage       = 2                    // a bad flag, argument or value: the message names it and the fix
+	ExitSource      = 3                    // SRC is missing, not a directory or unreadable
+	ExitRunDir      = 4                    // the shared dir or a local DST is not writable, the shared dir is full, the run id exists, the run is incomplete or in use
+	ExitFailed      = 5                    // run: one or more partitions failed after their retries, or --delete failed
+	ExitInvalid     = 6                    // lint: a document failed Argo's validation
+	ExitUnreadable  = 8                    // run: every partition ok, but the scan could not read some entries (7 is status's ExitPending)
+	ExitRefused     = workflow.ExitRefused // run, dirs: --delete refused to delete (safety); the workflow does not retry it
+	ExitInterrupted = 130                  // interrupted by SIGINT or SIGTERM
 )
 
 // ErrUsage is wrapped for command-line mistakes found by the CLI itself.
@@ -62,7 +63,8 @@ func exitCode(err error) int {
 	}{
 		{ExitInterrupted, []error{context.Canceled}},
 		{ExitInvalid, []error{workflow.ErrInvalid}},
-		{ExitFailed, []error{local.ErrPartitionsFailed, verify.ErrMismatch, mirror.ErrRefused, mirror.ErrDelete}},
+		{ExitFailed, []error{local.ErrPartitionsFailed, verify.ErrMismatch, mirror.ErrDelete}},
+		{ExitRefused, []error{mirror.ErrRefused}},
 		{ExitUnreadable, []error{ErrUnreadable}},
 		{ExitSource, []error{scan.ErrSource}},
 		// A full device or quota is the shared dir's: the tools' own write

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,7 +22,8 @@ import (
 // delete.json and the deleted list say what went; with rclone to the S3
 // server on 127.0.0.1, the extra objects are deleted the same way. With an
 // unreadable directory in the source the pass is refused: the dirs pod
-// fails, the workflow fails, and nothing at DST is deleted.
+// exits 9 and, though retries are allowed, is not retried (the answer
+// would be the same), the workflow fails, and nothing at DST is deleted.
 func testMirrorDelete(t *testing.T, s *suite) {
 	t.Run("rsync", func(t *testing.T) { mirrorRsync(t, s, false) })
 	t.Run("rsync-unreadable-refused", func(t *testing.T) { mirrorRsync(t, s, true) })
@@ -69,8 +71,12 @@ func mirrorRsync(t *testing.T, s *suite, unreadable bool) {
 	if unreadable {
 		id = "mirror-refused"
 	}
+	retries := "0"
+	if unreadable {
+		retries = "2" // a refused pass (exit 9) must not be retried
+	}
 	r := op.generate(t, id, vols, vols["src"].Mount, vols["dst"].Mount,
-		"-n", "2", "-f", "8", "--retries", "0", "--delete", "-x", "*.keep")
+		"-n", "2", "-f", "8", "--retries", retries, "--backoff", "1s", "--delete", "-x", "*.keep")
 	wf := s.wait(t, s.submit(t, decodeWorkflow(t, r.YAML)), waitTimeout, nil)
 	d, ok, err := psplan.LoadDeletion(psplan.Dir(r.RunDir))
 	if err != nil || !ok {
@@ -79,6 +85,19 @@ func mirrorRsync(t *testing.T, s *suite, unreadable bool) {
 	if unreadable {
 		if wf.Status.Phase != wfv1.WorkflowFailed || !strings.Contains(d.Refused, "could not read 1 entry") || d.Deleted != 0 {
 			t.Errorf("workflow %s, delete.json %+v: want Failed and the pass refused", wf.Status.Phase, d)
+		}
+		var codes []string // of each dirs pod
+		for _, n := range wf.Status.Nodes {
+			if n.Type == wfv1.NodeTypePod && n.TemplateName == "dirs" {
+				code := "none"
+				if n.Outputs != nil && n.Outputs.ExitCode != nil {
+					code = *n.Outputs.ExitCode
+				}
+				codes = append(codes, code)
+			}
+		}
+		if !slices.Equal(codes, []string{"9"}) {
+			t.Errorf("dirs pods' exit codes %q: want one pod, exit 9 (a refused pass is not retried)", codes)
 		}
 		got := testtree.Files(t, vols["dst"].Local)
 		for _, f := range extras {

@@ -1,6 +1,8 @@
 package workflow
 
 import (
+	"fmt"
+
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -26,15 +28,25 @@ func dirsStep() wfv1.ParallelSteps {
 	return wfv1.ParallelSteps{Steps: []wfv1.WorkflowStep{{Name: dirsName, Template: dirsName}}}
 }
 
-// dirsTemplate runs `partsync dirs` with the transfers' retries. With
-// rclone (as the transfers) it gets the config's path in RCLONE_CONFIG: the
-// mirror's delete pass (plan.Delete) lists and deletes at the remote.
+// ExitRefused is the exit code of `partsync dirs` (and run) when the
+// mirror's delete pass refused to delete: the scan could not read some
+// entries, or the extras are more than --max-delete. The answer is the
+// same at every attempt, so the dirs step is not retried on it.
+const ExitRefused = 9
+
+// dirsTemplate runs `partsync dirs` with the transfers' retries, but none
+// after a refused delete pass (ExitRefused). With rclone (as the
+// transfers) it gets the config's path in RCLONE_CONFIG: the mirror's
+// delete pass (plan.Delete) lists and deletes at the remote.
 func (o Options) dirsTemplate(runID string, dir plan.Dir, mounts []corev1.VolumeMount, rclone bool, retry *wfv1.RetryStrategy) wfv1.Template {
 	argv := []string{"partsync", "dirs", "--run-dir", string(dir), "--attempt", attemptExpr}
+	dirsRetry := *retry
+	// exitCode is a string, "-1" when the pod was lost: that is retried.
+	dirsRetry.Expression = fmt.Sprintf("lastRetry.exitCode != %q", fmt.Sprint(ExitRefused))
 	return wfv1.Template{
 		Name:          dirsName,
 		Metadata:      wfv1.Metadata{Labels: map[string]string{LabelRunID: runID, LabelRole: dirsName}},
-		RetryStrategy: retry,
+		RetryStrategy: &dirsRetry,
 		Container:     o.container(argv, mounts, rclone),
 	}
 }

@@ -21,6 +21,13 @@ func TestDirsStep(t *testing.T) {
 	if d.Container == nil || d.RetryStrategy == nil || d.RetryStrategy.Limit.IntValue() != 3 {
 		t.Fatalf("directory template %+v: want a container retried 3 times", d)
 	}
+	// A refused delete pass (exit 9) is the same answer at every attempt.
+	if got, want := d.RetryStrategy.Expression, `lastRetry.exitCode != "9"`; got != want {
+		t.Errorf("directory step's retry expression %q; want %q", got, want)
+	}
+	if tr := mergedTemplate(t, wf.Spec, transferName); tr.RetryStrategy == nil || tr.RetryStrategy.Expression != "" {
+		t.Errorf("the transfers' retries %+v: want every failure retried", tr.RetryStrategy)
+	}
 	argv := append(slices.Clone(d.Container.Command), d.Container.Args...)
 	if want := []string{"partsync", "dirs", "--run-dir", "/mnt/shared/runs/r1", "--attempt", "{{retries}}"}; !slices.Equal(argv, want) {
 		t.Errorf("directory step runs %q; want %q", argv, want)

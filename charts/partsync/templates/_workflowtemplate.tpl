@@ -462,7 +462,8 @@ spec:
     # added after the scan (recheck.json, added); in a mirror (the form's delete),
     # deletes at DST what the source does not have (delete.json; rclone lists and
     # deletes with the config); with rsync then re-applies the directories' modes
-    # and mtimes, which parallel partitions leave in any order.
+    # and mtimes, which parallel partitions leave in any order. A refused delete
+    # pass (exit 9) is the same answer at every attempt: not retried.
     - name: dirs
       metadata:
         labels:
@@ -471,6 +472,7 @@ spec:
       retryStrategy:
         limit: {{`"{{workflow.parameters.retries}}"`}}
         retryPolicy: Always
+        expression: 'lastRetry.exitCode != "9"'
         backoff:
           duration: {{`"{{workflow.parameters.backoff}}"`}}
           factor: 2
