@@ -22,7 +22,9 @@
 # "partsync-live" — run's fixed sizing given explicitly, -f 10000 -s 512MiB
 # with partitions copied while the scan goes on, the same as partsync's
 # defaults as long as those stay — "partsync-n1": one rclone at a time with
-# 16 transfers, -n 1 -o "--retries=1 --transfers=16 --checkers=16" — and
+# 16 transfers, -n 1 -o "--retries=1 --transfers=16 --checkers=16" —
+# "partsync-1p": the same with one partition (-f 1000000 -s 1T: one rclone
+# for the whole set, as the anchor, after partsync's scan) — and
 # "fpart-rclone-8": fpart + 8
 # `rclone copy --files-from`),
 # RCLONE (the rclone binary every side runs, default the one on PATH; e.g.
@@ -74,6 +76,7 @@ copy() {
 		;;
 	partsync) "$bin/partsync" run -m rclone --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
 	partsync-n1) "$bin/partsync" run -m rclone -n 1 -o "--retries=1 --transfers=16 --checkers=16" --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
+	partsync-1p) "$bin/partsync" run -m rclone -n 1 -f 1000000 -s 1T -o "--retries=1 --transfers=16 --checkers=16" --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
 	partsync-live) "$bin/partsync" run -m rclone -f 10000 -s 512MiB --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
 	*) echo "run.sh: unknown tool $1" >&2; exit 1 ;;
 	esac

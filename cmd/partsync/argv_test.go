@@ -60,6 +60,12 @@ func TestWorkflowArgvIsRunArgv(t *testing.T) {
 			tree := buildSampleTree(t, src, 4, 15)
 			flags := []string{"-m", tc.tool, "-n", "2", "-f", "20", "-d", shared, "--run-id", "same-run", "--backoff", "200ms"}
 			flags = append(flags, excludeArgs()...)
+			if tc.tool == "rclone" {
+				// run's own rclone options (one rclone, 16 transfers) are
+				// not generate's (a pod per partition): the same -o makes
+				// the same plan, whose argv both must run.
+				flags = append(flags, "-o", "--retries=1 --transfers=8 --checkers=16")
+			}
 			genFlags := []string{"--pvc", "data:" + base}
 			var s3 *S3Server
 			var cfg string

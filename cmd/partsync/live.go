@@ -11,6 +11,7 @@ import (
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/plural"
 	"github.com/partsync/partsync/generator/prepare"
+	"github.com/partsync/partsync/generator/tool"
 )
 
 // run's own partition defaults. A local run pays rsync's start (three
@@ -22,18 +23,66 @@ const (
 	runDefaultSize  = "512MiB"
 )
 
+// run's defaults for rclone, for what the command line leaves unset: one
+// rclone at a time (-n 1) with 16 transfers (tool.Rclone.LocalOptions), and
+// partitions of up to 100,000 entries and 64 GiB, so that a run starts few
+// rclones: each start and each second rclone on the same cores costs CPU
+// (bench/BENCHMARKS.md, "Figures behind the code").
+const (
+	runRcloneJobs  = 1
+	runRcloneFiles = 100000
+	runRcloneSize  = 64 << 30
+)
+
+// jobsFor is -n of a local run of toolName: the flag, or run's default for
+// rclone when it is not given.
+func jobsFor(c *cli.Context, toolName string) int {
+	if toolName == "rclone" && !c.IsSet("jobs") {
+		return runRcloneJobs
+	}
+	return c.Int("jobs")
+}
+
+// rcloneRunDefaults gives r, a local run's request, run's rclone defaults
+// where the command line gave nothing: -n (and the jobs --bwlimit is split
+// over), -f and -s together (unless --auto sizes the run), and -o.
+func rcloneRunDefaults(c *cli.Context, r *prepare.Request) {
+	if r.Tool != "rclone" {
+		return
+	}
+	if r.BwLimit > 0 {
+		r.Jobs = jobsFor(c, r.Tool)
+	}
+	if !c.IsSet("files") && !c.IsSet("size") && r.Auto == nil {
+		r.MaxFiles, r.MaxBytes = runRcloneFiles, runRcloneSize
+	}
+	if !c.IsSet("tool-options") {
+		r.ToolOptions = tool.Rclone{}.LocalOptions()
+	}
+}
+
 // runPlanFlags are planFlags with run's own -f and -s defaults, and --live.
 func runPlanFlags() []cli.Flag {
 	flags := planFlags()
 	for _, f := range flags {
 		switch f := f.(type) {
+		case *cli.IntFlag:
+			if f.Name == "jobs" {
+				f.Usage = fmt.Sprintf("transfers at once (-m rclone: %d, one rclone with 16 transfers)", runRcloneJobs)
+			}
 		case *cli.Int64Flag:
 			if f.Name == "files" {
 				f.Value = runDefaultFiles
+				f.Usage += fmt.Sprintf(" (-m rclone, with -s unset too: %d)", runRcloneFiles)
 			}
 		case *cli.StringFlag:
-			if f.Name == "size" {
+			switch f.Name {
+			case "size":
 				f.Value = runDefaultSize
+				f.Usage += fmt.Sprintf(" (-m rclone, with -f unset too: %s)", bytesize.Format(runRcloneSize))
+			case "tool-options":
+				f.Usage = fmt.Sprintf("replace the tool's default options; quoted like a shell, never run by one (defaults: rsync %q, rclone %q)",
+					strings.Join(tool.Rsync{}.DefaultOptions(), " "), strings.Join(tool.Rclone{}.LocalOptions(), " "))
 			}
 		}
 	}

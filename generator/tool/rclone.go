@@ -30,6 +30,15 @@ func (Rclone) DefaultOptions() []string {
 	return []string{"--retries=1", "--transfers=8", "--checkers=16"}
 }
 
+// LocalOptions are rclone's options in a local run (partsync run without
+// -o): one rclone at a time with the transfers and checkers of one
+// `rclone copy --transfers 16` on the same machine; a second rclone on the
+// same cores costs CPU per file (bench/BENCHMARKS.md, "Figures behind the
+// code"). The pods of a workflow, each on its own CPU, keep DefaultOptions.
+func (Rclone) LocalOptions() []string {
+	return []string{"--retries=1", "--transfers=16", "--checkers=16"}
+}
+
 // rcloneOptions is rclone's allow-list: its global options that tune how
 // files are compared, transferred and reported, and its backend options
 // (--s3-chunk-size …) that its own registry does not mark sensitive and

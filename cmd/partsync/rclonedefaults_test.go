@@ -1,0 +1,90 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/partsync/partsync/generator/tool"
+)
+
+// TestRunRcloneDefaults: run -m rclone with neither -n, -f, -s nor -o runs
+// one rclone at a time with 16 transfers (tool.Rclone.LocalOptions) over
+// partitions of up to 100,000 entries: the sample tree is one partition.
+// With -f 5 there are several, still one rclone at a time (counted by a
+// wrapper on PATH); -n 3 runs them 3 at once, and -o replaces the options.
+// rsync's defaults do not change. Every run copies every file.
+func TestRunRcloneDefaults(t *testing.T) {
+	needTools(t, "rclone", "rsync")
+	real, err := exec.LookPath("rclone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	// The wrapper logs "+" when an rclone starts and "-" when it ends.
+	events := filepath.Join(base, "events")
+	bin := filepath.Join(base, "bin")
+	must(t, os.Mkdir(bin, 0o755))
+	must(t, os.WriteFile(filepath.Join(bin, "rclone"), []byte("#!/bin/sh\necho + >>"+events+"\n"+real+" \"$@\"\nrc=$?\necho - >>"+events+"\nexit $rc\n"), 0o755))
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// atOnce is the most rclones that ran at the same time since the last call.
+	atOnce := func() int {
+		data, _ := os.ReadFile(events)
+		os.Remove(events)
+		n, most := 0, 0
+		for _, e := range strings.Fields(string(data)) {
+			if e == "+" {
+				n++
+			} else {
+				n--
+			}
+			most = max(most, n)
+		}
+		return most
+	}
+
+	s3 := StartS3(t, "bucket")
+	cfg := s3.WriteRcloneConfig(t, t.TempDir(), "s3test")
+	src, shared := filepath.Join(base, "src"), filepath.Join(base, "runs")
+	buildSampleTree(t, src, 4, 12)
+	files := 0
+	for _, n := range manifest(t, src) {
+		if n.Type == 'f' {
+			files++
+		}
+	}
+	for _, c := range []struct {
+		name          string
+		args          []string
+		options       []string
+		parts, atOnce int // parts 0: more than one
+	}{
+		{"defaults", nil, tool.Rclone{}.LocalOptions(), 1, 1},
+		{"f5", []string{"-f", "5"}, tool.Rclone{}.LocalOptions(), 0, 1},
+		{"n3", []string{"-f", "5", "-n", "3"}, tool.Rclone{}.LocalOptions(), 0, 3},
+		{"o", []string{"-o", "--retries=1 --transfers=4"}, []string{"--retries=1", "--transfers=4"}, 1, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dst := "s3test:bucket/" + c.name
+			args := append([]string{"run", "--run-id", c.name, "-m", "rclone", "-d", shared, "--rclone-config", cfg}, c.args...)
+			mustPartsync(t, append(args, src, dst)...)
+			p := loadPlan(t, filepath.Join(shared, c.name))
+			got := atOnce()
+			if !slices.Equal(p.ToolOptions, c.options) || (c.parts > 0) != (p.Count() == c.parts) || (c.parts == 0) != (p.Count() > 1) || got != c.atOnce {
+				t.Errorf("run -m rclone %q: options %q, %d partitions, %d rclones at once; want %q, %d partitions (0: several), %d at once",
+					c.args, p.ToolOptions, p.Count(), got, c.options, c.parts, c.atOnce)
+			}
+			if objs, listed := s3.Objects(t, "bucket", c.name+"/"), listedSent(p).Files; int64(len(objs)) != listed || listed < int64(files)/2 {
+				t.Errorf("run -m rclone %q: %d objects at DST, want the %d files listed (of %d)", c.args, len(objs), listed, files)
+			}
+		})
+	}
+
+	mustPartsync(t, "run", "--run-id", "rsync", "-d", shared, src, filepath.Join(base, "dst"))
+	if p := loadPlan(t, filepath.Join(shared, "rsync")); !slices.Equal(p.ToolOptions, tool.Rsync{}.DefaultOptions()) {
+		t.Errorf("rsync's options %q, want its defaults", p.ToolOptions)
+	}
+}
