@@ -40,7 +40,7 @@ func planFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "files", Aliases: []string{"f"}, Value: defaultFiles, EnvVars: env("files"), Usage: "at most this many entries per partition"},
 		&cli.StringFlag{Name: "size", Aliases: []string{"s"}, Value: defaultSize, EnvVars: env("size"), Usage: "at most this many bytes per partition: 4G (GiB, as fpart), 512MiB, 4GB (10^9), or bytes"},
 		&cli.StringFlag{Name: "tool", Aliases: []string{"m"}, Value: "rsync", EnvVars: env("tool"), Usage: "transfer tool: rsync (to a path) or rclone (to a remote or a path)"},
-		&cli.StringFlag{Name: "tool-options", Aliases: []string{"o"}, EnvVars: env("tool-options"), Usage: "replace the tool's default options; quoted like a shell, never run by one (defaults: rsync \"-a --numeric-ids -H\", rclone \"--retries=1 --transfers=8 --checkers=16\")"},
+		&cli.StringFlag{Name: "tool-options", Aliases: []string{"o"}, EnvVars: env("tool-options"), Usage: toolOptionsUsage(tool.Rclone{}.DefaultOptions())},
 		&cli.StringFlag{Name: "shared-dir", Aliases: []string{"d"}, Value: defaultSharedDir, EnvVars: env("shared-dir"), Usage: "directory that holds run directories (on the shared volume for generate)"},
 		&cli.StringSliceFlag{Name: "exclude", Aliases: []string{"x"}, EnvVars: env("exclude"), Usage: "skip entries matching this glob (repeatable): a name pattern matches at any depth, one with '/' matches the path from SRC, a trailing '/' matches directories only"},
 		&cli.StringFlag{Name: "run-id", EnvVars: env("run-id"), Usage: "name of the run (default: the time and a random suffix)"},
@@ -51,6 +51,13 @@ func planFlags() []cli.Flag {
 		&cli.StringFlag{Name: "since", EnvVars: env("since"), Usage: "RUN (id in -d, or run directory): copy only what is new or changed since that finished run of the same SRC, DST, tool, -o and -x, without listing DST (default: the newest such run in -d, if any)"},
 		&cli.BoolFlag{Name: "no-since", EnvVars: env("no-since"), Usage: "a full run: compare nothing with an earlier run, hand every entry to the tool"},
 	}
+}
+
+// toolOptionsUsage is -o's help, naming rsync's default options and
+// rclone's, rcloneDefaults (generate's and run's differ).
+func toolOptionsUsage(rcloneDefaults []string) string {
+	return fmt.Sprintf("replace the tool's default options; quoted like a shell, never run by one (defaults: rsync %q, rclone %q)",
+		strings.Join(tool.Rsync{}.DefaultOptions(), " "), strings.Join(rcloneDefaults, " "))
 }
 
 // clusterFlags say how the workflow runs in Kubernetes (generate only).

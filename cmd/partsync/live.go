@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -31,34 +33,34 @@ const (
 const (
 	runRcloneJobs  = 1
 	runRcloneFiles = 100000
-	runRcloneSize  = 64 << 30
+	runRcloneSize  = "64GiB"
 )
 
-// jobsFor is -n of a local run of toolName: the flag, or run's default for
-// rclone when it is not given.
-func jobsFor(c *cli.Context, toolName string) int {
-	if toolName == "rclone" && !c.IsSet("jobs") {
-		return runRcloneJobs
+// setRcloneJobs makes -n run's default for rclone when toolName is rclone
+// and -n is not given. It sets the flag itself, before anything reads it,
+// so that the workers, --bwlimit's split and --auto's sizing all take it.
+func setRcloneJobs(c *cli.Context, toolName string) error {
+	if toolName != "rclone" || c.IsSet("jobs") {
+		return nil
 	}
-	return c.Int("jobs")
+	return c.Set("jobs", strconv.Itoa(runRcloneJobs))
 }
 
-// rcloneRunDefaults gives r, a local run's request, run's rclone defaults
-// where the command line gave nothing: -n (and the jobs --bwlimit is split
-// over), -f and -s together (unless --auto sizes the run), and -o.
-func rcloneRunDefaults(c *cli.Context, r *prepare.Request) {
-	if r.Tool != "rclone" {
-		return
+// rcloneRunDefaults sets run's rclone defaults on the flags a new local
+// run with -m rclone left unset: -n, -f and -s together (unless --auto
+// sizes the run), and -o.
+func rcloneRunDefaults(c *cli.Context) error {
+	if c.String("tool") != "rclone" {
+		return nil
 	}
-	if r.BwLimit > 0 {
-		r.Jobs = jobsFor(c, r.Tool)
-	}
-	if !c.IsSet("files") && !c.IsSet("size") && r.Auto == nil {
-		r.MaxFiles, r.MaxBytes = runRcloneFiles, runRcloneSize
+	errs := []error{setRcloneJobs(c, "rclone")}
+	if !c.IsSet("files") && !c.IsSet("size") && !c.Bool("auto") {
+		errs = append(errs, c.Set("files", strconv.Itoa(runRcloneFiles)), c.Set("size", runRcloneSize))
 	}
 	if !c.IsSet("tool-options") {
-		r.ToolOptions = tool.Rclone{}.LocalOptions()
+		errs = append(errs, c.Set("tool-options", strings.Join(tool.Rclone{}.LocalOptions(), " ")))
 	}
+	return errors.Join(errs...)
 }
 
 // runPlanFlags are planFlags with run's own -f and -s defaults, and --live.
@@ -79,10 +81,9 @@ func runPlanFlags() []cli.Flag {
 			switch f.Name {
 			case "size":
 				f.Value = runDefaultSize
-				f.Usage += fmt.Sprintf(" (-m rclone, with -f unset too: %s)", bytesize.Format(runRcloneSize))
+				f.Usage += fmt.Sprintf(" (-m rclone, with -f unset too: %s)", runRcloneSize)
 			case "tool-options":
-				f.Usage = fmt.Sprintf("replace the tool's default options; quoted like a shell, never run by one (defaults: rsync %q, rclone %q)",
-					strings.Join(tool.Rsync{}.DefaultOptions(), " "), strings.Join(tool.Rclone{}.LocalOptions(), " "))
+				f.Usage = toolOptionsUsage(tool.Rclone{}.LocalOptions())
 			}
 		}
 	}

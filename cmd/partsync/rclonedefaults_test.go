@@ -16,7 +16,8 @@ import (
 // partitions of up to 100,000 entries: the sample tree is one partition.
 // With -f 5 there are several, still one rclone at a time (counted by a
 // wrapper on PATH); -n 3 runs them 3 at once, and -o replaces the options.
-// rsync's defaults do not change. Every run copies every file.
+// --bwlimit is split over that -n. rsync's defaults do not change. Every
+// run copies every file.
 func TestRunRcloneDefaults(t *testing.T) {
 	needTools(t, "rclone", "rsync")
 	real, err := exec.LookPath("rclone")
@@ -81,6 +82,13 @@ func TestRunRcloneDefaults(t *testing.T) {
 				t.Errorf("run -m rclone %q: %d objects at DST, want the %d files listed (of %d)", c.args, len(objs), listed, files)
 			}
 		})
+	}
+
+	// --bwlimit is split over run's -n, 1: 1536 B/s is 1.5 KiB/s for the one
+	// rclone (over -n 2, 768 B/s, it was refused as under 1 KiB/s each).
+	mustPartsync(t, "run", "--run-id", "bw", "-m", "rclone", "-d", shared, "--rclone-config", cfg, "--bwlimit", "1536", src, "s3test:bucket/bw")
+	if p := loadPlan(t, filepath.Join(shared, "bw")); p.Jobs != 1 || p.TransferBwLimit != 1536 {
+		t.Errorf("run -m rclone --bwlimit 1536: jobs %d, each transfer %d B/s; want 1 and 1536", p.Jobs, p.TransferBwLimit)
 	}
 
 	mustPartsync(t, "run", "--run-id", "rsync", "-d", shared, src, filepath.Join(base, "dst"))

@@ -36,6 +36,9 @@ func resumeRun(c *cli.Context, s Streams) error {
 		return err
 	}
 	defer r.Close()
+	if err := setRcloneJobs(c, r.Plan.Tool); err != nil {
+		return err
+	}
 	if r.Rescan {
 		return rescanRun(c, s, r)
 	}
@@ -56,7 +59,7 @@ func resumeRun(c *cli.Context, s Streams) error {
 		return err
 	}
 	fmt.Fprintf(s.Err, "partsync: running %s: %s (%d failed, %d without status)\n", plural.Count(len(todo), "partition"), ranges(todo), len(r.Report.Failed), len(r.Report.Missing))
-	_, err = executeLocal(c, s, p, r.Options(poolOptions(c, p.Tool)))
+	_, err = executeLocal(c, s, p, r.Options(poolOptions(c)))
 	if after, rerr := plan.ReadReport(p.Dir()); rerr == nil {
 		fmt.Fprintf(s.Err, "partsync: run %s as a whole: %d of %d partitions ok, %d failed, %d without status\n",
 			p.RunID, len(after.Succeeded), after.Partitions, len(after.Failed), len(after.Missing))
@@ -82,7 +85,7 @@ func rescanRun(c *cli.Context, s Streams, r *resume.Run) error {
 	if err := plan.Discard(r.Plan.Dir()); err != nil {
 		return err
 	}
-	_, err = runLocal(c, s, req, poolOptions(c, req.Tool))
+	_, err = runLocal(c, s, req, poolOptions(c))
 	return err
 }
 

@@ -39,16 +39,18 @@ func runCommand(s Streams) *cli.Command {
 				}
 				return resumeRun(c, s)
 			}
+			if err := rcloneRunDefaults(c); err != nil {
+				return err
+			}
 			req, checked, err := request(c, version)
-			rcloneRunDefaults(c, &req)
 			// This machine writes DST: say now if it cannot, not after the scan in every partition.
 			if err = errors.Join(err, local.CheckDestination(checked.Destination)); err != nil {
 				return err
 			}
 			if c.Bool("dry-run") {
-				return dryRun(c, s, req, poolOptions(c, req.Tool))
+				return dryRun(c, s, req, poolOptions(c))
 			}
-			sum, err := runLocal(c, s, req, poolOptions(c, req.Tool))
+			sum, err := runLocal(c, s, req, poolOptions(c))
 			if format != "text" && sum.RunID != "" {
 				if perr := printFormatted(s.Out, format, sum, nil); perr != nil {
 					return errors.Join(err, fmt.Errorf("run: %w", perr))
@@ -59,9 +61,9 @@ func runCommand(s Streams) *cli.Command {
 	}
 }
 
-// poolOptions reads the local executor's flags for a run of toolName.
-func poolOptions(c *cli.Context, toolName string) local.Options {
-	o := local.Options{Jobs: jobsFor(c, toolName), Retries: c.Int("retries"), Backoff: c.Duration("backoff"), Verify: c.Bool("verify") || c.Bool(verifyChecksumName), Checksum: c.Bool(verifyChecksumName)}
+// poolOptions reads the local executor's flags.
+func poolOptions(c *cli.Context) local.Options {
+	o := local.Options{Jobs: c.Int("jobs"), Retries: c.Int("retries"), Backoff: c.Duration("backoff"), Verify: c.Bool("verify") || c.Bool(verifyChecksumName), Checksum: c.Bool(verifyChecksumName)}
 	if cfg := c.String("rclone-config"); cfg != "" {
 		o.Env = []string{"RCLONE_CONFIG=" + cfg}
 	}
