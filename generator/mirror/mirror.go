@@ -79,49 +79,36 @@ func Run(ctx context.Context, p *plan.Plan, o Options) (*plan.Deletion, error) {
 		return refuse(p, &plan.Deletion{}, start, reason)
 	}
 	list, from, err := sinceBase(p)
+	listed := false // DST's own listing, whose extras a verify can take (Left)
 	if err == nil && list == nil {
 		var l *extras.Listing
 		if l, err = extras.List(ctx, p, extras.Options{Workers: o.Workers, Env: o.Env}); err == nil {
-			list, from = l.Extras, "listing of DST"
+			list, from, listed = l.Extras, "listing of DST", true
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("delete pass of run %s: %w", p.RunID, err)
 	}
-	found := list
-	d, err := deleteExtras(ctx, p, list, o, start, from)
-	if o.Left != nil && from == "listing of DST" && d != nil {
-		left, lerr := leftOf(p, d, found)
-		if lerr != nil {
-			return d, errors.Join(err, lerr)
-		}
-		o.Left(left)
+	d, deleted, err := deleteExtras(ctx, p, list, o, start, from)
+	if o.Left != nil && listed && d != nil {
+		o.Left(leftOf(list, deleted))
 	}
 	return d, err
 }
 
-// leftOf is found (in walk order) without the entries the pass deleted
-// (the run's deleted file).
-func leftOf(p *plan.Plan, d *plan.Deletion, found []extras.Entry) ([]string, error) {
-	var data []byte
-	var err error
-	if d.Refused == "" && !d.DryRun { // else it deleted nothing
-		data, err = os.ReadFile(p.Dir().DeletedFile())
-	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("delete pass of run %s: %w", p.RunID, err)
-	}
-	deleted := map[string]bool{}
-	for e := range bytes.SplitSeq(data, []byte{0}) { // NUL-terminated, relative to DST
-		deleted[string(e)] = true
+// leftOf is found (in walk order) without the entries deleted.
+func leftOf(found, deleted []extras.Entry) []string {
+	gone := make(map[string]bool, len(deleted))
+	for _, e := range deleted {
+		gone[e.Path] = true
 	}
 	left := []string{}
 	for _, e := range found {
-		if !deleted[e.Path] {
+		if !gone[e.Path] {
 			left = append(left, e.Path)
 		}
 	}
-	return left, nil
+	return left
 }
 
 // sinceBase returns the deletion list of an incremental run whose base was
@@ -159,7 +146,8 @@ func Delete(ctx context.Context, p *plan.Plan, list []extras.Entry, o Options) (
 	if reason := refusal(p, o); reason != "" {
 		return refuse(p, &plan.Deletion{}, start, reason)
 	}
-	return deleteExtras(ctx, p, list, o, start, "given")
+	d, _, err := deleteExtras(ctx, p, list, o, start, "given")
+	return d, err
 }
 
 // refusal says why nothing may be deleted before DST is even listed.
@@ -196,36 +184,38 @@ func save(p *plan.Plan, d *plan.Deletion, start time.Time) error {
 	return plan.SaveDeletion(p.Dir(), d)
 }
 
-// deleteExtras checks and deletes list.
-func deleteExtras(ctx context.Context, p *plan.Plan, list []extras.Entry, o Options, start time.Time, from string) (*plan.Deletion, error) {
+// deleteExtras checks and deletes list, and returns the entries it deleted
+// (none when it refused or in a dry run).
+func deleteExtras(ctx context.Context, p *plan.Plan, list []extras.Entry, o Options, start time.Time, from string) (*plan.Deletion, []extras.Entry, error) {
 	dir := p.Dir()
 	d := &plan.Deletion{DryRun: o.DryRun || p.DryRun, MaxDelete: p.MaxDelete, Extras: int64(len(list)), From: from}
 	if err := writeList(dir.ExtrasFile(), list, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p.MaxDelete > 0 && d.Extras > p.MaxDelete {
-		return refuse(p, d, start, fmt.Sprintf("%s to delete at DST, more than --max-delete %d (listed in %s); check them, then raise --max-delete",
+		d, err := refuse(p, d, start, fmt.Sprintf("%s to delete at DST, more than --max-delete %d (listed in %s); check them, then raise --max-delete",
 			plural.Count(d.Extras, "entry"), p.MaxDelete, dir.ExtrasFile()))
+		return d, nil, err
 	}
 	list, err := keep(p, list, d)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if d.DryRun {
 		for _, e := range list[:min(len(list), plan.ShownPaths)] {
 			d.First = append(d.First, e.Path)
 		}
-		return d, save(p, d, start)
+		return d, nil, save(p, d, start)
 	}
 	localDir, err := extras.Target(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	files, dirs := split(list)
 	parts := chunks(files, o.Jobs, p.MaxFiles)
 	d.Partitions = len(parts)
 	if err := os.MkdirAll(dir.DeleteDir(), 0o755); err != nil {
-		return nil, fmt.Errorf("delete pass of run %s: %w", p.RunID, err)
+		return nil, nil, fmt.Errorf("delete pass of run %s: %w", p.RunID, err)
 	}
 	sep := byte(0)
 	if localDir == "" {
@@ -233,7 +223,7 @@ func deleteExtras(ctx context.Context, p *plan.Plan, list []extras.Entry, o Opti
 	}
 	for i, part := range parts {
 		if err := writeList(dir.DeleteListFile(i), part, sep); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	var mu sync.Mutex
@@ -252,7 +242,7 @@ func deleteExtras(ctx context.Context, p *plan.Plan, list []extras.Entry, o Opti
 		report(removeRemote(ctx, p, i, parts[i], o.Env))
 	})
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("delete pass of run %s interrupted: %w", p.RunID, err)
+		return nil, nil, fmt.Errorf("delete pass of run %s interrupted: %w", p.RunID, err)
 	}
 	// Directories after their contents, deepest first; one that still
 	// holds something (an excluded entry, one that failed) stays.
@@ -276,15 +266,15 @@ func deleteExtras(ctx context.Context, p *plan.Plan, list []extras.Entry, o Opti
 	slices.Sort(d.Errors)
 	d.Errors = d.Errors[:min(len(d.Errors), plan.ShownPaths)]
 	if err := writeList(dir.DeletedFile(), deleted, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := save(p, d, start); err != nil {
-		return d, err
+		return d, deleted, err
 	}
 	if d.Failed > 0 {
-		return d, fmt.Errorf("%w: run %s: %s of %d not deleted at DST: %s", ErrDelete, p.RunID, plural.Count(d.Failed, "entry"), d.Extras, strings.Join(d.Errors, "; "))
+		return d, deleted, fmt.Errorf("%w: run %s: %s of %d not deleted at DST: %s", ErrDelete, p.RunID, plural.Count(d.Failed, "entry"), d.Extras, strings.Join(d.Errors, "; "))
 	}
-	return d, nil
+	return d, deleted, nil
 }
 
 // keep drops from list what must stay: what an exclude pattern matches,
