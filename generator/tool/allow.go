@@ -99,12 +99,47 @@ type OptionPath struct {
 	Path   string // the value; absolute or relative to DST
 }
 
-// check applies the allow-list to opts and returns the paths the options
-// make the tool write to. Every problem is reported at once, each naming
-// the option.
-func (a options) check(opts []string) ([]OptionPath, error) {
-	var errs []error
+// given is one option of -o as check read it.
+type given struct {
+	name  string   // --name, or -x for a letter of a short option word
+	words []string // the words of -o it took: the option, and its value when given apart
+	value string   // its value, "" without one
+	option
+}
+
+// checked is -o as check read it: the options it knows, in their order
+// (the unknown ones are errors).
+type checked []given
+
+// paths are the paths the options make the tool write to: the absolute
+// values of path options (a relative one is below DST, or refused).
+func (c checked) paths() []OptionPath {
 	var paths []OptionPath
+	for _, g := range c {
+		if g.path != notAPath && filepath.IsAbs(g.value) {
+			paths = append(paths, OptionPath{Option: g.name, Path: g.value})
+		}
+	}
+	return paths
+}
+
+// last is the value of the last option named name, if one is given.
+func (c checked) last(name string) (string, bool) {
+	for i := len(c) - 1; i >= 0; i-- {
+		if c[i].name == name {
+			return c[i].value, true
+		}
+	}
+	return "", false
+}
+
+// check applies the allow-list to opts and returns them as read: the one
+// walk over -o that its checks, the paths it writes to and the values
+// partsync reads from it (rclone's remote options, --modify-window) all
+// come from. Every problem is reported at once, each naming the option.
+func (a options) check(opts []string) (checked, error) {
+	var errs []error
+	var read checked
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrOptions}, args...)...))
 	}
@@ -116,17 +151,8 @@ func (a options) check(opts []string) ([]OptionPath, error) {
 				return
 			}
 		}
-		switch o.path {
-		case absoluteOnly:
-			if !filepath.IsAbs(v) {
-				bad("%s %q: give an absolute path (the pods do not run in your working directory)", name, v)
-				return
-			}
-			paths = append(paths, OptionPath{Option: name, Path: v})
-		case belowDst:
-			if filepath.IsAbs(v) {
-				paths = append(paths, OptionPath{Option: name, Path: v})
-			}
+		if o.path == absoluteOnly && !filepath.IsAbs(v) {
+			bad("%s %q: give an absolute path (the pods do not run in your working directory)", name, v)
 		}
 	}
 	for i, opt := range opts {
@@ -155,6 +181,7 @@ func (a options) check(opts []string) ([]OptionPath, error) {
 		case opt == "--":
 			bad("\"--\" would end the options; partsync adds the paths itself")
 		case strings.HasPrefix(opt, "--"):
+			start := i
 			name, v, hasValue := strings.Cut(opt, "=")
 			o, ok := a.long[name]
 			if !ok && a.backend != nil {
@@ -174,13 +201,15 @@ func (a options) check(opts []string) ([]OptionPath, error) {
 			case o.value && hasValue:
 				value(name, v, o)
 			case o.value:
-				if v, ok := next(name); ok {
+				if v, hasValue = next(name); hasValue {
 					value(name, v, o)
 				}
 			case hasValue && !(a.boolValue && (v == "true" || v == "false")):
 				bad("%s takes no value (got %q)", name, v)
 			}
+			read = append(read, given{name: name, words: opts[start : i+1], value: v, option: o})
 		case strings.HasPrefix(opt, "-") && len(opt) > 1:
+			start := i
 			for j, c := range opt[1:] {
 				o, ok := a.short[c]
 				name := "-" + string(c)
@@ -192,20 +221,24 @@ func (a options) check(opts []string) ([]OptionPath, error) {
 					bad("%s (in %s): %s", name, opt, o.refuse)
 				}
 				if !o.value {
+					read = append(read, given{name: name, words: opts[start : start+1], option: o})
 					continue
 				}
-				if rest := opt[2+j:]; rest != "" {
-					value(name, strings.TrimPrefix(rest, "="), o)
-				} else if v, ok := next(name); ok {
+				v, hasValue := strings.TrimPrefix(opt[2+j:], "="), opt[2+j:] != ""
+				if !hasValue {
+					v, hasValue = next(name)
+				}
+				if hasValue {
 					value(name, v, o)
 				}
+				read = append(read, given{name: name, words: opts[start : i+1], value: v, option: o})
 				break
 			}
 		default:
 			bad("%q is not an option; partsync passes SRC, DST and the file list itself", opt)
 		}
 	}
-	return paths, errors.Join(errs...)
+	return read, errors.Join(errs...)
 }
 
 // credentialQuery are URL query parameters that carry a credential: SAS

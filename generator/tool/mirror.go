@@ -1,7 +1,5 @@
 package tool
 
-import "strings"
-
 // What the mirror (run --delete, package extras and the delete step of
 // package finish) and `partsync verify` run at a remote rclone DST: a
 // listing of every object, a deletion of the extras listed in a file, and
@@ -43,25 +41,10 @@ var rcloneRemoteGlobals = map[string]bool{
 // verified the same way.
 func RcloneRemoteOptions(opts []string) []string {
 	out := []string{}
-	for i := 0; i < len(opts); i++ {
-		name, _, hasValue := strings.Cut(opts[i], "=")
-		if !strings.HasPrefix(name, "--") {
-			continue // rclone's short options allowed in -o (-v -q -P -c -u -I -M) take no value and none is a remote's
-		}
-		o, known := rcloneOptions.long[name]
-		_, backend := lookupBackendOption(name)
-		if !known && backend {
-			o, _ = rcloneBackendOption(name)
-		}
-		takesNext := o.value && !hasValue && i+1 < len(opts)
-		if backend || rcloneRemoteGlobals[name] {
-			out = append(out, opts[i])
-			if takesNext {
-				out = append(out, opts[i+1])
-			}
-		}
-		if takesNext {
-			i++
+	read, _ := rcloneOptions.check(opts)
+	for _, g := range read {
+		if _, backend := lookupBackendOption(g.name); backend || rcloneRemoteGlobals[g.name] {
+			out = append(out, g.words...)
 		}
 	}
 	return out

@@ -104,8 +104,8 @@ func (Rclone) CheckOptions(opts []string) error {
 
 // OptionPaths implements Tool.
 func (Rclone) OptionPaths(opts []string) []OptionPath {
-	paths, _ := rcloneOptions.check(opts)
-	return paths
+	read, _ := rcloneOptions.check(opts)
+	return read.paths()
 }
 
 // remoteName is the form rclone accepts for the name of a configured remote.

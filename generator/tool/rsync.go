@@ -95,8 +95,8 @@ func (Rsync) CheckOptions(opts []string) error {
 
 // OptionPaths implements Tool.
 func (Rsync) OptionPaths(opts []string) []OptionPath {
-	paths, _ := rsyncOptions.check(opts)
-	return paths
+	read, _ := rsyncOptions.check(opts)
+	return read.paths()
 }
 
 // CheckDestination accepts a local path; rsync's host:path and rsync://

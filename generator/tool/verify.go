@@ -160,28 +160,17 @@ func withinWindow(a, b time.Time, window time.Duration) bool {
 
 // RcloneModifyWindow is the --modify-window of rclone options opts, the
 // last one given (0 without one): mtimes at most this far apart are equal
-// to rclone copy, and so to verify.
+// to rclone copy, and so to verify. opts that -o refuses are an error.
 func RcloneModifyWindow(opts []string) (time.Duration, error) {
-	var window time.Duration
-	for i := 0; i < len(opts); i++ {
-		name, v, hasValue := strings.Cut(opts[i], "=")
-		if name != "--modify-window" {
-			continue
-		}
-		if !hasValue {
-			if i+1 == len(opts) {
-				return 0, fmt.Errorf("%w: --modify-window needs a value", ErrOptions)
-			}
-			i++
-			v = opts[i]
-		}
-		d, err := parseRcloneDuration(v)
-		if err != nil {
-			return 0, fmt.Errorf("%w: --modify-window %q: %v", ErrOptions, v, err)
-		}
-		window = d
+	read, err := rcloneOptions.check(opts)
+	if err != nil {
+		return 0, err
 	}
-	return window, nil
+	v, given := read.last("--modify-window")
+	if !given {
+		return 0, nil
+	}
+	return parseRcloneDuration(v) // checked already, by its parse
 }
 
 // rcloneDurationUnits are the suffixes rclone takes on a duration besides
