@@ -6,7 +6,10 @@
 # (20,000 long-tailed files, 4.3 GB).
 #
 # Each tool, in each repetition (default 3; the order rotates, so every tool
-# sees the same load), copies into a fresh S3 server (bench/s3/server:
+# sees the same load; give a multiple of the number of tools, 4 for two, so
+# that each takes each place equally often: the copy timed second in a
+# repetition tends to be slower, whatever the tool, bench/BENCHMARKS.md),
+# copies into a fresh S3 server (bench/s3/server:
 # gofakes3, objects as files in DIR/bucket, 127.0.0.1), then copies again
 # onto the complete bucket (re-run). After the first copy the bucket must
 # hold every file of the set with its bytes (`rclone size`: count and total),
