@@ -15,7 +15,9 @@
 # hold every file of the set with its bytes (`rclone size`: count and total),
 # or the script stops. Each copy is timed with /usr/bin/time: wall seconds and
 # CPU (user + system) of the whole process tree (partsync and every rclone it
-# waits for); the server's CPU (from /proc) is printed beside it, not counted.
+# waits for), and the largest resident set of any one process of it (max RSS:
+# the rclone, for every side); the server's CPU (from /proc) is printed
+# beside it, not counted.
 # Prints medians and ratios against the anchor; raw figures in
 # DIR/results.tsv, the server's request counts per copy (LIST, HEAD, PUT, ...)
 # in DIR/requests.log.
@@ -88,21 +90,22 @@ copy() {
 export -f copy
 export bin rclone dir
 
-# timed TOOL SRC: one copy; prints "wall cpu server-cpu" (seconds).
+# timed TOOL SRC: one copy; prints "wall cpu server-cpu max-rss" (seconds;
+# MiB of the largest process).
 timed() {
 	local s0
 	s0=$(server_cpu)
-	if ! /usr/bin/time -f '%e %U %S' -o "$bin/time" bash -c 'copy "$@"' copy "$@" >>"$dir/log" 2>&1; then
+	if ! /usr/bin/time -f '%e %U %S %M' -o "$bin/time" bash -c 'copy "$@"' copy "$@" >>"$dir/log" 2>&1; then
 		echo "run.sh: $1 failed on $2; see $dir/log" >&2
 		exit 1
 	fi
-	awk -v s0="$s0" -v s1="$(server_cpu)" '{printf "%.2f %.2f %.2f", $1, $2 + $3, s1 - s0}' "$bin/time"
+	awk -v s0="$s0" -v s1="$(server_cpu)" '{printf "%.2f %.2f %.2f %.0f", $1, $2 + $3, s1 - s0, $4 / 1024}' "$bin/time"
 }
 
 results=$dir/results.tsv
 : >"$dir/log"
 : >"$dir/requests.log"
-printf 'set\trep\ttool\tphase\twall\tcpu\tserver_cpu\tload1\n' >"$results"
+printf 'set\trep\ttool\tphase\twall\tcpu\tserver_cpu\tload1\tmax_rss_mib\n' >"$results"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $("$rclone" version | head -1); $(date -u '+%Y-%m-%d %H:%M UTC'); $(uptime)" >&2
 for rep in $(seq "$reps"); do
 	for set in "${sets[@]}"; do
@@ -112,7 +115,7 @@ for rep in $(seq "$reps"); do
 			start_server
 			rm -rf "$bin/runs"
 			load=$(cut -d' ' -f1 /proc/loadavg)
-			read -r fw fc fs <<<"$(timed "$tool" "$dir/$set/src")"
+			read -r fw fc fs frss <<<"$(timed "$tool" "$dir/$set/src")"
 			read -r got_files got_bytes <<<"$("$rclone" --config "$bin/rclone.conf" size --json bench:bucket |
 				sed -n 's/.*"count":\([0-9]*\).*"bytes":\([0-9]*\).*/\1 \2/p')"
 			if [ "$got_files" != "${want_files[$set]}" ] || [ "$got_bytes" != "${want_bytes[$set]}" ]; then
@@ -120,13 +123,13 @@ for rep in $(seq "$reps"); do
 				exit 1
 			fi
 			rm -rf "$bin/runs"
-			read -r rw rc rs <<<"$(timed "$tool" "$dir/$set/src")"
+			read -r rw rc rs rrss <<<"$(timed "$tool" "$dir/$set/src")"
 			bench_s3_stop
 			printf '%s %s rep %s (first copy, then re-run): %s\n' "$set" "$tool" "$rep" "$(tr '\n' ' ' <"$bin/counts")" >>"$dir/requests.log"
-			printf '%s\t%s\t%s\tfirst\t%s\t%s\t%s\t%s\n%s\t%s\t%s\trerun\t%s\t%s\t%s\t%s\n' \
-				"$set" "$rep" "$tool" "$fw" "$fc" "$fs" "$load" "$set" "$rep" "$tool" "$rw" "$rc" "$rs" "$load" >>"$results"
-			printf '%-6s rep %d %-15s first %7.2f s cpu %7.2f s (server %6.2f)  re-run %6.2f s cpu %6.2f s (server %5.2f)  load %s, %s files ok\n' \
-				"$set" "$rep" "$tool" "$fw" "$fc" "$fs" "$rw" "$rc" "$rs" "$load" "$got_files" >&2
+			printf '%s\t%s\t%s\tfirst\t%s\t%s\t%s\t%s\t%s\n%s\t%s\t%s\trerun\t%s\t%s\t%s\t%s\t%s\n' \
+				"$set" "$rep" "$tool" "$fw" "$fc" "$fs" "$load" "$frss" "$set" "$rep" "$tool" "$rw" "$rc" "$rs" "$load" "$rrss" >>"$results"
+			printf '%-6s rep %d %-15s first %7.2f s cpu %7.2f s (server %6.2f, max rss %s MiB)  re-run %6.2f s cpu %6.2f s (server %5.2f, %s MiB)  load %s, %s files ok\n' \
+				"$set" "$rep" "$tool" "$fw" "$fc" "$fs" "$frss" "$rw" "$rc" "$rs" "$rrss" "$load" "$got_files" >&2
 		done
 	done
 done
@@ -134,7 +137,7 @@ echo "end: $(uptime)" >&2
 
 # Medians per set, tool and phase, and their ratios to the anchor (the first tool).
 awk -F'\t' -v tools="${tools[*]}" -v sets="${sets[*]}" '
-NR > 1 { w[$1, $3, $4] = w[$1, $3, $4] " " $5; c[$1, $3, $4] = c[$1, $3, $4] " " $6 }
+NR > 1 { w[$1, $3, $4] = w[$1, $3, $4] " " $5; c[$1, $3, $4] = c[$1, $3, $4] " " $6; r[$1, $3, $4] = r[$1, $3, $4] " " $9 }
 function median(list,   a, n, i, j, x) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
@@ -143,7 +146,7 @@ function median(list,   a, n, i, j, x) {
 END {
 	nt = split(tools, tl, " "); ns = split(sets, sl, " ")
 	for (s = 1; s <= ns; s++) {
-		printf "\n%s set, medians (ratio to %s)\n%-15s %17s %17s %17s %17s\n", sl[s], tl[1], "tool", "first wall s", "first cpu s", "re-run wall s", "re-run cpu s"
+		printf "\n%s set, medians (ratio to %s)\n%-15s %17s %17s %17s %17s %17s\n", sl[s], tl[1], "tool", "first wall s", "first cpu s", "re-run wall s", "re-run cpu s", "first rss MiB"
 		for (i = 1; i <= nt; i++) {
 			line = sprintf("%-15s", tl[i])
 			split("first first rerun rerun", ph, " ")
@@ -152,7 +155,8 @@ END {
 				a = k % 2 ? median(w[sl[s], tl[1], ph[k]]) : median(c[sl[s], tl[1], ph[k]])
 				line = line sprintf(" %8.2f (%5.2fx)", m, a > 0 ? m / a : 0)
 			}
-			print line
+			m = median(r[sl[s], tl[i], "first"]); a = median(r[sl[s], tl[1], "first"])
+			print line sprintf(" %8.0f (%5.2fx)", m, a > 0 ? m / a : 0)
 		}
 	}
 }' "$results"

@@ -14,6 +14,7 @@ import (
 	"github.com/partsync/partsync/generator/prepare"
 	"github.com/partsync/partsync/generator/testtree/check"
 	"github.com/partsync/partsync/generator/testtree/sample"
+	"github.com/partsync/partsync/generator/tool"
 )
 
 // demoCommand is the main job on the embedded default: a sample tree copied
@@ -51,7 +52,7 @@ func demoCommand(s Streams) *cli.Command {
 				Source: src, Destination: dst, Tool: c.String("tool"), MaxFiles: c.Int64("files"), MaxBytes: 4 << 30,
 				SharedDir: runs, ScanWorkers: 16, Version: version, Getenv: os.Getenv, Now: time.Now,
 			}
-			sum, err := runLocal(c, s, req, local.Options{Jobs: c.Int("jobs"), Retries: 2, Backoff: time.Second})
+			sum, err := runLocal(c, s, req, local.Options{Jobs: c.Int("jobs"), Retries: 2, Backoff: time.Second, Env: tool.LocalEnv("", os.LookupEnv)})
 			if err != nil {
 				return err
 			}

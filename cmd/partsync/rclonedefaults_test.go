@@ -20,17 +20,10 @@ import (
 // run copies every file.
 func TestRunRcloneDefaults(t *testing.T) {
 	needTools(t, "rclone", "rsync")
-	real, err := exec.LookPath("rclone")
-	if err != nil {
-		t.Fatal(err)
-	}
 	base := t.TempDir()
 	// The wrapper logs "+" when an rclone starts and "-" when it ends.
 	events := filepath.Join(base, "events")
-	bin := filepath.Join(base, "bin")
-	must(t, os.Mkdir(bin, 0o755))
-	must(t, os.WriteFile(filepath.Join(bin, "rclone"), []byte("#!/bin/sh\necho + >>"+events+"\n"+real+" \"$@\"\nrc=$?\necho - >>"+events+"\nexit $rc\n"), 0o755))
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	wrapRclone(t, "echo + >>"+events, "echo - >>"+events)
 	// atOnce is the most rclones that ran at the same time since the last call.
 	atOnce := func() int {
 		data, _ := os.ReadFile(events)
@@ -50,13 +43,7 @@ func TestRunRcloneDefaults(t *testing.T) {
 	s3 := StartS3(t, "bucket")
 	cfg := s3.WriteRcloneConfig(t, t.TempDir(), "s3test")
 	src, shared := filepath.Join(base, "src"), filepath.Join(base, "runs")
-	buildSampleTree(t, src, 4, 12)
-	files := 0
-	for _, n := range manifest(t, src) {
-		if n.Type == 'f' {
-			files++
-		}
-	}
+	files := buildSampleFiles(t, src, 4, 12)
 	for _, c := range []struct {
 		name          string
 		args          []string
@@ -95,4 +82,33 @@ func TestRunRcloneDefaults(t *testing.T) {
 	if p := loadPlan(t, filepath.Join(shared, "rsync")); !slices.Equal(p.ToolOptions, tool.Rsync{}.DefaultOptions()) {
 		t.Errorf("rsync's options %q, want its defaults", p.ToolOptions)
 	}
+}
+
+// wrapRclone puts first on PATH an rclone that runs the shell line before,
+// then the real rclone with its arguments, then the line after, and exits
+// with the real rclone's status.
+func wrapRclone(t *testing.T, before, after string) {
+	t.Helper()
+	real, err := exec.LookPath("rclone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	script := "#!/bin/sh\n" + before + "\n" + real + " \"$@\"\nrc=$?\n" + after + "\nexit $rc\n"
+	must(t, os.WriteFile(filepath.Join(bin, "rclone"), []byte(script), 0o755))
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+// buildSampleFiles builds buildSampleTree's tree at src and returns how
+// many regular files it holds.
+func buildSampleFiles(t *testing.T, src string, dirs, filesPerDir int) int {
+	t.Helper()
+	buildSampleTree(t, src, dirs, filesPerDir)
+	files := 0
+	for _, n := range manifest(t, src) {
+		if n.Type == 'f' {
+			files++
+		}
+	}
+	return files
 }

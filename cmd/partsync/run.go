@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -64,9 +65,7 @@ func runCommand(s Streams) *cli.Command {
 // poolOptions reads the local executor's flags.
 func poolOptions(c *cli.Context) local.Options {
 	o := local.Options{Jobs: c.Int("jobs"), Retries: c.Int("retries"), Backoff: c.Duration("backoff"), Verify: c.Bool("verify") || c.Bool(verifyChecksumName), Checksum: c.Bool(verifyChecksumName)}
-	if cfg := c.String("rclone-config"); cfg != "" {
-		o.Env = []string{"RCLONE_CONFIG=" + cfg}
-	}
+	o.Env = tool.LocalEnv(c.String("rclone-config"), os.LookupEnv)
 	return o
 }
 

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/partsync/partsync/generator/plan"
 	"github.com/partsync/partsync/generator/plural"
+	"github.com/partsync/partsync/generator/tool"
 	"github.com/partsync/partsync/generator/verify"
 )
 
@@ -96,11 +98,7 @@ func verifyChecksumFlag() cli.Flag {
 
 // verifyOptions reads the verify command's flags.
 func verifyOptions(c *cli.Context, checksum bool) verify.Options {
-	o := verify.Options{Jobs: c.Int("jobs"), Checksum: checksum}
-	if cfg := c.String("rclone-config"); cfg != "" {
-		o.Env = []string{"RCLONE_CONFIG=" + cfg}
-	}
-	return o
+	return verify.Options{Jobs: c.Int("jobs"), Checksum: checksum, Env: tool.LocalEnv(c.String("rclone-config"), os.LookupEnv)}
 }
 
 // verifyPlan compares DST with p, -n at once, and prints the outcome.
