@@ -26,7 +26,8 @@
 # quicker try), TOOLS (the sides, default "rclone-16 partsync"; also
 # "partsync-live" — run's fixed sizing given explicitly, -f 10000 -s 512MiB
 # with partitions copied while the scan goes on, the same as partsync's
-# defaults as long as those stay — "partsync-n1": one rclone at a time with
+# defaults as long as those stay — "partsync-gogc100": the defaults with Go's
+# own GOGC=100 for rclone instead of run's 400 — "partsync-n1": one rclone at a time with
 # 16 transfers, -n 1 -o "--retries=1 --transfers=16 --checkers=16" —
 # "partsync-1p": the same with one partition (-f 1000000 -s 1T: one rclone
 # for the whole set, as the anchor, after partsync's scan) — and
@@ -80,6 +81,7 @@ copy() {
 			xargs -0 -P "${1#fpart-rclone-}" -I{} "$rclone" --config "$bin/rclone.conf" copy --files-from {} "$src" bench:bucket
 		;;
 	partsync) "$bin/partsync" run -m rclone --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
+	partsync-gogc100) GOGC=100 "$bin/partsync" run -m rclone --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
 	partsync-n1) "$bin/partsync" run -m rclone -n 1 -o "--retries=1 --transfers=16 --checkers=16" --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
 	partsync-1p) "$bin/partsync" run -m rclone -n 1 -f 1000000 -s 1T -o "--retries=1 --transfers=16 --checkers=16" --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
 	partsync-live) "$bin/partsync" run -m rclone -f 10000 -s 512MiB --rclone-config "$bin/rclone.conf" -d "$bin/runs" "$src" bench:bucket ;;
