@@ -32,7 +32,6 @@ func TestLocalRcloneGOGC(t *testing.T) {
 		{"empty", true, "", "[]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			t.Setenv("GOGC", "")
 			if t.Setenv("GOGC", c.gogc); !c.set {
 				must(t, os.Unsetenv("GOGC"))
 			}

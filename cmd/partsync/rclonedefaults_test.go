@@ -89,12 +89,12 @@ func TestRunRcloneDefaults(t *testing.T) {
 // with the real rclone's status.
 func wrapRclone(t *testing.T, before, after string) {
 	t.Helper()
-	real, err := exec.LookPath("rclone")
+	rclone, err := exec.LookPath("rclone")
 	if err != nil {
 		t.Fatal(err)
 	}
 	bin := t.TempDir()
-	script := "#!/bin/sh\n" + before + "\n" + real + " \"$@\"\nrc=$?\n" + after + "\nexit $rc\n"
+	script := "#!/bin/sh\n" + before + "\n" + rclone + " \"$@\"\nrc=$?\n" + after + "\nexit $rc\n"
 	must(t, os.WriteFile(filepath.Join(bin, "rclone"), []byte(script), 0o755))
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
