@@ -24,15 +24,13 @@
 #
 # Environment: SETS ("small mixed"), SCALE (1: the full sets; 0.25 for a
 # quicker try), TOOLS (the sides, default "rclone-16 partsync"; also
-# "partsync-live" — run's fixed sizing given explicitly, -f 10000 -s 512MiB
-# with partitions copied while the scan goes on, the same as partsync's
-# defaults as long as those stay — "partsync-gogc100": the defaults with Go's
-# own GOGC=100 for rclone instead of run's 400 — "partsync-n1": one rclone at a time with
-# 16 transfers, -n 1 -o "--retries=1 --transfers=16 --checkers=16" —
+# "partsync-gogc100": run's defaults with Go's own GOGC=100 for rclone
+# instead of run's 400 — "partsync-live": partitions of -f 10000 -s 512MiB,
+# each copied while the scan goes on — "partsync-n1": -n 1 -o "--retries=1
+# --transfers=16 --checkers=16", run's defaults given explicitly —
 # "partsync-1p": the same with one partition (-f 1000000 -s 1T: one rclone
 # for the whole set, as the anchor, after partsync's scan) — and
-# "fpart-rclone-8": fpart + 8
-# `rclone copy --files-from`),
+# "fpart-rclone-8": fpart + 8 `rclone copy --files-from`),
 # RCLONE (the rclone binary every side runs, default the one on PATH; e.g.
 # RCLONE=$(bash .ci/rclone.sh) for the version the image pins).
 set -euo pipefail
