@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -58,9 +59,21 @@ func rcloneRunDefaults(c *cli.Context) error {
 		errs = append(errs, c.Set("files", strconv.Itoa(runRcloneFiles)), c.Set("size", runRcloneSize))
 	}
 	if !c.IsSet("tool-options") {
-		errs = append(errs, c.Set("tool-options", strings.Join(tool.Rclone{}.LocalOptions(), " ")))
+		errs = append(errs, c.Set("tool-options", strings.Join(tool.Rclone{}.LocalOptions(destinationType(c)), " ")))
 	}
 	return errors.Join(errs...)
+}
+
+// destinationType is the backend type of DST's rclone remote ("s3" …), ""
+// when DST is a path or its remote cannot be read (the request's checks
+// then say why).
+func destinationType(c *cli.Context) string {
+	d, err := tool.Rclone{}.CheckDestination(c.Args().Get(1))
+	if err != nil {
+		return ""
+	}
+	typ, _ := tool.DestinationType(d, c.String("rclone-config"), os.Getenv)
+	return typ
 }
 
 // runPlanFlags are planFlags with run's own -f and -s defaults, and --live.
@@ -83,7 +96,7 @@ func runPlanFlags() []cli.Flag {
 				f.Value = runDefaultSize
 				f.Usage += fmt.Sprintf(" (-m rclone, with -f unset too: %s)", runRcloneSize)
 			case "tool-options":
-				f.Usage = toolOptionsUsage(tool.Rclone{}.LocalOptions())
+				f.Usage = toolOptionsUsage(tool.Rclone{}.LocalOptions("")) + `; to an s3 remote run's rclone also gets --ignore-checksum (the server checks each upload's MD5)`
 			}
 		}
 	}

@@ -53,6 +53,23 @@ type S3Server struct {
 	rejected []string // requests refused by the signature check, for failure messages
 	requests int
 	log      []string // "METHOD /path?query" of each request served
+	corrupt  string   // path whose next PUT body gets its first byte flipped (CorruptNextPut)
+	spoiled  int      // bodies flipped so far
+}
+
+// CorruptNextPut flips the first byte of the body of the next PUT to
+// /bucket/key after the signature check, as a fault on the way would:
+// what the server stores or refuses then is gofakes3's own doing (it
+// checks Content-MD5). It returns how many bodies it has flipped so far.
+func (s *S3Server) CorruptNextPut(bucket, key string) func() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.corrupt = "/" + bucket + "/" + key
+	return func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.spoiled
+	}
 }
 
 // StartS3 starts a server with the given buckets and stops it at the end of the test.
@@ -174,6 +191,14 @@ func (s *S3Server) verify(next http.Handler) http.Handler {
 		s.mu.Lock()
 		s.requests++
 		s.log = append(s.log, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery)
+		if r.Method == http.MethodPut && s.corrupt != "" && r.URL.Path == s.corrupt {
+			s.corrupt, s.spoiled = "", s.spoiled+1
+			body, err := io.ReadAll(r.Body)
+			if err == nil && len(body) > 0 {
+				body[0] ^= 0xff
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		s.mu.Unlock()
 		next.ServeHTTP(w, r)
 	})

@@ -113,8 +113,8 @@ func Check(r Request) (Checked, error) {
 		}
 		c.Destination, err = c.Tool.CheckDestination(r.Destination)
 		add(err)
-		if err == nil && c.Destination.Remote != "" {
-			c.Destination.RemoteType, err = tool.RemoteType(tool.RcloneConfigPath(r.RcloneConfig, r.Getenv), c.Destination.Remote, r.Getenv)
+		if err == nil {
+			c.Destination.RemoteType, err = tool.DestinationType(c.Destination, r.RcloneConfig, r.Getenv)
 			add(err)
 		}
 		c.Tool = tool.ForDestination(c.Tool, c.Destination)

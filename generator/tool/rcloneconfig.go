@@ -46,6 +46,16 @@ func RcloneConfigPath(given string, getenv func(string) string) string {
 	return "rclone.conf"
 }
 
+// DestinationType is the backend type of d's rclone remote ("s3" …), as
+// RemoteType reads it from the config at config (given, else rclone's own
+// search: RcloneConfigPath) or from the environment; "" when d is a path.
+func DestinationType(d Destination, config string, getenv func(string) string) (string, error) {
+	if d.Remote == "" {
+		return "", nil
+	}
+	return RemoteType(RcloneConfigPath(config, getenv), d.Remote, getenv)
+}
+
 // RemoteType verifies that remote is defined in the config file at path or
 // by RCLONE_CONFIG_<NAME>_TYPE in the environment, and returns its backend
 // type ("local", "s3" …), or "" when the config is encrypted (rclone itself

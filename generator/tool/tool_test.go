@@ -218,6 +218,53 @@ func TestRemoteType(t *testing.T) {
 	if typ, err := RemoteType(filepath.Join(dir, "nope.conf"), "my-remote", env); err != nil || typ != "s3" {
 		t.Errorf("RemoteType(env remote) = %q, %v; want s3", typ, err)
 	}
+
+	// DestinationType: a remote's type from the config given, or from the
+	// one $RCLONE_CONFIG names; a path has none.
+	for _, c := range []struct {
+		dst, config string
+		getenv      func(string) string
+		want        string
+	}{
+		{"oci:bucket/p", conf, noenv, "s3"},
+		{"other:/srv", "", func(k string) string { return map[string]string{"RCLONE_CONFIG": conf}[k] }, "local"},
+		{"/srv/dst", "", noenv, ""},
+	} {
+		d, err := Rclone{}.CheckDestination(c.dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ, err := DestinationType(d, c.config, c.getenv); err != nil || typ != c.want {
+			t.Errorf("DestinationType(%s, %q) = %q, %v; want %q", c.dst, c.config, typ, err, c.want)
+		}
+	}
+	if _, err := DestinationType(Destination{Spec: "missing:b", Remote: "missing"}, conf, noenv); !errors.Is(err, ErrRemote) {
+		t.Errorf("DestinationType(missing) = %v; want ErrRemote", err)
+	}
+}
+
+// TestRcloneLocalOptions: run's rclone options skip rclone's second MD5
+// (--ignore-checksum) to an s3 remote only, where the server checks each
+// upload's Content-MD5; the rest is the same for every destination.
+func TestRcloneLocalOptions(t *testing.T) {
+	base := Rclone{}.LocalOptions("")
+	for typ, want := range map[string][]string{
+		"":      base,
+		"local": base,
+		"gcs":   base,
+		"sftp":  base,
+		"s3":    append(slices.Clone(base), "--ignore-checksum"),
+	} {
+		if got := (Rclone{}).LocalOptions(typ); !slices.Equal(got, want) {
+			t.Errorf("LocalOptions(%q) = %q, want %q", typ, got, want)
+		}
+	}
+	if slices.Contains(base, "--ignore-checksum") || !slices.Contains(base, "--transfers=16") {
+		t.Errorf("LocalOptions(\"\") = %q, want 16 transfers and rclone's check after each upload", base)
+	}
+	if err := (Rclone{}).CheckOptions(Rclone{}.LocalOptions("s3")); err != nil {
+		t.Errorf("run's own s3 options refused by -o's allow-list: %v", err)
+	}
 }
 
 func TestRcloneConfigPath(t *testing.T) {
