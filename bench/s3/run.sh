@@ -27,16 +27,21 @@
 # "partsync-gogc100": run's defaults with Go's own GOGC=100 for rclone
 # instead of run's 400 — "partsync-live": partitions of -f 10000 -s 512MiB,
 # each copied while the scan goes on — "partsync-n1": -n 1 -o "--retries=1
-# --transfers=16 --checkers=16", run's defaults given explicitly —
+# --transfers=16 --checkers=16", run's defaults without --ignore-checksum
+# (rclone's second MD5 of each file kept) —
 # "partsync-1p": the same with one partition (-f 1000000 -s 1T: one rclone
 # for the whole set, as the anchor, after partsync's scan) — and
 # "fpart-rclone-8": fpart + 8 `rclone copy --files-from`),
 # RCLONE (the rclone binary every side runs, default the one on PATH; e.g.
-# RCLONE=$(bash .ci/rclone.sh) for the version the image pins).
+# RCLONE=$(bash .ci/rclone.sh) for the version the image pins), BUCKET (the
+# server's directory, default DIR/bucket; BUCKET=/dev/shm/bucket keeps the
+# uploads in memory, so that the disk's writeback, whose CPU neither side
+# is charged, does not spread the figures: bench/BENCHMARKS.md).
 set -euo pipefail
 
 dir=${1:?usage: run.sh DIR [REPS]}
 reps=${2:-3}
+bucket=${BUCKET:-$dir/bucket}
 scale=${SCALE:-1}
 read -r -a sets <<<"${SETS:-small mixed}"
 read -r -a tools <<<"${TOOLS:-rclone-16 partsync}"
@@ -57,8 +62,8 @@ done
 
 # start_server: a fresh, empty S3 server and the rclone config for it.
 start_server() {
-	rm -rf "$dir/bucket"
-	bench_s3_start "$dir/bucket" "$dir/log"
+	rm -rf "$bucket"
+	bench_s3_start "$bucket" "$dir/log"
 }
 
 # server_cpu: the server's CPU seconds so far (user + system).
